@@ -1,0 +1,176 @@
+/**
+ * The only file that imports sharp. Every image that enters Referent is untrusted: it is sized,
+ * format-checked and decoded here under explicit limits, and failures become ReferentErrors.
+ */
+import sharp from 'sharp';
+import { ErrorCode, ReferentError } from '../errors.js';
+
+export interface ImageLimits {
+  /** Largest accepted encoded size in bytes. */
+  maxBytes: number;
+  /** Largest accepted width × height (sharp's limitInputPixels). */
+  maxPixels: number;
+  /** Accept SVG (which can reference outside resources). Off by default. */
+  allowSvg?: boolean;
+}
+
+export const defaultImageLimits: ImageLimits = {
+  maxBytes: 25 * 1024 * 1024,
+  maxPixels: 50_000_000,
+  allowSvg: false,
+};
+
+/** Raster formats we decode. SVG, PDF and friends can pull in outside resources or scripts. */
+const rasterFormats = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heif']);
+
+export interface ImageInfo {
+  format: string;
+  width: number;
+  height: number;
+}
+
+export interface RawRgb {
+  /** Interleaved RGB bytes, row-major, length width × height × 3. */
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+function open(bytes: Uint8Array, limits: ImageLimits): sharp.Sharp {
+  return sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'warning', sequentialRead: true });
+}
+
+function classify(err: unknown): ReferentError {
+  if (err instanceof ReferentError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (/pixel limit|exceeds pixel/i.test(message)) {
+    return new ReferentError(ErrorCode.ImageTooManyPixels, 'The image has too many pixels.', { cause: err });
+  }
+  if (/unsupported image format|bad seek|not a known file format/i.test(message)) {
+    return new ReferentError(ErrorCode.ImageUnsupported, 'That file is not an image Referent can read.', { cause: err });
+  }
+  return new ReferentError(ErrorCode.ImageCorrupt, 'The image is damaged or truncated and could not be decoded.', { cause: err });
+}
+
+/** Checks size, format and pixel count without a full decode. Throws IMAGE_* errors. */
+export async function probeImage(bytes: Uint8Array, limits: ImageLimits = defaultImageLimits): Promise<ImageInfo> {
+  if (bytes.byteLength === 0) throw new ReferentError(ErrorCode.ImageEmpty, 'The file is empty (0 bytes).');
+  if (bytes.byteLength > limits.maxBytes) {
+    throw new ReferentError(ErrorCode.ImageTooLarge, `The image is ${bytes.byteLength} bytes; the limit is ${limits.maxBytes}.`, {
+      details: { bytes: bytes.byteLength, limit: limits.maxBytes },
+    });
+  }
+  let meta: sharp.Metadata;
+  try {
+    meta = await open(bytes, limits).metadata();
+  } catch (err) {
+    throw classify(err);
+  }
+  const format = meta.format ?? 'unknown';
+  const allowed = rasterFormats.has(format) || (format === 'svg' && limits.allowSvg === true);
+  if (!allowed) {
+    throw new ReferentError(ErrorCode.ImageUnsupported, `Images of type ${format} are not accepted.`, { details: { format } });
+  }
+  const width = meta.autoOrient?.width ?? meta.width ?? 0;
+  const height = meta.autoOrient?.height ?? meta.height ?? 0;
+  if (width <= 0 || height <= 0) throw new ReferentError(ErrorCode.ImageCorrupt, 'The image has no dimensions.');
+  if (width * height > limits.maxPixels) {
+    throw new ReferentError(ErrorCode.ImageTooManyPixels, `The image is ${width}×${height} pixels; the limit is ${limits.maxPixels}.`, {
+      details: { width, height, limit: limits.maxPixels },
+    });
+  }
+  return { format, width, height };
+}
+
+export type ResizeKernel = 'nearest' | 'linear' | 'cubic' | 'lanczos3';
+
+export interface ModelInputSpec {
+  /** Resize so the shortest edge is this long (aspect kept); undefined = resize to exactly crop size. */
+  shortestEdge?: number;
+  /** Exact output size after resizing (squash) when shortestEdge is not given. */
+  resizeTo?: { width: number; height: number };
+  /** Centre crop to this size after resizing; undefined = no crop. */
+  crop?: { width: number; height: number };
+  kernel: ResizeKernel;
+}
+
+/**
+ * Decodes an untrusted image and produces the RGB pixels an encoder consumes: EXIF orientation
+ * applied, alpha dropped, resized and centre-cropped as the model's preprocessor describes.
+ * Ingest and query both go through here, so both see identical pixels.
+ */
+export async function decodeForModel(bytes: Uint8Array, spec: ModelInputSpec, limits: ImageLimits = defaultImageLimits): Promise<RawRgb> {
+  const info = await probeImage(bytes, limits);
+  try {
+    let width: number;
+    let height: number;
+    if (spec.shortestEdge !== undefined) {
+      const scale = spec.shortestEdge / Math.min(info.width, info.height);
+      width = Math.max(1, Math.round(info.width * scale));
+      height = Math.max(1, Math.round(info.height * scale));
+    } else if (spec.resizeTo) {
+      ({ width, height } = spec.resizeTo);
+    } else {
+      ({ width, height } = info);
+    }
+    let pipeline = open(bytes, limits).rotate().removeAlpha().toColourspace('srgb').resize(width, height, { fit: 'fill', kernel: spec.kernel });
+    if (spec.crop) {
+      const cw = Math.min(spec.crop.width, width);
+      const ch = Math.min(spec.crop.height, height);
+      // Resize and extract must be separate stages or sharp reorders them.
+      const resized = await pipeline.raw().toBuffer({ resolveWithObject: true });
+      pipeline = sharp(resized.data, { raw: { width, height, channels: 3 } }).extract({
+        left: Math.floor((width - cw) / 2),
+        top: Math.floor((height - ch) / 2),
+        width: cw,
+        height: ch,
+      });
+      width = cw;
+      height = ch;
+    }
+    const out = await pipeline.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    if (out.info.channels !== 3) throw new ReferentError(ErrorCode.ImageCorrupt, `Unexpected channel count ${out.info.channels}.`);
+    return { data: out.data, width: out.info.width, height: out.info.height };
+  } catch (err) {
+    throw classify(err);
+  }
+}
+
+/** Re-encodes an original so its longest side is at most `maxSide` (never enlarges). */
+export async function boundedOriginal(
+  bytes: Uint8Array,
+  maxSide: number,
+  limits: ImageLimits = defaultImageLimits,
+): Promise<{ data: Buffer; format: 'jpeg' | 'png'; width: number; height: number }> {
+  const info = await probeImage(bytes, limits);
+  try {
+    // PNG keeps lossless sources lossless; everything else is stored as JPEG.
+    const format = info.format === 'png' ? 'png' : 'jpeg';
+    let pipeline = open(bytes, limits).rotate().resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true });
+    pipeline = format === 'png' ? pipeline.png() : pipeline.flatten({ background: '#ffffff' }).jpeg({ quality: 90, mozjpeg: true });
+    const out = await pipeline.toBuffer({ resolveWithObject: true });
+    return { data: out.data, format, width: out.info.width, height: out.info.height };
+  } catch (err) {
+    throw classify(err);
+  }
+}
+
+/** A card thumbnail: JPEG, longest side at most `size`. */
+export async function thumbnailJpeg(bytes: Uint8Array, size: number, limits: ImageLimits = defaultImageLimits): Promise<Buffer> {
+  await probeImage(bytes, limits);
+  try {
+    return await open(bytes, limits)
+      .rotate()
+      .resize(size, size, { fit: 'inside', withoutEnlargement: true })
+      .flatten({ background: '#ffffff' })
+      .jpeg({ quality: 82, mozjpeg: true })
+      .toBuffer();
+  } catch (err) {
+    throw classify(err);
+  }
+}
+
+/** Renders a solid-colour (optionally noisy) PNG; used by generators and tests for known pixels. */
+export async function solidPng(width: number, height: number, rgb: [number, number, number]): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } }).png().toBuffer();
+}
