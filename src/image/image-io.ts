@@ -2,7 +2,7 @@
  * The only file that imports sharp. Every image that enters Referent is untrusted: it is sized,
  * format-checked and decoded here under explicit limits, and failures become ReferentErrors.
  */
-import sharp from 'sharp';
+import sharp, { type Metadata, type Sharp } from 'sharp';
 import { ErrorCode, ReferentError } from '../errors.js';
 
 export interface ImageLimits {
@@ -36,20 +36,58 @@ export interface RawRgb {
   height: number;
 }
 
-function open(bytes: Uint8Array, limits: ImageLimits): sharp.Sharp {
+function open(bytes: Uint8Array, limits: ImageLimits): Sharp {
   return sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'warning', sequentialRead: true });
 }
 
-function classify(err: unknown): ReferentError {
+/**
+ * Turns a libvips/sharp failure into a typed error. Messages are matched loosely because they
+ * change between libvips versions; anything unrecognised is treated as damage, never as success.
+ * `recognised`: the magic bytes named a raster format, so "unsupported format" from libvips
+ * means the file is damaged (a truncated TIFF says that), not that it is some other kind of file.
+ */
+function classify(err: unknown, recognised = true): ReferentError {
   if (err instanceof ReferentError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  if (/pixel limit|exceeds pixel/i.test(message)) {
+  if (/pixel limit|exceeds pixel|security limit exceeded|exceeds the maximum image size|image (is )?too large/i.test(message)) {
     return new ReferentError(ErrorCode.ImageTooManyPixels, 'The image has too many pixels.', { cause: err });
   }
-  if (/unsupported image format|bad seek|not a known file format/i.test(message)) {
-    return new ReferentError(ErrorCode.ImageUnsupported, 'That file is not an image Referent can read.', { cause: err });
+  if (/unsupported (codec|compression)|no decoding plugin|not a known file format/i.test(message)) {
+    return unsupported(undefined, err);
   }
+  if (!recognised && /unsupported image format|bad seek/i.test(message)) return unsupported(undefined, err);
   return new ReferentError(ErrorCode.ImageCorrupt, 'The image is damaged or truncated and could not be decoded.', { cause: err });
+}
+
+function unsupported(format: string | undefined, cause?: unknown): ReferentError {
+  const what = format === undefined ? 'That file is not an image Referent can read.' : `Images of type ${format} are not accepted.`;
+  return new ReferentError(ErrorCode.ImageUnsupported, what, { cause, details: format === undefined ? {} : { format } });
+}
+
+const heifBrands = new Set(['avif', 'avis', 'heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'mif1', 'msf1']);
+
+function startsWith(bytes: Uint8Array, signature: readonly number[], at = 0): boolean {
+  return bytes.byteLength >= at + signature.length && signature.every((b, i) => bytes[at + i] === b);
+}
+
+const ascii = (text: string): number[] => [...text].map((c) => c.charCodeAt(0));
+
+/**
+ * Recognises raster formats by their magic bytes, ignoring any file name. Only bytes that match
+ * go on to libvips, so SVG (external references), PDF, HTML and anything else never reach a
+ * parser at all. Returns undefined for everything else.
+ */
+export function sniffRasterFormat(bytes: Uint8Array): 'jpeg' | 'png' | 'gif' | 'webp' | 'tiff' | 'heif' | undefined {
+  if (startsWith(bytes, [0xff, 0xd8, 0xff])) return 'jpeg';
+  if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'png';
+  if (startsWith(bytes, ascii('GIF87a')) || startsWith(bytes, ascii('GIF89a'))) return 'gif';
+  if (startsWith(bytes, ascii('RIFF')) && startsWith(bytes, ascii('WEBP'), 8)) return 'webp';
+  if (startsWith(bytes, ascii('II*\0')) || startsWith(bytes, ascii('MM\0*'))) return 'tiff';
+  if (startsWith(bytes, ascii('ftyp'), 4) && bytes.byteLength >= 12) {
+    const brand = String.fromCharCode(...bytes.subarray(8, 12));
+    if (heifBrands.has(brand)) return 'heif';
+  }
+  return undefined;
 }
 
 /** Checks size, format and pixel count without a full decode. Throws IMAGE_* errors. */
@@ -60,16 +98,19 @@ export async function probeImage(bytes: Uint8Array, limits: ImageLimits = defaul
       details: { bytes: bytes.byteLength, limit: limits.maxBytes },
     });
   }
-  let meta: sharp.Metadata;
+  // SVG is the one non-raster format sharp reads from a buffer; it only gets past here when allowed.
+  const sniffed = sniffRasterFormat(bytes);
+  if (sniffed === undefined && limits.allowSvg !== true) throw unsupported(undefined);
+  let meta: Metadata;
   try {
     meta = await open(bytes, limits).metadata();
   } catch (err) {
-    throw classify(err);
+    throw classify(err, sniffed !== undefined);
   }
   const format = meta.format ?? 'unknown';
   const allowed = rasterFormats.has(format) || (format === 'svg' && limits.allowSvg === true);
   if (!allowed) {
-    throw new ReferentError(ErrorCode.ImageUnsupported, `Images of type ${format} are not accepted.`, { details: { format } });
+    throw unsupported(format);
   }
   const width = meta.autoOrient?.width ?? meta.width ?? 0;
   const height = meta.autoOrient?.height ?? meta.height ?? 0;
@@ -173,4 +214,24 @@ export async function thumbnailJpeg(bytes: Uint8Array, size: number, limits: Ima
 /** Renders a solid-colour (optionally noisy) PNG; used by generators and tests for known pixels. */
 export async function solidPng(width: number, height: number, rgb: [number, number, number]): Promise<Buffer> {
   return sharp({ create: { width, height, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } }).png().toBuffer();
+}
+
+/** Known pixels to encode: interleaved bytes, row-major, length width × height × channels. */
+export interface RawPixels {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: 1 | 2 | 3 | 4;
+}
+
+export type EncodeFormat = 'png' | 'jpeg' | 'webp' | 'gif' | 'tiff';
+
+/**
+ * Encodes known pixels into a real file; for generators and tests, which may not import sharp.
+ * `orientation` writes an EXIF Orientation tag (1–8) without touching the pixels, as cameras do.
+ */
+export async function encodePixels(raw: RawPixels, format: EncodeFormat, options: { orientation?: number } = {}): Promise<Buffer> {
+  let pipeline = sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels } });
+  if (options.orientation !== undefined) pipeline = pipeline.withMetadata({ orientation: options.orientation });
+  return pipeline.toFormat(format).toBuffer();
 }

@@ -1,0 +1,59 @@
+import type { Config } from '../../src/config.js';
+import { ErrorCode, ReferentError } from '../../src/errors.js';
+import { ItemIndex } from '../../src/index/item-index.js';
+import { reembed } from '../../src/ingest/reembed.js';
+import { dataPaths, loadEncoder, openReferent, openStores } from '../../src/open.js';
+import type { CliValues } from './main.js';
+import { createProgressBar } from './progress-bar.js';
+
+export async function runIndex(args: string[], _values: CliValues, loadConfig: () => Config): Promise<number> {
+  const [sub, ...extra] = args;
+  if (extra.length > 0 || !sub || !['status', 'rebuild', 'reembed'].includes(sub)) {
+    throw new ReferentError(ErrorCode.UsageInvalid, 'Usage: referent index status | rebuild | reembed');
+  }
+  const config = loadConfig();
+  if (sub === 'reembed') return runReembed(config);
+  const referent = await openReferent(config, { progress: createProgressBar() });
+  try {
+    if (sub === 'rebuild') {
+      const rebuilt = await ItemIndex.rebuild(indexOptions(config, referent.catalog, referent.encoder.modelId, referent.encoder.dim));
+      process.stdout.write(`Rebuilt the image index: ${rebuilt.size()} images.\n`);
+      return 0;
+    }
+    const { catalog, encoder, index, indexReport } = referent;
+    const lines = [
+      `data folder   ${config.dataDir}`,
+      `catalogue     schema v${catalog.schemaVersion()}, ${catalog.countItems()} images in ${catalog.listCollections().length} collections`,
+      `model         ${encoder.modelId} (${encoder.dim} dimensions)${encoder.isDemo ? ' — the demo encoder' : ''}`,
+      `image index   ${index.size()} images, watermark ${index.watermark}, ${indexReport.source === 'snapshot' ? `loaded from snapshot (+${indexReport.replayed} replayed)` : `rebuilt (${indexReport.reason ?? 'no snapshot'})`}`,
+    ];
+    for (const c of catalog.listCollections()) lines.push(`  ${c.name} (${c.kind}${c.enabled ? '' : ', disabled'}): ${catalog.countItems(c.id)} images`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
+  } finally {
+    await referent.shutdown();
+  }
+}
+
+function indexOptions(config: Config, catalog: ReturnType<typeof openStores>['catalog'], modelId: string, dim: number) {
+  return { catalog, dir: dataPaths(config.dataDir).index, modelId, dim, hnsw: config.hnsw, progress: createProgressBar() };
+}
+
+async function runReembed(config: Config): Promise<number> {
+  const stores = openStores(config);
+  const encoder = await loadEncoder(config, createProgressBar());
+  try {
+    const summary = await reembed({ ...stores, encoder }, { batchSize: config.batchSize, progress: createProgressBar() });
+    for (const f of summary.failed.slice(0, 50)) process.stderr.write(`  failed item #${f.itemId}: ${f.reason} [${f.code}]\n`);
+    if (!summary.switched) {
+      process.stderr.write(`Re-embedded ${summary.embedded}; ${summary.failed.length} failed, so the data folder still uses the old model. Fix or forget those items and run again.\n`);
+      return 1;
+    }
+    const index = await ItemIndex.rebuild(indexOptions(config, stores.catalog, encoder.modelId, encoder.dim));
+    process.stdout.write(`Re-embedded ${summary.embedded} images with ${encoder.modelId}; the index holds ${index.size()}. Old vectors dropped: ${summary.droppedVectors}.\n`);
+    return 0;
+  } finally {
+    stores.close();
+    await encoder.close();
+  }
+}

@@ -1,0 +1,56 @@
+import fs from 'node:fs/promises';
+import type { Config } from '../../src/config.js';
+import { ErrorCode, ReferentError } from '../../src/errors.js';
+import { openReferent, type Referent } from '../../src/open.js';
+import { searchItems, type SearchHit } from '../../src/search/search.js';
+import type { CliValues } from './main.js';
+import { createProgressBar } from './progress-bar.js';
+import { describeOpen } from './report.js';
+
+export async function runSearch(args: string[], values: CliValues, loadConfig: () => Config): Promise<number> {
+  const text = args.join(' ').trim();
+  if (!text && !values.image) throw new ReferentError(ErrorCode.UsageInvalid, 'Usage: referent search "<text>" [--image PATH] [--collection NAME] [--limit N] [--json]');
+  const limit = values.limit === undefined ? 10 : Number(values.limit);
+  const config = loadConfig();
+  const image = values.image ? await readQueryImage(values.image, config.maxImageBytes) : undefined;
+  const referent = await openReferent(config, { progress: createProgressBar() });
+  try {
+    if (!values.json) describeOpen(referent);
+    const hits = await searchItems(
+      referent,
+      { ...(text ? { text } : {}), ...(image ? { image } : {}), ...(values.collection ? { collections: values.collection } : {}), limit },
+      config,
+    );
+    process.stdout.write(values.json ? `${JSON.stringify({ hits: await Promise.all(hits.map((h) => toJson(referent, h))) })}\n` : await formatTable(referent, hits));
+  } finally {
+    await referent.shutdown();
+  }
+  return 0;
+}
+
+async function readQueryImage(file: string, maxBytes: number): Promise<Buffer> {
+  const stat = await fs.stat(file).catch(() => null);
+  if (!stat?.isFile()) throw new ReferentError(ErrorCode.NotFound, `No image file at ${file}.`);
+  if (stat.size > maxBytes) throw new ReferentError(ErrorCode.ImageTooLarge, `The image is ${stat.size} bytes; the limit is ${maxBytes}.`);
+  return fs.readFile(file);
+}
+
+async function toJson(referent: Referent, hit: SearchHit) {
+  const paths = await referent.media.paths(hit.item.mediaKey);
+  return {
+    itemId: hit.itemId,
+    score: Number(hit.score.toFixed(6)),
+    caption: hit.item.caption,
+    entity: hit.item.entityLabel ? { label: hit.item.entityLabel } : null,
+    media: { id: hit.item.mediaKey, original: paths.original, thumbnail: paths.thumbnail },
+  };
+}
+
+async function formatTable(referent: Referent, hits: SearchHit[]): Promise<string> {
+  if (hits.length === 0) return 'No images match. Add some with `referent ingest`.\n';
+  const lines = await Promise.all(hits.map(async (h, i) => {
+    const label = h.item.entityLabel ? `[${h.item.entityLabel}] ` : '';
+    return `${String(i + 1).padStart(3)}. ${h.score.toFixed(3)}  #${h.itemId}  ${label}${h.item.caption ?? ''}\n      ${(await referent.media.paths(h.item.mediaKey)).original}`;
+  }));
+  return `${lines.join('\n')}\n`;
+}

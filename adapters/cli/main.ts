@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+/**
+ * The `referent` command line. Parses arguments, loads configuration once, runs one command, and
+ * turns errors into a short message: ReferentErrors by their text, anything else with its stack.
+ */
+import { createRequire } from 'node:module';
+import { parseArgs } from 'node:util';
+import type { ConfigVariable } from '../../src/config.js';
+import { ErrorCode, isReferentError, ReferentError } from '../../src/errors.js';
+import { loadConfig } from '../env.js';
+import { runIndex } from './cmd-index.js';
+import { runIngest } from './cmd-ingest.js';
+import { runModels } from './cmd-models.js';
+import { runSearch } from './cmd-search.js';
+import { runServe } from './cmd-serve.js';
+import { commandHelp, globalHelp } from './help.js';
+
+const options = {
+  'data-dir': { type: 'string' },
+  model: { type: 'string' },
+  variant: { type: 'string' },
+  offline: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  // command options
+  collection: { type: 'string', multiple: true },
+  events: { type: 'boolean' },
+  image: { type: 'string' },
+  limit: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+export type CliValues = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
+
+const commands: Record<string, (args: string[], values: CliValues, config: () => ReturnType<typeof loadConfig>) => Promise<number>> = {
+  ingest: runIngest,
+  search: runSearch,
+  models: runModels,
+  index: runIndex,
+  serve: runServe,
+};
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new ReferentError(ErrorCode.UsageInvalid, `${(err as Error).message}\nRun \`referent --help\` for usage.`);
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (values.version) {
+    process.stdout.write(`${createRequire(import.meta.url)('../../../package.json').version}\n`);
+    return 0;
+  }
+  if (!command || (values.help && !commands[command])) {
+    process.stdout.write(globalHelp);
+    return command || values.help ? 0 : 2;
+  }
+  const run = commands[command];
+  if (!run) throw new ReferentError(ErrorCode.UsageInvalid, `Unknown command "${command}". Run \`referent --help\` for the list.`);
+  if (values.help) {
+    process.stdout.write(commandHelp[command] ?? globalHelp);
+    return 0;
+  }
+  const overrides: Partial<Record<ConfigVariable, string>> = {};
+  if (values['data-dir']) overrides.REFERENT_DATA_DIR = values['data-dir'];
+  if (values.model) overrides.REFERENT_MODEL = values.model;
+  if (values.variant) overrides.REFERENT_MODEL_VARIANT = values.variant;
+  if (values.offline) overrides.REFERENT_OFFLINE = '1';
+  return run(rest, values, () => loadConfig(overrides));
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (isReferentError(err)) {
+      process.stderr.write(`referent: ${err.message}\n`);
+      process.exitCode = err.code === ErrorCode.UsageInvalid ? 2 : 1;
+    } else {
+      process.stderr.write(`referent: unexpected error\n${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exitCode = 70;
+    }
+  },
+);

@@ -1,0 +1,111 @@
+/**
+ * Forward-only schema migrations. Each entry moves the schema from version i to i+1 and runs in one
+ * transaction with the version bump. Never edit a released entry: add a new one.
+ */
+export const migrations: readonly string[] = [
+  // 1: the whole data model of DESIGN.md.
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+  CREATE TABLE collections (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL CHECK (kind IN ('part', 'person', 'other')),
+    enabled INTEGER NOT NULL DEFAULT 1,
+    created_at INTEGER NOT NULL
+  );
+  -- Chat scopes allowed to search a collection (workspace/team, optionally one channel).
+  CREATE TABLE collection_scopes (
+    collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    platform TEXT NOT NULL,
+    workspace TEXT NOT NULL,
+    channel TEXT NOT NULL DEFAULT '*',
+    PRIMARY KEY (collection_id, platform, workspace, channel)
+  );
+
+  CREATE TABLE entities (
+    id INTEGER PRIMARY KEY,
+    collection_id INTEGER NOT NULL REFERENCES collections(id),
+    label TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    deleted_at INTEGER,
+    UNIQUE (collection_id, label)
+  );
+
+  CREATE TABLE items (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    collection_id INTEGER NOT NULL REFERENCES collections(id),
+    hash TEXT NOT NULL,
+    media_key TEXT NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    caption TEXT,
+    entity_id INTEGER REFERENCES entities(id),
+    source_platform TEXT NOT NULL DEFAULT 'cli',
+    source_channel TEXT,
+    source_user TEXT,
+    source_ref TEXT,
+    created_at INTEGER NOT NULL,
+    deleted_at INTEGER
+  );
+  -- One live item per image per collection; a forgotten image may be added again.
+  CREATE UNIQUE INDEX items_live_hash ON items (collection_id, hash) WHERE deleted_at IS NULL;
+  CREATE INDEX items_entity ON items (entity_id);
+
+  CREATE TABLE texts (
+    id INTEGER PRIMARY KEY,
+    entity_id INTEGER REFERENCES entities(id),
+    item_id INTEGER REFERENCES items(id),
+    body TEXT NOT NULL,
+    source TEXT NOT NULL CHECK (source IN ('caption', 'describe', 'review', 'import')),
+    author TEXT,
+    created_at INTEGER NOT NULL,
+    deleted_at INTEGER,
+    CHECK (entity_id IS NOT NULL OR item_id IS NOT NULL)
+  );
+  CREATE INDEX texts_entity ON texts (entity_id);
+  CREATE INDEX texts_item ON texts (item_id);
+
+  -- Embeddings are kept here so every index can be rebuilt from the catalogue alone.
+  CREATE TABLE vectors (
+    owner_kind TEXT NOT NULL CHECK (owner_kind IN ('item', 'text')),
+    owner_id INTEGER NOT NULL,
+    model_id TEXT NOT NULL,
+    dim INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (owner_kind, owner_id, model_id)
+  ) WITHOUT ROWID;
+
+  -- Ordered log of index changes. An index snapshot records the last seq it contains (its
+  -- watermark); on start, later entries are replayed.
+  CREATE TABLE index_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    item_id INTEGER NOT NULL,
+    op TEXT NOT NULL CHECK (op IN ('add', 'del'))
+  );
+
+  CREATE TABLE feedback (
+    id INTEGER PRIMARY KEY,
+    query TEXT NOT NULL,
+    item_id INTEGER NOT NULL REFERENCES items(id),
+    entity_id INTEGER REFERENCES entities(id),
+    verdict TEXT NOT NULL CHECK (verdict IN ('confirm', 'reject')),
+    user TEXT,
+    created_at INTEGER NOT NULL,
+    undone_at INTEGER
+  );
+
+  CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    user TEXT,
+    platform TEXT,
+    scope TEXT,
+    collection_id INTEGER REFERENCES collections(id),
+    query TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = migrations.length;

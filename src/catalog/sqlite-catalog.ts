@@ -1,0 +1,271 @@
+/**
+ * The only file that imports better-sqlite3. SQLite in WAL mode with synchronous=FULL so that a
+ * committed write survives kill -9 and power loss.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { asDiskError, ErrorCode, ReferentError } from '../errors.js';
+import type { Catalog, Collection, CollectionKind, IndexChange, Item, NewItem, StoredModel } from './catalog.js';
+import { migrations, SCHEMA_VERSION } from './migrations.js';
+
+interface ItemRow {
+  id: number;
+  collection_id: number;
+  hash: string;
+  media_key: string;
+  width: number;
+  height: number;
+  caption: string | null;
+  entity_id: number | null;
+  label: string | null;
+  source_platform: string;
+  source_channel: string | null;
+  source_user: string | null;
+  source_ref: string | null;
+  created_at: number;
+}
+
+const ITEM_SELECT = `SELECT i.*, e.label FROM items i LEFT JOIN entities e ON e.id = i.entity_id`;
+
+function toItem(r: ItemRow): Item {
+  return {
+    id: r.id,
+    collectionId: r.collection_id,
+    hash: r.hash,
+    mediaKey: r.media_key,
+    width: r.width,
+    height: r.height,
+    caption: r.caption,
+    entityId: r.entity_id,
+    entityLabel: r.label,
+    source: { platform: r.source_platform, channel: r.source_channel, user: r.source_user, ref: r.source_ref },
+    createdAt: r.created_at,
+  };
+}
+
+function toCollection(r: { id: number; name: string; kind: CollectionKind; enabled: number }): Collection {
+  return { id: r.id, name: r.name, kind: r.kind, enabled: r.enabled === 1 };
+}
+
+/** Float32Array → BLOB (copies nothing) and back (copies, since BLOB buffers need not be aligned). */
+const toBlob = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+const fromBlob = (b: Buffer) => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+
+export class SqliteCatalog implements Catalog {
+  private constructor(
+    readonly path: string,
+    private readonly db: Database.Database,
+  ) {}
+
+  /** Opens (creating if needed) the catalogue and applies pending migrations. */
+  static open(file: string): SqliteCatalog {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    let db: Database.Database;
+    try {
+      db = new Database(file);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+    } catch (err) {
+      throw asDiskError(err, file);
+    }
+    const catalog = new SqliteCatalog(file, db);
+    catalog.migrate();
+    return catalog;
+  }
+
+  private migrate(): void {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    if (current > SCHEMA_VERSION) {
+      throw new ReferentError(
+        ErrorCode.CatalogNewerSchema,
+        `The catalogue ${this.path} has schema version ${current}, newer than this Referent (${SCHEMA_VERSION}). Upgrade Referent.`,
+      );
+    }
+    for (let v = current; v < SCHEMA_VERSION; v++) {
+      this.db.transaction(() => {
+        this.db.exec(migrations[v]!);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  /** Runs fn in a transaction, turning a full disk into DISK_FULL (the transaction rolls back). */
+  private write<T>(fn: () => T): T {
+    try {
+      return this.db.transaction(fn)();
+    } catch (err) {
+      throw asDiskError(err, 'the catalogue');
+    }
+  }
+
+  schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  getModel(): StoredModel | null {
+    const rows = this.db.prepare(`SELECT key, value FROM meta WHERE key IN ('model_id', 'model_dim')`).all() as Array<{ key: string; value: string }>;
+    const m = Object.fromEntries(rows.map((r) => [r.key, r.value]));
+    return m.model_id && m.model_dim ? { modelId: m.model_id, dim: Number(m.model_dim) } : null;
+  }
+
+  setModel(model: StoredModel): void {
+    const put = this.db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`);
+    this.write(() => {
+      put.run('model_id', model.modelId);
+      put.run('model_dim', String(model.dim));
+    });
+  }
+
+  ensureCollection(name: string, kind: CollectionKind = 'other'): Collection {
+    const existing = this.findCollection(name);
+    if (existing) return existing;
+    // Person collections start disabled: an admin has to enable person search (DESIGN.md).
+    this.write(() =>
+      this.db.prepare(`INSERT INTO collections (name, kind, enabled, created_at) VALUES (?, ?, ?, ?)`).run(name, kind, kind === 'person' ? 0 : 1, Date.now()),
+    );
+    return this.findCollection(name)!;
+  }
+
+  findCollection(name: string): Collection | null {
+    const row = this.db.prepare(`SELECT * FROM collections WHERE name = ?`).get(name) as Parameters<typeof toCollection>[0] | undefined;
+    return row ? toCollection(row) : null;
+  }
+
+  listCollections(): Collection[] {
+    return (this.db.prepare(`SELECT * FROM collections ORDER BY name`).all() as Array<Parameters<typeof toCollection>[0]>).map(toCollection);
+  }
+
+  findLiveItemByHash(collectionId: number, hash: string): Item | null {
+    const row = this.db.prepare(`${ITEM_SELECT} WHERE i.collection_id = ? AND i.hash = ? AND i.deleted_at IS NULL`).get(collectionId, hash) as ItemRow | undefined;
+    return row ? toItem(row) : null;
+  }
+
+  addItem(item: NewItem, vector: { modelId: string; data: Float32Array }): Item {
+    const now = Date.now();
+    const id = this.write(() => {
+      const entityId = item.entityLabel ? this.ensureEntityIn(item.collectionId, item.entityLabel, now) : null;
+      const src = item.source ?? { platform: 'cli' };
+      const info = this.db
+        .prepare(
+          `INSERT INTO items (collection_id, hash, media_key, width, height, caption, entity_id, source_platform, source_channel, source_user, source_ref, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(item.collectionId, item.hash, item.mediaKey, item.width, item.height, item.caption ?? null, entityId, src.platform, src.channel ?? null, src.user ?? null, src.ref ?? null, now);
+      const itemId = Number(info.lastInsertRowid);
+      if (item.caption) {
+        this.db.prepare(`INSERT INTO texts (entity_id, item_id, body, source, author, created_at) VALUES (?, ?, ?, 'caption', ?, ?)`).run(entityId, itemId, item.caption, src.user ?? null, now);
+      }
+      this.putVectorRow(itemId, vector.modelId, vector.data);
+      this.db.prepare(`INSERT INTO index_log (item_id, op) VALUES (?, 'add')`).run(itemId);
+      return itemId;
+    });
+    return this.getItem(id)!;
+  }
+
+  private ensureEntityIn(collectionId: number, label: string, now: number): number {
+    const kind = (this.db.prepare(`SELECT kind FROM collections WHERE id = ?`).get(collectionId) as { kind: string } | undefined)?.kind ?? 'other';
+    this.db.prepare(`INSERT INTO entities (collection_id, label, kind, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`).run(collectionId, label, kind, now);
+    return (this.db.prepare(`SELECT id FROM entities WHERE collection_id = ? AND label = ?`).get(collectionId, label) as { id: number }).id;
+  }
+
+  private putVectorRow(itemId: number, modelId: string, data: Float32Array): void {
+    this.db
+      .prepare(`INSERT INTO vectors (owner_kind, owner_id, model_id, dim, data) VALUES ('item', ?, ?, ?, ?) ON CONFLICT DO UPDATE SET dim = excluded.dim, data = excluded.data`)
+      .run(itemId, modelId, data.length, toBlob(data));
+  }
+
+  removeItem(itemId: number): boolean {
+    return this.write(() => {
+      const res = this.db.prepare(`UPDATE items SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL`).run(Date.now(), itemId);
+      if (res.changes === 0) return false;
+      this.db.prepare(`DELETE FROM vectors WHERE owner_kind = 'item' AND owner_id = ?`).run(itemId);
+      this.db.prepare(`INSERT INTO index_log (item_id, op) VALUES (?, 'del')`).run(itemId);
+      return true;
+    });
+  }
+
+  getItem(itemId: number): Item | null {
+    const row = this.db.prepare(`${ITEM_SELECT} WHERE i.id = ? AND i.deleted_at IS NULL`).get(itemId) as ItemRow | undefined;
+    return row ? toItem(row) : null;
+  }
+
+  getItems(itemIds: readonly number[]): Map<number, Item> {
+    const out = new Map<number, Item>();
+    const stmt = this.db.prepare(`${ITEM_SELECT} WHERE i.id = ? AND i.deleted_at IS NULL`);
+    for (const id of itemIds) {
+      const row = stmt.get(id) as ItemRow | undefined;
+      if (row) out.set(id, toItem(row));
+    }
+    return out;
+  }
+
+  countItems(collectionId?: number): number {
+    const sql = `SELECT COUNT(*) AS n FROM items WHERE deleted_at IS NULL${collectionId === undefined ? '' : ' AND collection_id = ?'}`;
+    const stmt = this.db.prepare(sql);
+    const row = (collectionId === undefined ? stmt.get() : stmt.get(collectionId)) as { n: number };
+    return row.n;
+  }
+
+  itemCollections(): Array<[number, number]> {
+    return this.db.prepare(`SELECT id, collection_id FROM items WHERE deleted_at IS NULL`).raw().all() as Array<[number, number]>;
+  }
+
+  countItemVectors(modelId: string): number {
+    return (
+      this.db
+        .prepare(`SELECT COUNT(*) AS n FROM vectors v JOIN items i ON i.id = v.owner_id WHERE v.owner_kind = 'item' AND v.model_id = ? AND i.deleted_at IS NULL`)
+        .get(modelId) as { n: number }
+    ).n;
+  }
+
+  *itemVectors(modelId: string): IterableIterator<{ itemId: number; collectionId: number; vector: Float32Array }> {
+    const stmt = this.db.prepare(
+      `SELECT v.owner_id AS itemId, i.collection_id AS collectionId, v.data FROM vectors v JOIN items i ON i.id = v.owner_id
+       WHERE v.owner_kind = 'item' AND v.model_id = ? AND i.deleted_at IS NULL ORDER BY v.owner_id`,
+    );
+    for (const row of stmt.iterate(modelId) as IterableIterator<{ itemId: number; collectionId: number; data: Buffer }>) {
+      yield { itemId: row.itemId, collectionId: row.collectionId, vector: fromBlob(row.data) };
+    }
+  }
+
+  itemsWithoutVector(modelId: string, limit: number): Item[] {
+    const rows = this.db
+      .prepare(
+        `${ITEM_SELECT} WHERE i.deleted_at IS NULL AND NOT EXISTS
+         (SELECT 1 FROM vectors v WHERE v.owner_kind = 'item' AND v.owner_id = i.id AND v.model_id = ?) ORDER BY i.id LIMIT ?`,
+      )
+      .all(modelId, limit) as ItemRow[];
+    return rows.map(toItem);
+  }
+
+  putItemVector(itemId: number, modelId: string, data: Float32Array): void {
+    this.write(() => this.putVectorRow(itemId, modelId, data));
+  }
+
+  deleteVectorsExcept(modelId: string): number {
+    return this.write(() => this.db.prepare(`DELETE FROM vectors WHERE model_id != ?`).run(modelId).changes);
+  }
+
+  lastLogSeq(): number {
+    return (this.db.prepare(`SELECT COALESCE(MAX(seq), 0) AS s FROM index_log`).get() as { s: number }).s;
+  }
+
+  changesSince(seq: number, modelId: string): IndexChange[] {
+    const rows = this.db
+      .prepare(
+        `SELECT l.seq, l.item_id AS itemId, i.collection_id AS collectionId, l.op, v.data FROM index_log l
+         JOIN items i ON i.id = l.item_id
+         LEFT JOIN vectors v ON v.owner_kind = 'item' AND v.owner_id = l.item_id AND v.model_id = ?
+         WHERE l.seq > ? ORDER BY l.seq`,
+      )
+      .all(modelId, seq) as Array<{ seq: number; itemId: number; collectionId: number; op: 'add' | 'del'; data: Buffer | null }>;
+    return rows.map((r) => ({ seq: r.seq, itemId: r.itemId, collectionId: r.collectionId, op: r.op, vector: r.op === 'add' && r.data ? fromBlob(r.data) : null }));
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

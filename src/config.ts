@@ -1,0 +1,106 @@
+/**
+ * Configuration: one zod schema, parsed once from an env object handed in by the composition root.
+ * Nothing else in Referent reads the process environment. Every bad variable is reported together.
+ */
+import path from 'node:path';
+import { parseEnv } from 'node:util';
+import { z } from 'zod';
+import { ErrorCode, ReferentError } from './errors.js';
+
+export const DEFAULT_MODEL = 'Xenova/clip-vit-base-patch16';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const flag = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+
+/** name → [schema, default, description]; the README's config table is this list. */
+export const configVariables = {
+  REFERENT_DATA_DIR: [z.string().min(1), './index-data', 'Data folder: catalogue (SQLite), media, index snapshots.'],
+  REFERENT_MODEL: [z.string().min(1), DEFAULT_MODEL, 'Encoder: a Hugging Face hub id (looked up in REFERENT_MODELS_DIR, pulled if missing and online) or a model folder path.'],
+  REFERENT_MODEL_VARIANT: [z.string().regex(/^[a-z0-9_]+$/), 'fp32', 'ONNX variant: fp32, quantized, fp16, int8, uint8, q4, bnb4 (onnx/<tower>_model_<variant>.onnx).'],
+  REFERENT_MODELS_DIR: [z.string().min(1), './models', 'Where pulled models live (<dir>/<owner>/<name>/).'],
+  REFERENT_HUB_URL: [z.url(), 'https://huggingface.co', 'Model hub base URL (a mirror, or a local server in tests).'],
+  REFERENT_OFFLINE: [flag, 'false', 'Never download: a missing model is an error that says where to copy it.'],
+  HF_TOKEN: [z.string().optional(), undefined, 'Hub token for gated or private models (optional).'],
+  HOST: [z.string().min(1), '127.0.0.1', 'Address the HTTP server binds to.'],
+  PORT: [int(0, 65535), '3000', 'Port of the HTTP server.'],
+  REFERENT_MAX_IMAGE_BYTES: [int(1024, 1 << 30), String(25 * 1024 * 1024), 'Largest accepted image file, in bytes.'],
+  REFERENT_MAX_IMAGE_PIXELS: [int(1024, 1_000_000_000), '50000000', 'Largest accepted image, width × height.'],
+  REFERENT_MAX_TEXT_CHARS: [int(16, 100_000), '2000', 'Longest accepted query or caption, in characters.'],
+  REFERENT_BATCH_SIZE: [int(1, 1024), '16', 'Images encoded per batch during ingest.'],
+  REFERENT_HNSW_M: [int(4, 96), '16', 'HNSW graph degree (M).'],
+  REFERENT_HNSW_EF_CONSTRUCTION: [int(10, 2000), '200', 'HNSW build-time candidate list size.'],
+  REFERENT_HNSW_EF_SEARCH: [int(10, 5000), '64', 'HNSW query-time candidate list size (raised to the result count when smaller).'],
+} as const;
+
+type Vars = typeof configVariables;
+export type ConfigVariable = keyof Vars;
+
+const schema = z.object(
+  Object.fromEntries(
+    Object.entries(configVariables).map(([name, [s, dflt]]) => [name, dflt === undefined ? s : z.preprocess((v) => v ?? dflt, s)]),
+  ) as unknown as { [K in keyof Vars]: Vars[K][0] },
+);
+
+export interface Config {
+  dataDir: string;
+  model: string;
+  modelVariant: string;
+  modelsDir: string;
+  hubUrl: string;
+  offline: boolean;
+  hfToken?: string;
+  host: string;
+  port: number;
+  maxImageBytes: number;
+  maxImagePixels: number;
+  maxTextChars: number;
+  batchSize: number;
+  hnsw: { m: number; efConstruction: number; efSearch: number };
+}
+
+export interface ConfigSources {
+  /** The process environment (or a test's object). Wins over the .env file. */
+  env: Record<string, string | undefined>;
+  /** Contents of an optional .env file. */
+  dotenv?: string;
+  /** Flags that win over both (the CLI's --data-dir and --model). */
+  overrides?: Partial<Record<ConfigVariable, string>>;
+  /** Base for relative paths; defaults to the current directory. */
+  cwd?: string;
+}
+
+/** Parses and validates configuration; throws CONFIG_INVALID listing every bad variable at once. */
+export function parseConfig(sources: ConfigSources): Config {
+  const fromFile = sources.dotenv ? parseEnv(sources.dotenv) : {};
+  const merged: Record<string, string | undefined> = {};
+  for (const name of Object.keys(configVariables)) {
+    const value = sources.overrides?.[name as ConfigVariable] ?? sources.env[name] ?? fromFile[name];
+    // An empty variable means "not set", as in most shells' `VAR= cmd`.
+    merged[name] = value === '' ? undefined : value;
+  }
+  const result = schema.safeParse(merged);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message} (got ${JSON.stringify(merged[String(i.path[0])])})`);
+    throw new ReferentError(ErrorCode.ConfigInvalid, `Invalid configuration:\n  ${problems.join('\n  ')}`, { details: { problems } });
+  }
+  const v = result.data;
+  const cwd = sources.cwd ?? process.cwd();
+  return {
+    dataDir: path.resolve(cwd, v.REFERENT_DATA_DIR),
+    model: v.REFERENT_MODEL,
+    modelVariant: v.REFERENT_MODEL_VARIANT,
+    modelsDir: path.resolve(cwd, v.REFERENT_MODELS_DIR),
+    hubUrl: v.REFERENT_HUB_URL.replace(/\/+$/, ''),
+    offline: v.REFERENT_OFFLINE,
+    ...(v.HF_TOKEN ? { hfToken: v.HF_TOKEN } : {}),
+    host: v.HOST,
+    port: v.PORT,
+    maxImageBytes: v.REFERENT_MAX_IMAGE_BYTES,
+    maxImagePixels: v.REFERENT_MAX_IMAGE_PIXELS,
+    maxTextChars: v.REFERENT_MAX_TEXT_CHARS,
+    batchSize: v.REFERENT_BATCH_SIZE,
+    hnsw: { m: v.REFERENT_HNSW_M, efConstruction: v.REFERENT_HNSW_EF_CONSTRUCTION, efSearch: v.REFERENT_HNSW_EF_SEARCH },
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * The image index of one model: an HNSW cache of the catalogue's item vectors.
+ * Writes go to SQLite first; the index follows by replaying the catalogue's index log past its
+ * watermark (`catchUp`). On open, a snapshot is loaded and replayed; a missing, corrupt or
+ * inconsistent snapshot is rebuilt from the catalogue (with progress), so a crash never loses an
+ * acknowledged item and the index always agrees with the catalogue.
+ */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { Catalog } from '../catalog/catalog.js';
+import { isReferentError } from '../errors.js';
+import { silentProgress, type Progress } from '../progress.js';
+import { HnswIndex } from './hnsw-index.js';
+import type { VectorHit } from './vector-index.js';
+
+export interface HnswParams {
+  m: number;
+  efConstruction: number;
+  efSearch: number;
+}
+
+export interface ItemIndexOptions {
+  catalog: Catalog;
+  /** Folder holding the snapshots of this data folder (index-data/index). */
+  dir: string;
+  modelId: string;
+  dim: number;
+  hnsw: HnswParams;
+  progress?: Progress;
+}
+
+export interface OpenReport {
+  /** 'snapshot': loaded and replayed; 'rebuilt': built from the catalogue. */
+  source: 'snapshot' | 'rebuilt';
+  /** Why a rebuild happened (missing, corrupt, count mismatch …). */
+  reason?: string;
+  replayed: number;
+  count: number;
+}
+
+export interface ItemHit {
+  itemId: number;
+  score: number;
+}
+
+/** A file-system-safe, collision-free folder name for a model id. */
+export function modelSlug(modelId: string): string {
+  const readable = modelId.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60);
+  return `${readable}-${createHash('sha256').update(modelId).digest('hex').slice(0, 8)}`;
+}
+
+export class ItemIndex {
+  private readonly collectionOf = new Map<number, number>();
+  /** Watermark of the last snapshot written or loaded; saving again at the same one is skipped. */
+  private savedSeq: number;
+
+  private constructor(
+    private readonly options: ItemIndexOptions,
+    private hnsw: HnswIndex,
+    private watermarkSeq: number,
+  ) {
+    this.savedSeq = watermarkSeq;
+  }
+
+  /** Loads the snapshot (or rebuilds), replays newer catalogue changes and checks the count. */
+  static async open(options: ItemIndexOptions): Promise<{ index: ItemIndex; report: OpenReport }> {
+    const base = ItemIndex.snapshotBase(options);
+    let reason: string | undefined;
+    try {
+      const { index, watermark } = await HnswIndex.loadSnapshot(base, { dim: options.dim });
+      index.setEfSearch?.(options.hnsw.efSearch);
+      if (watermark > options.catalog.lastLogSeq()) throw new Error('snapshot is newer than the catalogue');
+      const itemIndex = new ItemIndex(options, index, watermark);
+      itemIndex.loadCollections();
+      const replayed = itemIndex.catchUp();
+      const expected = options.catalog.countItemVectors(options.modelId);
+      if (index.size() === expected) return { index: itemIndex, report: { source: 'snapshot', replayed, count: expected } };
+      reason = `count mismatch: index ${index.size()}, catalogue ${expected}`;
+    } catch (err) {
+      reason = isReferentError(err) ? String(err.details.reason ?? err.message) : err instanceof Error ? err.message : String(err);
+    }
+    const index = await ItemIndex.rebuild(options);
+    return { index, report: { source: 'rebuilt', reason, replayed: 0, count: index.size() } };
+  }
+
+  /** Builds a fresh index from every live item vector in the catalogue and saves a snapshot. */
+  static async rebuild(options: ItemIndexOptions): Promise<ItemIndex> {
+    const { catalog, modelId, dim, hnsw } = options;
+    const progress = options.progress ?? silentProgress;
+    // Read the watermark first: anything committed during the build is replayed afterwards.
+    const watermark = catalog.lastLogSeq();
+    const total = catalog.countItemVectors(modelId);
+    const index = HnswIndex.create({ dim, capacity: Math.max(total, 1024), m: hnsw.m, efConstruction: hnsw.efConstruction, efSearch: hnsw.efSearch });
+    const itemIndex = new ItemIndex(options, index, watermark);
+    progress.start('Rebuilding the image index', total, 'items');
+    for (const { itemId, collectionId, vector } of catalog.itemVectors(modelId)) {
+      index.add(String(itemId), vector);
+      itemIndex.collectionOf.set(itemId, collectionId);
+      progress.tick(1);
+    }
+    progress.stop();
+    itemIndex.catchUp();
+    await itemIndex.save(true);
+    return itemIndex;
+  }
+
+  private static snapshotBase(options: ItemIndexOptions): string {
+    return path.join(options.dir, modelSlug(options.modelId), 'items');
+  }
+
+  private loadCollections(): void {
+    // Live items' collections, for filtering; far cheaper than reading the vectors again.
+    for (const [itemId, collectionId] of this.options.catalog.itemCollections()) this.collectionOf.set(itemId, collectionId);
+  }
+
+  /** Applies catalogue changes past the watermark; returns how many were applied. Idempotent. */
+  catchUp(): number {
+    const changes = this.options.catalog.changesSince(this.watermarkSeq, this.options.modelId);
+    for (const change of changes) {
+      const id = String(change.itemId);
+      if (change.op === 'del') {
+        this.hnsw.remove(id);
+        this.collectionOf.delete(change.itemId);
+      } else if (change.vector && !this.hnsw.has(id)) {
+        // An item's vector for a given model never changes, so a present id is already right.
+        this.hnsw.add(id, change.vector);
+        this.collectionOf.set(change.itemId, change.collectionId);
+      }
+      this.watermarkSeq = change.seq;
+    }
+    return changes.length;
+  }
+
+  /** Writes a snapshot at the current watermark (atomic; an older snapshot stays valid until replaced). */
+  async save(force = false): Promise<void> {
+    if (!force && this.savedSeq === this.watermarkSeq) return;
+    await this.hnsw.saveSnapshot(ItemIndex.snapshotBase(this.options), this.watermarkSeq);
+    this.savedSeq = this.watermarkSeq;
+  }
+
+  get watermark(): number {
+    return this.watermarkSeq;
+  }
+
+  size(): number {
+    return this.hnsw.size();
+  }
+
+  has(itemId: number): boolean {
+    return this.hnsw.has(String(itemId));
+  }
+
+  /** Top-k items by cosine, optionally restricted to some collections. Higher score = better. */
+  search(query: Float32Array, k: number, collectionIds?: ReadonlySet<number>): ItemHit[] {
+    const filter = collectionIds ? (id: string) => collectionIds.has(this.collectionOf.get(Number(id)) ?? -1) : undefined;
+    return this.hnsw.search(query, k, filter).map((h: VectorHit) => ({ itemId: Number(h.id), score: h.score }));
+  }
+}

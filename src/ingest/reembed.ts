@@ -1,0 +1,58 @@
+/**
+ * Re-embedding every item with a new model, from the stored originals. Resumable: items that
+ * already have a vector for the new model are skipped, and the catalogue switches to the new model
+ * only once every item has one; the old vectors are then dropped and the new index is built.
+ */
+import type { Catalog } from '../catalog/catalog.js';
+import type { Encoder } from '../encoder/encoder.js';
+import { isReferentError } from '../errors.js';
+import type { MediaStore } from '../media/media-store.js';
+import { silentProgress, type Progress } from '../progress.js';
+
+export interface ReembedSummary {
+  embedded: number;
+  failed: Array<{ itemId: number; code: string; reason: string }>;
+  /** True when every live item now has a vector for the new model and the catalogue switched. */
+  switched: boolean;
+  droppedVectors: number;
+}
+
+export async function reembed(
+  deps: { catalog: Catalog; media: MediaStore; encoder: Encoder },
+  options: { batchSize: number; progress?: Progress },
+): Promise<ReembedSummary> {
+  const { catalog, media, encoder } = deps;
+  const progress = options.progress ?? silentProgress;
+  const summary: ReembedSummary = { embedded: 0, failed: [], switched: false, droppedVectors: 0 };
+  const failedIds = new Set<number>();
+  progress.start(`Re-embedding with ${encoder.displayName}`, catalog.countItems() - catalog.countItemVectors(encoder.modelId), 'items');
+  try {
+    for (;;) {
+      const batch = catalog.itemsWithoutVector(encoder.modelId, options.batchSize + failedIds.size).filter((i) => !failedIds.has(i.id));
+      if (batch.length === 0) break;
+      const work = batch.slice(0, options.batchSize);
+      const images = await Promise.all(work.map((item) => media.readOriginal(item.mediaKey).catch(() => null)));
+      const whole = images.every((b) => b !== null) ? await encoder.encodeImages(images as Buffer[]).catch(() => null) : null;
+      for (const [i, item] of work.entries()) {
+        try {
+          // A failed batch is retried one by one, so one unreadable original fails alone.
+          const vector = whole?.[i] ?? (await encoder.encodeImages([images[i] ?? (await media.readOriginal(item.mediaKey))]))[0]!;
+          catalog.putItemVector(item.id, encoder.modelId, vector);
+          summary.embedded++;
+        } catch (err) {
+          failedIds.add(item.id);
+          summary.failed.push({ itemId: item.id, code: isReferentError(err) ? err.code : 'UNEXPECTED', reason: (err as Error).message });
+        }
+      }
+      progress.tick(work.length);
+    }
+  } finally {
+    progress.stop();
+  }
+  if (summary.failed.length === 0) {
+    catalog.setModel({ modelId: encoder.modelId, dim: encoder.dim });
+    summary.droppedVectors = catalog.deleteVectorsExcept(encoder.modelId);
+    summary.switched = true;
+  }
+  return summary;
+}

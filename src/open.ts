@@ -1,0 +1,123 @@
+/**
+ * Opening a data folder: catalogue, media store, encoder and image index, with the start-up checks
+ * (the stored model must match the encoder; the index must agree with the catalogue).
+ */
+import path from 'node:path';
+import type { Catalog } from './catalog/catalog.js';
+import { SqliteCatalog } from './catalog/sqlite-catalog.js';
+import type { Config } from './config.js';
+import type { Encoder } from './encoder/encoder.js';
+import { OnnxClipEncoder } from './encoder/onnx-clip-encoder.js';
+import { ErrorCode, ReferentError } from './errors.js';
+import type { ImageLimits } from './image/image-io.js';
+import { ItemIndex, type OpenReport } from './index/item-index.js';
+import { createFsMediaStore, type MediaStore } from './media/media-store.js';
+import { resolveModel } from './models/model-resolver.js';
+import { silentProgress, type Progress } from './progress.js';
+
+export interface Stores {
+  catalog: Catalog;
+  media: MediaStore;
+  close(): void;
+}
+
+export interface Referent extends Stores {
+  encoder: Encoder;
+  index: ItemIndex;
+  /** How the index was opened (loaded from its snapshot, or rebuilt and why). */
+  indexReport: OpenReport;
+  /** Saves an index snapshot and releases everything. */
+  shutdown(): Promise<void>;
+}
+
+export function imageLimits(config: Config): ImageLimits {
+  return { maxBytes: config.maxImageBytes, maxPixels: config.maxImagePixels, allowSvg: false };
+}
+
+export function dataPaths(dataDir: string) {
+  return { catalog: path.join(dataDir, 'catalog.sqlite'), media: path.join(dataDir, 'media'), index: path.join(dataDir, 'index') };
+}
+
+export function openStores(config: Config): Stores {
+  const paths = dataPaths(config.dataDir);
+  const catalog = SqliteCatalog.open(paths.catalog);
+  const media = createFsMediaStore(paths.media, { limits: imageLimits(config) });
+  return { catalog, media, close: () => catalog.close() };
+}
+
+/** Finds the configured model (pulling it when allowed and missing) and loads it. */
+export async function loadEncoder(config: Config, progress: Progress = silentProgress): Promise<Encoder> {
+  const resolved = await resolveModel({
+    model: config.model,
+    modelsDir: config.modelsDir,
+    variant: config.modelVariant,
+    allowDownload: !config.offline,
+    pull: { hubUrl: config.hubUrl, progress, ...(config.hfToken ? { token: config.hfToken } : {}) },
+  });
+  return OnnxClipEncoder.create(resolved.dir, {
+    variant: config.modelVariant,
+    batchSize: config.batchSize,
+    imageLimits: imageLimits(config),
+    ...(resolved.hubId ? { modelId: resolved.hubId } : {}),
+  });
+}
+
+/**
+ * Refuses to serve vectors of another model. An empty catalogue simply adopts the encoder's model.
+ */
+export function checkModel(catalog: Catalog, encoder: Encoder): void {
+  const stored = catalog.getModel();
+  if (stored && stored.modelId === encoder.modelId && stored.dim === encoder.dim) return;
+  if (stored && catalog.countItems() > 0) {
+    throw new ReferentError(
+      ErrorCode.ModelMismatch,
+      `This data folder was indexed with the model ${stored.modelId} (${stored.dim} dimensions), but Referent was started with ${encoder.modelId} (${encoder.dim} dimensions). ` +
+        `Start with --model ${stored.modelId} to use it as it is, or run \`referent index reembed --model ${encoder.modelId}\` to re-embed its ${catalog.countItems()} items with the new model.`,
+      { details: { stored, requested: { modelId: encoder.modelId, dim: encoder.dim } } },
+    );
+  }
+  catalog.setModel({ modelId: encoder.modelId, dim: encoder.dim });
+}
+
+export interface OpenOptions {
+  /** Use this encoder instead of loading the configured model (tests, re-embedding). */
+  encoder?: Encoder;
+  progress?: Progress;
+}
+
+export async function openReferent(config: Config, options: OpenOptions = {}): Promise<Referent> {
+  const progress = options.progress ?? silentProgress;
+  const stores = openStores(config);
+  let encoder: Encoder | undefined;
+  try {
+    encoder = options.encoder ?? (await loadEncoder(config, progress));
+    checkModel(stores.catalog, encoder);
+    const { index, report } = await ItemIndex.open({
+      catalog: stores.catalog,
+      dir: dataPaths(config.dataDir).index,
+      modelId: encoder.modelId,
+      dim: encoder.dim,
+      hnsw: config.hnsw,
+      progress,
+    });
+    const enc = encoder;
+    return {
+      ...stores,
+      encoder: enc,
+      index,
+      indexReport: report,
+      async shutdown() {
+        try {
+          await index.save();
+        } finally {
+          stores.close();
+          await enc.close();
+        }
+      },
+    };
+  } catch (err) {
+    stores.close();
+    await encoder?.close();
+    throw err;
+  }
+}
