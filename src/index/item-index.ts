@@ -67,8 +67,7 @@ export class ItemIndex {
     const base = ItemIndex.snapshotBase(options);
     let reason: string | undefined;
     try {
-      const { index, watermark } = await HnswIndex.loadSnapshot(base, { dim: options.dim });
-      index.setEfSearch?.(options.hnsw.efSearch);
+      const { index, watermark } = await HnswIndex.loadSnapshot(base, { dim: options.dim, efSearch: options.hnsw.efSearch });
       if (watermark > options.catalog.lastLogSeq()) throw new Error('snapshot is newer than the catalogue');
       const itemIndex = new ItemIndex(options, index, watermark);
       itemIndex.loadCollections();
@@ -92,13 +91,13 @@ export class ItemIndex {
     const total = catalog.countItemVectors(modelId);
     const index = HnswIndex.create({ dim, capacity: Math.max(total, 1024), m: hnsw.m, efConstruction: hnsw.efConstruction, efSearch: hnsw.efSearch });
     const itemIndex = new ItemIndex(options, index, watermark);
-    progress.start('Rebuilding the image index', total, 'items');
+    if (total > 0) progress.start('Rebuilding the image index', total, 'items');
     for (const { itemId, collectionId, vector } of catalog.itemVectors(modelId)) {
       index.add(String(itemId), vector);
       itemIndex.collectionOf.set(itemId, collectionId);
       progress.tick(1);
     }
-    progress.stop();
+    if (total > 0) progress.stop();
     itemIndex.catchUp();
     await itemIndex.save(true);
     return itemIndex;

@@ -1,0 +1,367 @@
+/**
+ * HnswIndex: the approximate VectorIndex, on hnswlib-node. This is the only file that imports
+ * hnswlib-node, so its quirks stay here: plain Arrays in, uint32 labels, `ef` not persisted,
+ * `getCurrentCount()` counting deleted points, a fixed capacity that must be resized.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, statfs } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import hnswlib from 'hnswlib-node';
+import type { HierarchicalNSW } from 'hnswlib-node';
+import { ErrorCode, ReferentError, asDiskError } from '../errors.js';
+import { checkDim } from './exact-index.js';
+import type { VectorHit, VectorIndex } from './vector-index.js';
+
+export interface HnswOptions {
+  dim: number;
+  /** Initial number of slots; the graph grows by 1.5× when full. Default 1024. */
+  capacity?: number;
+  /** Graph degree. Default 16. */
+  m?: number;
+  /** Build-time beam width: higher = better graph, slower adds. Default 200. */
+  efConstruction?: number;
+  /** Query-time beam width; raised to k for a query that asks for more. Default 64. */
+  efSearch?: number;
+}
+
+const SIDECAR_FORMAT = 'referent-hnsw';
+const SIDECAR_VERSION = 1;
+/** Fraction of deleted slots above which adds reuse them instead of growing the graph. */
+const TOMBSTONE_LIMIT = 0.3;
+
+/** The JSON written next to the .hnsw file; it vouches for that file (size + sha256). */
+interface Sidecar {
+  format: typeof SIDECAR_FORMAT;
+  version: number;
+  dim: number;
+  space: 'ip';
+  m: number;
+  efConstruction: number;
+  watermark: number;
+  live: number;
+  /** labels[label] = id, or null for a deleted label (its slot is still in the graph). */
+  labels: Array<string | null>;
+  hnswBytes: number;
+  hnswSha256: string;
+}
+
+/**
+ * HNSW over unit vectors with space 'ip' (score = 1 - distance = dot product).
+ *
+ * String ids map to numeric labels. Removing an id marks its label deleted (a tombstone: it stays
+ * in the graph for routing but never comes back); re-adding an id marks the old label deleted and
+ * adds under a new one. Tombstones are left alone until they pass 30% of the slots; from then on
+ * adds revive them (hnswlib unmarks the slot and re-links it to the new vector), which bounds the
+ * waste under churn without a rebuild. A revive costs several plain inserts, hence the threshold.
+ * Not compacted on save: the index is a cache of SQLite, so a rebuild is the remedy if needed.
+ *
+ * Not re-entrant with its own snapshot: `add`/`remove` throw while `saveSnapshot` has the native
+ * writer running (it reads the graph on a worker thread). Searches are allowed meanwhile.
+ */
+export class HnswIndex implements VectorIndex {
+  readonly dim: number;
+  private ef: number;
+  private readonly labelOf = new Map<string, number>();
+  private readonly freeLabels: number[] = [];
+  private currentEf = -1;
+  private writing = false;
+  private saving = false;
+
+  private constructor(
+    private readonly graph: HierarchicalNSW,
+    private readonly labels: Array<string | null>,
+    private readonly params: { dim: number; m: number; efConstruction: number; efSearch: number },
+  ) {
+    this.dim = params.dim;
+    this.ef = params.efSearch;
+    labels.forEach((id, label) => (id === null ? this.freeLabels.push(label) : this.labelOf.set(id, label)));
+  }
+
+  /** An empty index. */
+  static create(opts: HnswOptions): HnswIndex {
+    const { dim, capacity = 1024, m = 16, efConstruction = 200, efSearch = 64 } = opts;
+    if (!Number.isInteger(dim) || dim <= 0) throw new RangeError(`dim must be a positive integer, got ${dim}`);
+    const graph = new hnswlib.HierarchicalNSW('ip', dim);
+    graph.initIndex({ maxElements: Math.max(16, capacity), m, efConstruction });
+    return new HnswIndex(graph, [], { dim, m, efConstruction, efSearch });
+  }
+
+  size(): number {
+    return this.labelOf.size;
+  }
+
+  has(id: string): boolean {
+    return this.labelOf.has(id);
+  }
+
+  /** Copies `vector` (must be unit length). Throws MODEL_MISMATCH on a wrong length. */
+  add(id: string, vector: Float32Array): void {
+    checkDim(this.dim, vector);
+    this.assertNotWriting();
+    const old = this.labelOf.get(id);
+    if (old !== undefined) this.retire(id, old);
+    // Reviving a slot (hnswlib's updatePoint) costs several plain inserts, so only do it once
+    // tombstones pass TOMBSTONE_LIMIT of the slots; below that, append and let them sit.
+    const reused = this.freeLabels.length > TOMBSTONE_LIMIT * this.labels.length ? this.freeLabels.pop() : undefined;
+    const label = reused ?? this.labels.length;
+    if (reused === undefined) this.ensureCapacity(label + 1);
+    try {
+      // With a deleted label, hnswlib's addPoint unmarks it and re-links it to the new vector.
+      this.graph.addPoint(Array.from(vector), label);
+    } catch (err) {
+      if (reused !== undefined) this.freeLabels.push(reused);
+      throw err;
+    }
+    this.labels[label] = id;
+    this.labelOf.set(id, label);
+  }
+
+  remove(id: string): boolean {
+    const label = this.labelOf.get(id);
+    if (label === undefined) return false;
+    this.assertNotWriting();
+    this.retire(id, label);
+    return true;
+  }
+
+  /**
+   * Top-k by dot product, best first. k is clamped to the live count and ef is raised to k.
+   * With a selective `filter` HNSW may return fewer than k hits even when more exist.
+   */
+  search(query: Float32Array, k: number, filter?: (id: string) => boolean): VectorHit[] {
+    checkDim(this.dim, query);
+    const want = Math.min(Math.floor(k), this.labelOf.size);
+    if (want <= 0) return [];
+    const ef = Math.max(this.ef, want);
+    if (ef !== this.currentEf) {
+      this.graph.setEf(ef);
+      this.currentEf = ef;
+    }
+    const byLabel =
+      filter &&
+      ((label: number): boolean => {
+        const id = this.labels[label];
+        return id != null && filter(id);
+      });
+    const { distances, neighbors } = this.graph.searchKnn(Array.from(query), want, byLabel);
+    const hits: VectorHit[] = [];
+    neighbors.forEach((label, i) => {
+      const id = this.labels[label];
+      if (id != null) hits.push({ id, score: 1 - distances[i]! });
+    });
+    return hits.sort((a, b) => b.score - a.score);
+  }
+
+  ids(): string[] {
+    return [...this.labelOf.keys()];
+  }
+
+  /** Query beam width (ef is not stored in snapshots; set it after loading). Higher = better recall, slower. */
+  setEfSearch(ef: number): void {
+    if (!Number.isInteger(ef) || ef <= 0) throw new RangeError(`efSearch must be a positive integer, got ${ef}`);
+    this.ef = ef;
+  }
+
+  get efSearch(): number {
+    return this.ef;
+  }
+
+  /** Slots in the graph: live + deleted (reusable) + free capacity. */
+  stats(): { live: number; deleted: number; capacity: number } {
+    return { live: this.labelOf.size, deleted: this.freeLabels.length, capacity: this.graph.getMaxElements() };
+  }
+
+  /**
+   * Writes `<basePath>.hnsw` and `<basePath>.json` so that a reader sees the old pair, the new pair,
+   * or (after a crash between the two renames) a pair whose checksum disagrees, never a torn file
+   * under the final names. `watermark` is stored as is for the caller's replay. ENOSPC -> DISK_FULL.
+   */
+  async saveSnapshot(basePath: string, watermark: number): Promise<void> {
+    if (this.saving) throw new Error('HnswIndex: a snapshot is already being saved; serialise saves');
+    const paths = snapshotPaths(basePath);
+    const labels = [...this.labels];
+    // Both flags go up synchronously, so no add can slip in between `labels` and the graph file.
+    this.saving = this.writing = true;
+    try {
+      await mkdir(dirname(basePath), { recursive: true });
+      await this.graph.writeIndex(paths.hnswTmp);
+      this.writing = false;
+      const { bytes, sha256 } = await sealGraphFile(paths.hnswTmp);
+      const { dim, m, efConstruction } = this.params;
+      const sidecar: Sidecar = {
+        ...{ format: SIDECAR_FORMAT, version: SIDECAR_VERSION, dim, space: 'ip', m, efConstruction, watermark },
+        ...{ live: this.labelOf.size, labels, hnswBytes: bytes, hnswSha256: sha256 },
+      };
+      await writeDurably(paths.jsonTmp, JSON.stringify(sidecar));
+      await rename(paths.hnswTmp, paths.hnsw);
+      await rename(paths.jsonTmp, paths.json);
+      await fsyncDir(dirname(basePath));
+    } catch (err) {
+      await Promise.all([rm(paths.hnswTmp, { force: true }), rm(paths.jsonTmp, { force: true })]);
+      throw asDiskError(err, 'the vector index snapshot');
+    } finally {
+      this.saving = this.writing = false;
+    }
+  }
+
+  /**
+   * Loads a snapshot written by `saveSnapshot`, verifying it end to end. Any problem (missing file,
+   * bad sidecar, other dim, size or checksum mismatch, unreadable graph, counts that disagree)
+   * throws INDEX_CORRUPT with `details.reason`; the caller rebuilds from the catalog.
+   */
+  static async loadSnapshot(
+    basePath: string,
+    expect: { dim: number; efSearch?: number },
+  ): Promise<{ index: HnswIndex; watermark: number }> {
+    const paths = snapshotPaths(basePath);
+    const text = await readFile(paths.json, 'utf8').catch(missingAsCorrupt(paths.json));
+    const sidecar = parseSidecar(text, expect.dim, paths.json);
+    const actual = await hashFile(paths.hnsw).catch(missingAsCorrupt(paths.hnsw));
+    if (actual.bytes !== sidecar.hnswBytes) throw corrupt('size-mismatch', paths.hnsw);
+    if (actual.sha256 !== sidecar.hnswSha256) throw corrupt('checksum-mismatch', paths.hnsw);
+    const graph = new hnswlib.HierarchicalNSW('ip', expect.dim);
+    await graph.readIndex(paths.hnsw).catch((err: unknown) => {
+      throw corrupt('unreadable', paths.hnsw, err);
+    });
+    if (graph.getCurrentCount() !== sidecar.labels.length || graph.getNumDimensions() !== expect.dim) {
+      throw corrupt('count-mismatch', paths.hnsw);
+    }
+    const { dim, m, efConstruction } = sidecar;
+    const index = new HnswIndex(graph, sidecar.labels, { dim, m, efConstruction, efSearch: expect.efSearch ?? 64 });
+    return { index, watermark: sidecar.watermark };
+  }
+
+  private retire(id: string, label: number): void {
+    this.graph.markDelete(label);
+    this.labels[label] = null;
+    this.labelOf.delete(id);
+    this.freeLabels.push(label);
+  }
+
+  /** Grows geometrically so n adds cost O(log n) resizes (each one copies the graph). */
+  private ensureCapacity(needed: number): void {
+    const capacity = this.graph.getMaxElements();
+    if (needed > capacity) this.graph.resizeIndex(Math.max(needed, Math.ceil(capacity * 1.5)));
+  }
+
+  private assertNotWriting(): void {
+    if (this.writing) throw new Error('HnswIndex: add/remove while a snapshot is being written; serialise them');
+  }
+}
+
+function snapshotPaths(basePath: string) {
+  const hnsw = `${basePath}.hnsw`;
+  const json = `${basePath}.json`;
+  return { hnsw, json, hnswTmp: `${hnsw}.tmp`, jsonTmp: `${json}.tmp` };
+}
+
+function corrupt(reason: string, path: string, cause?: unknown): ReferentError {
+  return new ReferentError(ErrorCode.IndexCorrupt, `The vector index snapshot is unusable (${reason}): ${path}`, {
+    cause,
+    details: { reason, path },
+  });
+}
+
+function missingAsCorrupt(path: string): (err: NodeJS.ErrnoException) => never {
+  return (err) => {
+    throw err.code === 'ENOENT' ? corrupt('missing', path, err) : err;
+  };
+}
+
+function parseSidecar(text: string, dim: number, path: string): Sidecar {
+  let s: Partial<Sidecar>;
+  try {
+    s = JSON.parse(text) as Partial<Sidecar>;
+  } catch (err) {
+    throw corrupt('sidecar-invalid', path, err);
+  }
+  if (s === null || typeof s !== 'object' || s.format !== SIDECAR_FORMAT) throw corrupt('sidecar-invalid', path);
+  if (s.version !== SIDECAR_VERSION) throw corrupt('version', path);
+  if (s.dim !== dim) throw corrupt('dim-mismatch', path);
+  const wellFormed =
+    s.space === 'ip' &&
+    [s.m, s.efConstruction, s.live, s.hnswBytes].every((v) => Number.isSafeInteger(v)) &&
+    typeof s.watermark === 'number' &&
+    Number.isFinite(s.watermark) &&
+    typeof s.hnswSha256 === 'string' &&
+    Array.isArray(s.labels) &&
+    s.labels.every((id) => id === null || typeof id === 'string');
+  if (!wellFormed) throw corrupt('sidecar-invalid', path);
+  const ids = s.labels!.filter((id) => id !== null);
+  if (ids.length !== s.live || new Set(ids).size !== s.live) throw corrupt('count-mismatch', path);
+  return s as Sidecar;
+}
+
+async function hashFile(path: string): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    bytes += chunk.length;
+  }
+  return { bytes, sha256: hash.digest('hex') };
+}
+
+/**
+ * hnswlib writes through std::ofstream and never checks it, so a full disk yields a short file and
+ * no error. Walk the file's own layout to prove it is whole, then hash it and fsync it.
+ */
+async function sealGraphFile(path: string): Promise<{ bytes: number; sha256: string }> {
+  const { size } = await stat(path);
+  const expected = await graphFileLength(path);
+  if (expected !== size) {
+    const fs = await statfs(dirname(path));
+    const err = new Error(`hnswlib wrote ${size} bytes of ${expected ?? 'an unknown length'} to ${path}`);
+    // A short write with the disk (nearly) full is ENOSPC swallowed by the C++ stream.
+    throw fs.bavail * fs.bsize < 1 << 20 ? Object.assign(err, { code: 'ENOSPC' }) : err;
+  }
+  const digest = await hashFile(path);
+  const fh = await open(path, 'r+');
+  await fh.sync().finally(() => fh.close());
+  return digest;
+}
+
+/** Length implied by hnswlib's saveIndex layout (96-byte header, level-0 block, per-element link lists). */
+async function graphFileLength(path: string): Promise<number | undefined> {
+  const fh = await open(path, 'r');
+  try {
+    const header = Buffer.alloc(96);
+    if ((await fh.read(header, 0, 96, 0)).bytesRead < 96) return undefined;
+    const count = Number(header.readBigUInt64LE(16));
+    const perElement = Number(header.readBigUInt64LE(24));
+    let pos = 96 + count * perElement;
+    const window = Buffer.alloc(1 << 20);
+    let windowStart = 0;
+    let windowEnd = 0;
+    for (let i = 0; i < count; i++) {
+      if (pos + 4 > windowEnd) {
+        const { bytesRead } = await fh.read(window, 0, window.length, pos);
+        if (bytesRead < 4) return undefined;
+        windowStart = pos;
+        windowEnd = pos + bytesRead;
+      }
+      pos += 4 + window.readUInt32LE(pos - windowStart);
+    }
+    return pos;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function writeDurably(path: string, text: string): Promise<void> {
+  const fh = await open(path, 'w');
+  try {
+    await fh.writeFile(text, 'utf8');
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Makes the renames themselves durable; some platforms cannot fsync a directory, which is fine. */
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r').catch(() => undefined);
+  if (!fh) return;
+  await fh.sync().catch(() => undefined).finally(() => fh.close());
+}
