@@ -3,7 +3,9 @@
  * The `referent` command line. Parses arguments, loads configuration once, runs one command, and
  * turns errors into a short message: ReferentErrors by their text, anything else with its stack.
  */
-import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ConfigVariable } from '../../src/config.js';
 import { ErrorCode, isReferentError, ReferentError } from '../../src/errors.js';
@@ -40,6 +42,18 @@ const commands: Record<string, (args: string[], values: CliValues, config: () =>
   serve: runServe,
 };
 
+/** Our package.json, found by walking up (this file runs from adapters/ in dev and dist/adapters/ when built). */
+function packageVersion(): string {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (fs.existsSync(file)) {
+      const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'referent') return pkg.version ?? 'unknown';
+    }
+  }
+  return 'unknown';
+}
+
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -50,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parsed;
   const [command, ...rest] = positionals;
   if (values.version) {
-    process.stdout.write(`${createRequire(import.meta.url)('../../../package.json').version}\n`);
+    process.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
   if (!command || (values.help && !commands[command])) {

@@ -1,0 +1,66 @@
+import fs from 'node:fs';
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpServer } from '../../adapters/web/http-server.js';
+import { ingest } from '../../src/ingest/ingest.js';
+import { readSources } from '../../src/ingest/sources.js';
+import { openReferent, type Referent } from '../../src/open.js';
+import { makeColourGallery, tempDir, testConfig } from '../support/fixtures.js';
+
+describe('HTTP API on 127.0.0.1', () => {
+  let dir: string;
+  let referent: Referent;
+  let server: http.Server;
+  let base: string;
+
+  beforeAll(async () => {
+    dir = tempDir();
+    const config = testConfig(path.join(dir, 'data'));
+    referent = await openReferent(config);
+    const manifest = await makeColourGallery(path.join(dir, 'img'), 2, ['red', 'blue']);
+    await ingest(referent, await readSources(manifest), { collection: 'parts', batchSize: 4, maxImageBytes: 1 << 20, maxTextChars: 100 });
+    server = createHttpServer(referent, config, () => {});
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await referent.shutdown();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reports health with the encoder and the item count', async () => {
+    const res = await fetch(`${base}/api/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true, items: 4, model: 'referent/tiny-clip-demo', demoEncoder: true });
+  });
+
+  it('searches and links thumbnails that are served as JPEG', async () => {
+    const res = await fetch(`${base}/api/search?q=red&limit=2`);
+    const { hits } = (await res.json()) as { hits: Array<{ caption: string; media: { thumbnail: string } }> };
+    expect(hits.map((h) => h.caption.split(' ')[1])).toEqual(['red', 'red']);
+    const thumb = await fetch(`${base}${hits[0]!.media.thumbnail}`);
+    expect(thumb.status).toBe(200);
+    expect(thumb.headers.get('content-type')).toBe('image/jpeg');
+    const bytes = Buffer.from(await thumb.arrayBuffer());
+    expect(bytes.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+  });
+
+  it('answers bad requests with codes, never a crash', async () => {
+    expect((await fetch(`${base}/api/search`)).status).toBe(400);
+    expect((await fetch(`${base}/api/search?q=red&limit=0`)).status).toBe(400);
+    expect((await fetch(`${base}/api/search?q=${'x'.repeat(2001)}`)).status).toBe(413);
+    expect((await fetch(`${base}/api/search?q=red&collection=secret`)).status).toBe(404);
+    expect((await fetch(`${base}/api/search?q=red`, { method: 'POST' })).status).toBe(405);
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+  });
+
+  it('serves media by id only: traversal attempts and unknown ids are 404', async () => {
+    for (const p of ['/media/../../etc/passwd', '/media/%2e%2e%2f%2e%2e%2fetc%2fpasswd/thumbnail', `/media/${'0'.repeat(64)}/thumbnail`, '/media/ABC/thumbnail']) {
+      const res = await fetch(`${base}${p}`);
+      expect(res.status, p).toBe(404);
+    }
+  });
+});
