@@ -63,7 +63,7 @@ export class ExactIndex implements VectorIndex {
     checkDim(this.dim, query);
     const count = this.slotIds.length;
     const want = Math.min(Math.floor(k), count);
-    if (want <= 0) return [];
+    if (!(want > 0)) return []; // also catches a NaN k
     const heap = new TopK(want);
     const { data, dim } = this;
     for (let slot = 0; slot < count; slot++) {

@@ -132,7 +132,7 @@ export class HnswIndex implements VectorIndex {
   search(query: Float32Array, k: number, filter?: (id: string) => boolean): VectorHit[] {
     checkDim(this.dim, query);
     const want = Math.min(Math.floor(k), this.labelOf.size);
-    if (want <= 0) return [];
+    if (!(want > 0)) return []; // also catches a NaN k
     const ef = Math.max(this.ef, want);
     if (ef !== this.currentEf) {
       this.graph.setEf(ef);
