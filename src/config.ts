@@ -6,8 +6,9 @@ import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { ErrorCode, ReferentError } from './errors.js';
+import { DEFAULT_MODEL_ID } from './models/model-files.js';
 
-export const DEFAULT_MODEL = 'Xenova/clip-vit-base-patch16';
+export const DEFAULT_MODEL = DEFAULT_MODEL_ID;
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const flag = z

@@ -7,6 +7,7 @@ import { access, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { ErrorCode, ReferentError } from '../errors.js';
 import { defaultImageLimits, type ImageLimits } from '../image/image-io.js';
+import { assertVariant, modelFiles, onnxSuffix } from '../models/model-files.js';
 import type { Encoder } from './encoder.js';
 import { OnnxSession, type TensorInput, type TensorOutput } from './onnx-runtime.js';
 import { fixedInputSize, imageToTensor, loadPreprocessorConfig, type PixelTensor, type PreprocessConfig } from './preprocess.js';
@@ -26,16 +27,9 @@ export interface OnnxClipEncoderOptions {
 }
 
 const DEFAULT_BATCH_SIZE = 16;
-const VARIANT_PATTERN = /^[a-z0-9]+(?:_[a-z0-9]+)*$/i;
-
 /** The ONNX file of one tower, relative to the model folder: onnx/text_model.onnx, onnx/vision_model_quantized.onnx… */
-export function towerFile(tower: 'text' | 'vision', variant = 'fp32'): string {
-  return `onnx/${tower}_model${variant === 'fp32' ? '' : `_${variant}`}.onnx`;
-}
-
-/** Files a model folder must hold for `variant`, relative to the folder (what a download must verify). */
-export function requiredModelFiles(variant = 'fp32'): string[] {
-  return ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'preprocessor_config.json', towerFile('text', variant), towerFile('vision', variant)];
+function towerFile(tower: 'text' | 'vision', variant: string): string {
+  return `onnx/${tower}_model${onnxSuffix(variant)}.onnx`;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -49,7 +43,7 @@ async function exists(path: string): Promise<boolean> {
 async function checkFolder(dir: string, variant: string): Promise<void> {
   const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);
   if (!isDir) throw new ReferentError(ErrorCode.ModelNotFound, `No model folder at ${dir}.`, { details: { dir } });
-  const files = requiredModelFiles(variant);
+  const files = modelFiles(variant).filter((f) => f.required).map((f) => f.path);
   const missing = (await Promise.all(files.map(async (f) => ((await exists(join(dir, f))) ? undefined : f)))).filter((f) => f !== undefined);
   if (missing.length === 0) return;
   const onnxFiles = await readdir(join(dir, 'onnx')).catch(() => [] as string[]);
@@ -183,12 +177,12 @@ export class OnnxClipEncoder implements Encoder {
   /**
    * Loads a model folder. Missing folder → MODEL_NOT_FOUND; missing files → MODEL_INCOMPLETE;
    * unreadable files, unexpected inputs/outputs or an output size that contradicts config.json →
-   * MODEL_INVALID; a malformed variant name → CONFIG_INVALID.
+   * MODEL_INVALID; a malformed variant name → USAGE_INVALID.
    */
   static async create(modelDir: string, options: OnnxClipEncoderOptions = {}): Promise<OnnxClipEncoder> {
     const dir = resolve(modelDir);
     const variant = options.variant ?? 'fp32';
-    if (!VARIANT_PATTERN.test(variant)) throw new ReferentError(ErrorCode.ConfigInvalid, `"${variant}" is not a model variant name.`);
+    assertVariant(variant);
     await checkFolder(dir, variant);
     const config = await readConfig(dir);
     const sessionOptions = { threads: options.threads };

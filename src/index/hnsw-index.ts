@@ -3,14 +3,25 @@
  * hnswlib-node, so its quirks stay here: plain Arrays in, uint32 labels, `ef` not persisted,
  * `getCurrentCount()` counting deleted points, a fixed capacity that must be resized.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, statfs } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import hnswlib from 'hnswlib-node';
 import type { HierarchicalNSW } from 'hnswlib-node';
-import { ErrorCode, ReferentError, asDiskError } from '../errors.js';
+import { asDiskError } from '../errors.js';
 import { checkDim } from './exact-index.js';
+import {
+  corrupt,
+  fsyncDir,
+  hashFile,
+  missingAsCorrupt,
+  parseSidecar,
+  sealGraphFile,
+  SIDECAR_FORMAT,
+  SIDECAR_VERSION,
+  snapshotPaths,
+  writeDurably,
+  type Sidecar,
+} from './hnsw-snapshot-files.js';
 import type { VectorHit, VectorIndex } from './vector-index.js';
 
 export interface HnswOptions {
@@ -25,26 +36,8 @@ export interface HnswOptions {
   efSearch?: number;
 }
 
-const SIDECAR_FORMAT = 'referent-hnsw';
-const SIDECAR_VERSION = 1;
 /** Fraction of deleted slots above which adds reuse them instead of growing the graph. */
 const TOMBSTONE_LIMIT = 0.3;
-
-/** The JSON written next to the .hnsw file; it vouches for that file (size + sha256). */
-interface Sidecar {
-  format: typeof SIDECAR_FORMAT;
-  version: number;
-  dim: number;
-  space: 'ip';
-  m: number;
-  efConstruction: number;
-  watermark: number;
-  live: number;
-  /** labels[label] = id, or null for a deleted label (its slot is still in the graph). */
-  labels: Array<string | null>;
-  hnswBytes: number;
-  hnswSha256: string;
-}
 
 /**
  * HNSW over unit vectors with space 'ip' (score = 1 - distance = dot product).
@@ -248,120 +241,4 @@ export class HnswIndex implements VectorIndex {
   private assertNotWriting(): void {
     if (this.writing) throw new Error('HnswIndex: add/remove while a snapshot is being written; serialise them');
   }
-}
-
-function snapshotPaths(basePath: string) {
-  const hnsw = `${basePath}.hnsw`;
-  const json = `${basePath}.json`;
-  return { hnsw, json, hnswTmp: `${hnsw}.tmp`, jsonTmp: `${json}.tmp` };
-}
-
-function corrupt(reason: string, path: string, cause?: unknown): ReferentError {
-  return new ReferentError(ErrorCode.IndexCorrupt, `The vector index snapshot is unusable (${reason}): ${path}`, {
-    cause,
-    details: { reason, path },
-  });
-}
-
-function missingAsCorrupt(path: string): (err: NodeJS.ErrnoException) => never {
-  return (err) => {
-    throw err.code === 'ENOENT' ? corrupt('missing', path, err) : err;
-  };
-}
-
-function parseSidecar(text: string, dim: number, path: string): Sidecar {
-  let s: Partial<Sidecar>;
-  try {
-    s = JSON.parse(text) as Partial<Sidecar>;
-  } catch (err) {
-    throw corrupt('sidecar-invalid', path, err);
-  }
-  if (s === null || typeof s !== 'object' || s.format !== SIDECAR_FORMAT) throw corrupt('sidecar-invalid', path);
-  if (s.version !== SIDECAR_VERSION) throw corrupt('version', path);
-  if (s.dim !== dim) throw corrupt('dim-mismatch', path);
-  const wellFormed =
-    s.space === 'ip' &&
-    [s.m, s.efConstruction, s.live, s.hnswBytes].every((v) => Number.isSafeInteger(v)) &&
-    typeof s.watermark === 'number' &&
-    Number.isFinite(s.watermark) &&
-    typeof s.hnswSha256 === 'string' &&
-    Array.isArray(s.labels) &&
-    s.labels.every((id) => id === null || typeof id === 'string');
-  if (!wellFormed) throw corrupt('sidecar-invalid', path);
-  const ids = s.labels!.filter((id) => id !== null);
-  if (ids.length !== s.live || new Set(ids).size !== s.live) throw corrupt('count-mismatch', path);
-  return s as Sidecar;
-}
-
-async function hashFile(path: string): Promise<{ bytes: number; sha256: string }> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    bytes += chunk.length;
-  }
-  return { bytes, sha256: hash.digest('hex') };
-}
-
-/**
- * hnswlib writes through std::ofstream and never checks it, so a full disk yields a short file and
- * no error. Walk the file's own layout to prove it is whole, then hash it and fsync it.
- */
-async function sealGraphFile(path: string): Promise<{ bytes: number; sha256: string }> {
-  const { size } = await stat(path);
-  const expected = await graphFileLength(path);
-  if (expected !== size) {
-    const fs = await statfs(dirname(path));
-    const err = new Error(`hnswlib wrote ${size} bytes of ${expected ?? 'an unknown length'} to ${path}`);
-    // A short write with the disk (nearly) full is ENOSPC swallowed by the C++ stream.
-    throw fs.bavail * fs.bsize < 1 << 20 ? Object.assign(err, { code: 'ENOSPC' }) : err;
-  }
-  const digest = await hashFile(path);
-  const fh = await open(path, 'r+');
-  await fh.sync().finally(() => fh.close());
-  return digest;
-}
-
-/** Length implied by hnswlib's saveIndex layout (96-byte header, level-0 block, per-element link lists). */
-async function graphFileLength(path: string): Promise<number | undefined> {
-  const fh = await open(path, 'r');
-  try {
-    const header = Buffer.alloc(96);
-    if ((await fh.read(header, 0, 96, 0)).bytesRead < 96) return undefined;
-    const count = Number(header.readBigUInt64LE(16));
-    const perElement = Number(header.readBigUInt64LE(24));
-    let pos = 96 + count * perElement;
-    const window = Buffer.alloc(1 << 20);
-    let windowStart = 0;
-    let windowEnd = 0;
-    for (let i = 0; i < count; i++) {
-      if (pos + 4 > windowEnd) {
-        const { bytesRead } = await fh.read(window, 0, window.length, pos);
-        if (bytesRead < 4) return undefined;
-        windowStart = pos;
-        windowEnd = pos + bytesRead;
-      }
-      pos += 4 + window.readUInt32LE(pos - windowStart);
-    }
-    return pos;
-  } finally {
-    await fh.close();
-  }
-}
-
-async function writeDurably(path: string, text: string): Promise<void> {
-  const fh = await open(path, 'w');
-  try {
-    await fh.writeFile(text, 'utf8');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Makes the renames themselves durable; some platforms cannot fsync a directory, which is fine. */
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r').catch(() => undefined);
-  if (!fh) return;
-  await fh.sync().catch(() => undefined).finally(() => fh.close());
 }

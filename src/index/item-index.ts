@@ -53,6 +53,7 @@ export class ItemIndex {
   private readonly collectionOf = new Map<number, number>();
   /** Watermark of the last snapshot written or loaded; saving again at the same one is skipped. */
   private savedSeq: number;
+  private saving = false;
 
   private constructor(
     private readonly options: ItemIndexOptions,
@@ -112,8 +113,12 @@ export class ItemIndex {
     for (const [itemId, collectionId] of this.options.catalog.itemCollections()) this.collectionOf.set(itemId, collectionId);
   }
 
-  /** Applies catalogue changes past the watermark; returns how many were applied. Idempotent. */
+  /**
+   * Applies catalogue changes past the watermark; returns how many were applied. Idempotent.
+   * While a snapshot is being written the graph is read-only, so changes wait for the next call.
+   */
   catchUp(): number {
+    if (this.saving) return 0;
     const changes = this.options.catalog.changesSince(this.watermarkSeq, this.options.modelId);
     for (const change of changes) {
       const id = String(change.itemId);
@@ -132,9 +137,20 @@ export class ItemIndex {
 
   /** Writes a snapshot at the current watermark (atomic; an older snapshot stays valid until replaced). */
   async save(force = false): Promise<void> {
-    if (!force && this.savedSeq === this.watermarkSeq) return;
-    await this.hnsw.saveSnapshot(ItemIndex.snapshotBase(this.options), this.watermarkSeq);
-    this.savedSeq = this.watermarkSeq;
+    if (this.saving || (!force && this.savedSeq === this.watermarkSeq)) return;
+    this.saving = true;
+    try {
+      const seq = this.watermarkSeq;
+      await this.hnsw.saveSnapshot(ItemIndex.snapshotBase(this.options), seq);
+      this.savedSeq = seq;
+    } finally {
+      this.saving = false;
+    }
+  }
+
+  /** Saves when more than `changes` log entries are not in the snapshot, bounding replay after a crash. */
+  async saveIfBehind(changes: number): Promise<void> {
+    if (this.watermarkSeq - this.savedSeq > changes) await this.save();
   }
 
   get watermark(): number {

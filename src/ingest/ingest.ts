@@ -14,6 +14,9 @@ import type { MediaStore } from '../media/media-store.js';
 import { silentProgress, type Progress } from '../progress.js';
 import type { IngestSource, SourceList } from './sources.js';
 
+/** A long ingest snapshots the index this often (log entries), so a crash replays little. */
+const SNAPSHOT_EVERY = 20_000;
+
 export interface IngestDeps {
   catalog: Catalog;
   media: MediaStore;
@@ -131,6 +134,7 @@ async function ingestBatch(
     }
   }
   deps.index.catchUp();
+  await deps.index.saveIfBehind(SNAPSHOT_EVERY);
 }
 
 /** Reads and checks one source; throws a ReferentError describing why it cannot be ingested. */
