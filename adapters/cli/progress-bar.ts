@@ -23,41 +23,40 @@ export function createProgressBar(stream: NodeJS.WriteStream = process.stderr): 
 function ttyBar(stream: NodeJS.WriteStream): Progress {
   let bar: cliProgress.SingleBar | undefined;
   let unit = '';
+  let total = 0;
+  let value = 0;
+  let started = 0;
+  const shown = () => {
+    const secs = (Date.now() - started) / 1000;
+    const rate = secs > 0 ? value / secs : 0;
+    if (unit === 'bytes') return { shown: `${formatBytes(value)} / ${formatBytes(total)}`, rate: `${formatBytes(rate)}/s` };
+    return { shown: `${value}/${total} ${unit}`, rate: `${rate.toFixed(1)} ${unit}/s` };
+  };
   return {
-    start(label, total, u = '') {
+    start(label, t, u = '') {
       unit = u;
+      total = t ?? 0;
+      value = 0;
+      started = Date.now();
       bar = new cliProgress.SingleBar(
-        {
-          stream,
-          format: `${label} [{bar}] {percentage}% | {shown} | {rate} | ETA {eta_formatted}`,
-          hideCursor: true,
-          clearOnComplete: false,
-          etaBuffer: 50,
-        },
+        { stream, format: `${label} [{bar}] {percentage}% | {shown} | {rate} | ETA {eta_formatted}`, hideCursor: true, etaBuffer: 50 },
         cliProgress.Presets.shades_classic,
       );
-      bar.start(total ?? 0, 0, { shown: '', rate: '' });
+      bar.start(total, 0, shown());
     },
     tick(delta = 1) {
-      bar?.increment(delta, payload(bar, unit));
+      value += delta;
+      bar?.update(value, shown());
     },
-    update(value) {
-      bar?.update(value, payload(bar, unit, value));
+    update(v) {
+      value = v;
+      bar?.update(value, shown());
     },
     stop() {
       bar?.stop();
       bar = undefined;
     },
   };
-}
-
-function payload(bar: cliProgress.SingleBar, unit: string, value?: number) {
-  const v = value ?? bar.getProgress() * bar.getTotal();
-  const total = bar.getTotal();
-  const elapsed = (Date.now() - (bar as unknown as { startTime: number }).startTime) / 1000;
-  const rate = elapsed > 0 ? v / elapsed : 0;
-  if (unit === 'bytes') return { shown: `${formatBytes(v)} / ${formatBytes(total)}`, rate: `${formatBytes(rate)}/s` };
-  return { shown: `${Math.round(v)}/${total} ${unit}`, rate: `${rate.toFixed(1)} ${unit}/s` };
 }
 
 function plainLines(stream: NodeJS.WriteStream): Progress {

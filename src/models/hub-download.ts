@@ -281,7 +281,7 @@ function byteMeter(progress: Progress): ByteMeter {
   return {
     start(label, total) {
       position = 0;
-      progress.start(label, total, 'B');
+      progress.start(label, total, 'bytes');
     },
     add(bytes) {
       if (bytes === 0) return;

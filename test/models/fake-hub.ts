@@ -5,7 +5,7 @@
  * test so the downloader meets dropped connections, wrong bytes and refusals for real.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, sep } from 'node:path';
@@ -164,19 +164,4 @@ async function sendFile(hub: FakeHub, req: IncomingMessage, res: ServerResponse,
     return;
   }
   res.end(slice);
-}
-
-/** A stand-in model folder (same layout, fake bytes) for when the generated tiny model is absent. */
-export async function writeFakeModel(dir: string): Promise<void> {
-  await mkdir(join(dir, 'onnx'), { recursive: true });
-  const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
-  await writeFile(join(dir, 'config.json'), json({ model_type: 'clip', projection_dim: 8 }));
-  await writeFile(join(dir, 'tokenizer.json'), json({ version: '1.0', model: { type: 'WordLevel', vocab: { red: 0 } } }));
-  await writeFile(join(dir, 'tokenizer_config.json'), json({ model_max_length: 16 }));
-  await writeFile(join(dir, 'preprocessor_config.json'), json({ crop_size: 8, size: 8 }));
-  await writeFile(join(dir, 'special_tokens_map.json'), json({}));
-  await writeFile(join(dir, 'README.md'), '# fake model\n');
-  // Big enough that "half a file" is many TCP packets.
-  await writeFile(join(dir, 'onnx', 'text_model.onnx'), Buffer.alloc(300_000, 7).map((_, i) => (i * 31) & 0xff));
-  await writeFile(join(dir, 'onnx', 'vision_model.onnx'), Buffer.alloc(500_000, 3).map((_, i) => (i * 17 + 5) & 0xff));
 }

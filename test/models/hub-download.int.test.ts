@@ -10,26 +10,23 @@ import type { Progress } from '../../src/progress.js';
 import { pullModel, type PullOptions } from '../../src/models/hub-download.js';
 import { checkModelFolder, MODEL_MANIFEST_NAME, modelFiles, PARTIAL_SUFFIX } from '../../src/models/model-files.js';
 import { listModels, resolveModel } from '../../src/models/model-resolver.js';
-import { startFakeHub, writeFakeModel, type FakeHub } from './fake-hub.js';
+import { startFakeHub, type FakeHub } from './fake-hub.js';
 
 const FIXTURE = resolve('test/fixtures/tiny-clip');
 const HUB_ID = 'test-org/tiny-clip';
 
 let hub: FakeHub;
 let source: string;
-let fakeRoot: string | undefined;
 let work: string;
 let modelsDir: string;
 let modelDir: string;
 
 beforeAll(async () => {
-  // The generated tiny model when it exists; a same-layout stand-in until then.
-  source = existsSync(join(FIXTURE, 'config.json')) ? FIXTURE : await fakeSource();
+  source = FIXTURE;
   hub = await startFakeHub({ [HUB_ID]: source });
 });
 afterAll(async () => {
   await hub.close();
-  if (fakeRoot) await rm(fakeRoot, { recursive: true, force: true });
 });
 beforeEach(async () => {
   work = await mkdtemp(join(tmpdir(), 'referent-pull-'));
@@ -39,13 +36,6 @@ beforeEach(async () => {
   hub.faults = {};
 });
 afterEach(async () => rm(work, { recursive: true, force: true }));
-
-async function fakeSource(): Promise<string> {
-  fakeRoot = await mkdtemp(join(tmpdir(), 'referent-fake-model-'));
-  const dir = join(fakeRoot, 'tiny-clip');
-  await writeFakeModel(dir);
-  return dir;
-}
 
 function pull(extra: Partial<PullOptions> = {}): Promise<string> {
   return pullModel({ hubId: HUB_ID, modelsDir, hubUrl: hub.url, idleTimeoutMs: 5_000, ...extra });
