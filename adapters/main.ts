@@ -2,11 +2,20 @@
  * Composition root for `npm start`: configuration from the environment (and .env), then the server.
  * Later the chat adapters (Slack, Teams) start here too when their settings are present.
  */
-import { isReferentError } from '../src/errors.js';
+import { ErrorCode, isReferentError } from '../src/errors.js';
 import { loadConfig } from './env.js';
 import { serve } from './serve.js';
 
+const demoHint =
+  '\nTo try Referent offline right now, start it on the demo encoder (it only understands colours):\n' +
+  '  REFERENT_MODEL=test/fixtures/tiny-clip npm start\n';
+
 serve(loadConfig()).catch((err: unknown) => {
-  process.stderr.write(isReferentError(err) ? `referent: ${err.message}\n` : `referent: unexpected error\n${err instanceof Error ? err.stack : String(err)}\n`);
+  if (isReferentError(err)) {
+    const noModel = err.code === ErrorCode.ModelDownloadFailed || err.code === ErrorCode.ModelNotFound;
+    process.stderr.write(`referent: ${err.message}\n${noModel ? demoHint : ''}`);
+  } else {
+    process.stderr.write(`referent: unexpected error\n${err instanceof Error ? err.stack : String(err)}\n`);
+  }
   process.exitCode = 1;
 });
