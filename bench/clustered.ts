@@ -6,17 +6,9 @@
  * little about real galleries). Same seed, same vectors, on every machine.
  */
 
-/** A small, fast, seedable PRNG (mulberry32); good enough for fixtures, not for crypto. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../src/random.js';
+
+export { mulberry32 };
 
 /** Standard normal draws (Box–Muller) from a uniform source. */
 export function gaussian(rand: () => number): () => number {

@@ -8,6 +8,7 @@
  * gives the same bits on every platform, so the weights are identical on every run.
  */
 import { PALETTE, type VocabEntry } from './vocabulary.js';
+import { mulberry32 } from '../../src/random.js';
 
 /** Embedding size (CLIP's projection_dim). */
 export const DIM = 64;
@@ -23,16 +24,7 @@ export const IMAGE_STD = [0.26862954, 0.26130258, 0.27577711] as const;
 export const SHARPNESS = 4;
 
 /** Deterministic 32-bit PRNG (mulberry32): integer ops only. */
-export function createRng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const createRng = mulberry32;
 
 /** Approximately normal (Irwin–Hall with 12 uniforms): avoids log/cos, whose last bit may vary. */
 function gaussian(rng: () => number): number {

@@ -7,11 +7,11 @@ import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import hnswlib from 'hnswlib-node';
 import type { HierarchicalNSW } from 'hnswlib-node';
+import { syncDir, writeDurably } from '../durable-fs.js';
 import { asDiskError } from '../errors.js';
 import { checkDim } from './exact-index.js';
 import {
   corrupt,
-  fsyncDir,
   hashFile,
   missingAsCorrupt,
   parseSidecar,
@@ -19,7 +19,6 @@ import {
   SIDECAR_FORMAT,
   SIDECAR_VERSION,
   snapshotPaths,
-  writeDurably,
   type Sidecar,
 } from './hnsw-snapshot-files.js';
 import type { VectorHit, VectorIndex } from './vector-index.js';
@@ -189,7 +188,7 @@ export class HnswIndex implements VectorIndex {
       await writeDurably(paths.jsonTmp, JSON.stringify(sidecar));
       await rename(paths.hnswTmp, paths.hnsw);
       await rename(paths.jsonTmp, paths.json);
-      await fsyncDir(dirname(basePath));
+      await syncDir(dirname(basePath));
     } catch (err) {
       await Promise.all([rm(paths.hnswTmp, { force: true }), rm(paths.jsonTmp, { force: true })]);
       throw asDiskError(err, 'the vector index snapshot');

@@ -126,20 +126,3 @@ export async function graphFileLength(path: string): Promise<number | undefined>
     await fh.close();
   }
 }
-
-export async function writeDurably(path: string, text: string): Promise<void> {
-  const fh = await open(path, 'w');
-  try {
-    await fh.writeFile(text, 'utf8');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Makes the renames themselves durable; some platforms cannot fsync a directory, which is fine. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r').catch(() => undefined);
-  if (!fh) return;
-  await fh.sync().catch(() => undefined).finally(() => fh.close());
-}

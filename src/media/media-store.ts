@@ -5,8 +5,9 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { syncDir, writeDurably } from '../durable-fs.js';
 import { asDiskError, ErrorCode, ReferentError } from '../errors.js';
 import { boundedOriginal, defaultImageLimits, probeImage, thumbnailJpeg, type ImageLimits } from '../image/image-io.js';
 
@@ -113,30 +114,6 @@ async function unlessMissing<T>(work: Promise<T>, fallback: () => T): Promise<T>
 }
 
 const exists = (path: string): Promise<boolean> => unlessMissing(stat(path).then(() => true), () => false);
-
-async function writeDurably(path: string, data: Uint8Array): Promise<void> {
-  const handle = await open(path, 'wx', 0o644);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Makes a rename or new entry durable. Some platforms (Windows) cannot fsync a folder: skip there. */
-async function syncDir(dir: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'ENOENT') throw err;
-  } finally {
-    await handle?.close();
-  }
-}
 
 /** Creates `dir` and fsyncs every parent that gained an entry, so a crash cannot lose the folder. */
 async function ensureDir(dir: string): Promise<void> {
@@ -315,5 +292,5 @@ export function createFsMediaStore(root: string, options: FsMediaStoreOptions = 
   for (const [name, value] of Object.entries({ maxSide, thumbSize })) {
     if (!Number.isInteger(value) || value < 1) throw new ReferentError(ErrorCode.ConfigInvalid, `Media ${name} must be a positive integer.`);
   }
-  return new FsMediaStore(root, options.limits ?? defaultImageLimits, maxSide, thumbSize, options.writeFile ?? writeDurably);
+  return new FsMediaStore(root, options.limits ?? defaultImageLimits, maxSide, thumbSize, options.writeFile ?? ((path, data) => writeDurably(path, data, { exclusive: true })));
 }
