@@ -48,6 +48,15 @@ function toCollection(r: { id: number; name: string; kind: CollectionKind; enabl
   return { id: r.id, name: r.name, kind: r.kind, enabled: r.enabled === 1 };
 }
 
+const MAX_NAME = 200;
+
+/** Collection names and entity labels are shown in chat cards and CLI output: keep them printable and short. */
+function checkName(name: string, what: string): void {
+  if (name.trim() === '' || name.length > MAX_NAME || /[\u0000-\u001f\u007f]/.test(name)) {
+    throw new ReferentError(ErrorCode.UsageInvalid, `A ${what} must be 1 to ${MAX_NAME} printable characters.`, { details: { [what]: name.slice(0, 50) } });
+  }
+}
+
 /** Float32Array → BLOB (copies nothing) and back (copies, since BLOB buffers need not be aligned). */
 const toBlob = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 const fromBlob = (b: Buffer) => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
@@ -120,6 +129,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   ensureCollection(name: string, kind: CollectionKind = 'other'): Collection {
+    checkName(name, 'collection');
     const existing = this.findCollection(name);
     if (existing) return existing;
     // Person collections start disabled: an admin has to enable person search (DESIGN.md).
@@ -166,6 +176,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   private ensureEntityIn(collectionId: number, label: string, now: number): number {
+    checkName(label, 'entity label');
     const kind = (this.db.prepare(`SELECT kind FROM collections WHERE id = ?`).get(collectionId) as { kind: string } | undefined)?.kind ?? 'other';
     this.db.prepare(`INSERT INTO entities (collection_id, label, kind, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`).run(collectionId, label, kind, now);
     return (this.db.prepare(`SELECT id FROM entities WHERE collection_id = ? AND label = ?`).get(collectionId, label) as { id: number }).id;

@@ -106,3 +106,23 @@ describe('SqliteCatalog', () => {
     expect(Array.from(row!.vector)).toEqual(Array.from(v));
   });
 });
+
+describe('SqliteCatalog names', () => {
+  it('refuses empty, over-long or control-character collection names and entity labels', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'referent-catalog-'));
+    const catalog = SqliteCatalog.open(path.join(dir, 'c.sqlite'));
+    try {
+      for (const bad of ['', '   ', 'x'.repeat(201), 'a\nb', 'tab\there']) {
+        expect(() => catalog.ensureCollection(bad)).toThrowError(expect.objectContaining({ code: ErrorCode.UsageInvalid }));
+      }
+      const c = catalog.ensureCollection('parts — 1/2" fittings');
+      expect(() => catalog.addItem({ collectionId: c.id, hash: 'h', mediaKey: 'h', width: 1, height: 1, entityLabel: 'P\u0000' }, { modelId: model, data: vec(1) })).toThrowError(
+        expect.objectContaining({ code: ErrorCode.UsageInvalid }),
+      );
+      expect(catalog.countItems()).toBe(0);
+    } finally {
+      catalog.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
