@@ -23,7 +23,7 @@ export async function runIndex(args: string[], _values: CliValues, loadConfig: (
     const { catalog, encoder, index, indexReport } = referent;
     const lines = [
       `data folder   ${config.dataDir}`,
-      `catalogue     schema v${catalog.schemaVersion()}, ${catalog.countItems()} images in ${catalog.listCollections().length} collections`,
+      `catalogue     schema v${catalog.schemaVersion()}, ${catalog.countItems()} images in ${plural(catalog.listCollections().length, 'collection')}`,
       `model         ${encoder.modelId} (${encoder.dim} dimensions)${encoder.isDemo ? ' — the demo encoder' : ''}`,
       `image index   ${index.size()} images, watermark ${index.watermark}, ${indexReport.source === 'snapshot' ? `loaded from snapshot (+${indexReport.replayed} replayed)` : `rebuilt (${indexReport.reason ?? 'no snapshot'})`}`,
     ];
@@ -56,4 +56,8 @@ async function runReembed(config: Config): Promise<number> {
     stores.close();
     await encoder.close();
   }
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
