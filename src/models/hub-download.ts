@@ -30,7 +30,7 @@ export interface PullOptions {
   revision?: string;
   /** Access token for private or gated models (HF_TOKEN); sent only as a Bearer header. */
   token?: string;
-  /** Receives one byte-counting bar over all files still to fetch (unit 'B'). */
+  /** Receives one byte-counting bar over all files still to fetch (unit 'bytes'). */
   progress?: Progress;
   fetchImpl?: typeof fetch;
   signal?: AbortSignal;
