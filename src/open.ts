@@ -21,7 +21,10 @@ export interface Stores {
   close(): void;
 }
 
-export interface Referent extends Stores {
+/** An open data folder. Release it with `shutdown` (which also saves the index and closes the encoder). */
+export interface Referent {
+  catalog: Catalog;
+  media: MediaStore;
   encoder: Encoder;
   index: ItemIndex;
   /** How the index was opened (loaded from its snapshot, or rebuilt and why). */
@@ -102,7 +105,8 @@ export async function openReferent(config: Config, options: OpenOptions = {}): P
     });
     const enc = encoder;
     return {
-      ...stores,
+      catalog: stores.catalog,
+      media: stores.media,
       encoder: enc,
       index,
       indexReport: report,

@@ -3,6 +3,7 @@ import type { Config } from '../../src/config.js';
 import { ErrorCode, ReferentError } from '../../src/errors.js';
 import { openReferent, type Referent } from '../../src/open.js';
 import { searchItems, type SearchHit } from '../../src/search/search.js';
+import { hitJson } from '../hit-json.js';
 import type { CliValues } from './main.js';
 import { createProgressBar } from './progress-bar.js';
 import { describeOpen } from './report.js';
@@ -21,7 +22,8 @@ export async function runSearch(args: string[], values: CliValues, loadConfig: (
       { ...(text ? { text } : {}), ...(image ? { image } : {}), ...(values.collection ? { collections: values.collection } : {}), limit },
       config,
     );
-    process.stdout.write(values.json ? `${JSON.stringify({ hits: await Promise.all(hits.map((h) => toJson(referent, h))) })}\n` : await formatTable(referent, hits));
+    const json = () => JSON.stringify({ hits: hits.map((h) => hitJson(h, { ...referent.media.paths(h.item.mediaKey) })) });
+    process.stdout.write(values.json ? `${json()}\n` : formatTable(referent, hits));
   } finally {
     await referent.shutdown();
   }
@@ -35,22 +37,11 @@ async function readQueryImage(file: string, maxBytes: number): Promise<Buffer> {
   return fs.readFile(file);
 }
 
-async function toJson(referent: Referent, hit: SearchHit) {
-  const paths = await referent.media.paths(hit.item.mediaKey);
-  return {
-    itemId: hit.itemId,
-    score: Number(hit.score.toFixed(6)),
-    caption: hit.item.caption,
-    entity: hit.item.entityLabel ? { label: hit.item.entityLabel } : null,
-    media: { id: hit.item.mediaKey, original: paths.original, thumbnail: paths.thumbnail },
-  };
-}
-
-async function formatTable(referent: Referent, hits: SearchHit[]): Promise<string> {
+function formatTable(referent: Referent, hits: SearchHit[]): string {
   if (hits.length === 0) return 'No images match. Add some with `referent ingest`.\n';
-  const lines = await Promise.all(hits.map(async (h, i) => {
+  const lines = hits.map((h, i) => {
     const label = h.item.entityLabel ? `[${h.item.entityLabel}] ` : '';
-    return `${String(i + 1).padStart(3)}. ${h.score.toFixed(3)}  #${h.itemId}  ${label}${h.item.caption ?? ''}\n      ${(await referent.media.paths(h.item.mediaKey)).original}`;
-  }));
+    return `${String(i + 1).padStart(3)}. ${h.score.toFixed(3)}  #${h.itemId}  ${label}${h.item.caption ?? ''}\n      ${referent.media.paths(h.item.mediaKey).original}`;
+  });
   return `${lines.join('\n')}\n`;
 }

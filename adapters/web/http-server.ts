@@ -8,6 +8,7 @@ import type { Config } from '../../src/config.js';
 import { ErrorCode, isReferentError } from '../../src/errors.js';
 import type { Referent } from '../../src/open.js';
 import { searchItems } from '../../src/search/search.js';
+import { hitJson } from '../hit-json.js';
 
 const MEDIA_ROUTE = /^\/media\/([0-9a-f]{64})\/(thumbnail|original)$/;
 
@@ -48,15 +49,7 @@ async function handle(referent: Referent, config: Config, req: http.IncomingMess
       { text: url.searchParams.get('q') ?? '', limit, ...(collections.length ? { collections } : {}) },
       config,
     );
-    return sendJson(res, 200, {
-      hits: hits.map((h) => ({
-        itemId: h.itemId,
-        score: Number(h.score.toFixed(6)),
-        caption: h.item.caption,
-        entity: h.item.entityLabel ? { label: h.item.entityLabel } : null,
-        media: { id: h.item.mediaKey, thumbnail: `/media/${h.item.mediaKey}/thumbnail` },
-      })),
-    });
+    return sendJson(res, 200, { hits: hits.map((h) => hitJson(h, { thumbnail: `/media/${h.item.mediaKey}/thumbnail` })) });
   }
   const media = MEDIA_ROUTE.exec(url.pathname);
   if (media) {

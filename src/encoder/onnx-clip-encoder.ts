@@ -8,6 +8,7 @@ import { basename, join, resolve } from 'node:path';
 import { ErrorCode, ReferentError } from '../errors.js';
 import { defaultImageLimits, type ImageLimits } from '../image/image-io.js';
 import { assertVariant, modelFiles, onnxSuffix } from '../models/model-files.js';
+import { normalize } from '../vectors.js';
 import type { Encoder } from './encoder.js';
 import { OnnxSession, type TensorInput, type TensorOutput } from './onnx-runtime.js';
 import { fixedInputSize, imageToTensor, loadPreprocessorConfig, type PixelTensor, type PreprocessConfig } from './preprocess.js';
@@ -96,16 +97,7 @@ function unitRows(out: TensorOutput, n: number, dim: number, path: string): Floa
   if (out.data.length !== n * dim) {
     throw new ReferentError(ErrorCode.ModelInvalid, `${path} produced ${out.data.length / Math.max(1, n)} values per input; the model declares ${dim}.`);
   }
-  const rows: Float32Array[] = [];
-  for (let r = 0; r < n; r++) {
-    const row = out.data.slice(r * dim, (r + 1) * dim);
-    let sum = 0;
-    for (const x of row) sum += x * x;
-    const norm = Math.sqrt(sum);
-    if (norm > 0) for (let i = 0; i < dim; i++) row[i] = row[i]! / norm;
-    rows.push(row);
-  }
-  return rows;
+  return Array.from({ length: n }, (_, r) => normalize(out.data.subarray(r * dim, (r + 1) * dim)));
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {

@@ -11,6 +11,7 @@ import type { Encoder } from '../encoder/encoder.js';
 import { ErrorCode, isReferentError, ReferentError } from '../errors.js';
 import type { ItemIndex } from '../index/item-index.js';
 import type { MediaStore } from '../media/media-store.js';
+import { encodeIsolated } from './encode-isolated.js';
 import { silentProgress, type Progress } from '../progress.js';
 import type { IngestSource, SourceList } from './sources.js';
 
@@ -39,7 +40,8 @@ export interface IngestOptions {
 
 export type IngestEvent =
   | { event: 'added'; itemId: number; origin: string; collection: string }
-  | { event: 'skipped'; itemId: number; origin: string; reason: string }
+  /** itemId: the item already stored; null for a duplicate within this run (its twin is being added). */
+  | { event: 'skipped'; itemId: number | null; origin: string; reason: string }
   | { event: 'failed'; origin: string; code: string; reason: string };
 
 export interface IngestSummary {
@@ -98,7 +100,7 @@ async function ingestBatch(
       const existing = deps.catalog.findLiveItemByHash(prepared.collection.id, prepared.hash);
       if (existing || seen.has(dupKey)) {
         summary.skipped++;
-        emit({ event: 'skipped', itemId: existing?.id ?? -1, origin: source.origin, reason: existing ? 'already in the collection' : 'duplicate in this run' });
+        emit({ event: 'skipped', itemId: existing?.id ?? null, origin: source.origin, reason: existing ? 'already in the collection' : 'duplicate in this run' });
         continue;
       }
       seen.add(dupKey);
@@ -107,10 +109,14 @@ async function ingestBatch(
       emit(failure(source.origin, err));
     }
   }
-  const vectors = await encodeAll(deps.encoder, ready, emit);
+  const encoded = await encodeIsolated(deps.encoder, ready.map((p) => p.bytes));
   for (const [i, p] of ready.entries()) {
-    const vector = vectors[i];
-    if (!vector) continue;
+    const result = encoded[i]!;
+    if ('error' in result) {
+      emit(failure(p.source.origin, result.error));
+      continue;
+    }
+    const vector = result.vector;
     try {
       const stored = await deps.media.put(p.bytes);
       const item = deps.catalog.addItem(
@@ -152,25 +158,6 @@ async function prepare(deps: IngestDeps, source: IngestSource, options: IngestOp
   const bytes = await fs.readFile(source.path);
   const collection = deps.catalog.ensureCollection(source.collection ?? options.collection);
   return { source, bytes, collection, hash: createHash('sha256').update(bytes).digest('hex') };
-}
-
-/** Encodes a batch; when the batch fails, retries one by one so a single bad image fails alone. */
-async function encodeAll(encoder: Encoder, ready: Prepared[], emit: (e: IngestEvent) => void): Promise<Array<Float32Array | undefined>> {
-  if (ready.length === 0) return [];
-  try {
-    return await encoder.encodeImages(ready.map((p) => p.bytes));
-  } catch {
-    const out: Array<Float32Array | undefined> = [];
-    for (const p of ready) {
-      try {
-        out.push((await encoder.encodeImages([p.bytes]))[0]);
-      } catch (err) {
-        emit(failure(p.source.origin, err));
-        out.push(undefined);
-      }
-    }
-    return out;
-  }
 }
 
 function failure(origin: string, err: unknown): IngestEvent {

@@ -7,6 +7,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { Encoder } from '../encoder/encoder.js';
 import { isReferentError } from '../errors.js';
 import type { MediaStore } from '../media/media-store.js';
+import { encodeIsolated } from './encode-isolated.js';
 import { silentProgress, type Progress } from '../progress.js';
 
 export interface ReembedSummary {
@@ -31,18 +32,18 @@ export async function reembed(
       const batch = catalog.itemsWithoutVector(encoder.modelId, options.batchSize + failedIds.size).filter((i) => !failedIds.has(i.id));
       if (batch.length === 0) break;
       const work = batch.slice(0, options.batchSize);
-      const images = await Promise.all(work.map((item) => media.readOriginal(item.mediaKey).catch(() => null)));
-      const whole = images.every((b) => b !== null) ? await encoder.encodeImages(images as Buffer[]).catch(() => null) : null;
+      const originals = await Promise.all(work.map((item) => media.readOriginal(item.mediaKey).catch((error: unknown) => ({ error }))));
+      const encoded = await encodeIsolated(encoder, originals);
       for (const [i, item] of work.entries()) {
-        try {
-          // A failed batch is retried one by one, so one unreadable original fails alone.
-          const vector = whole?.[i] ?? (await encoder.encodeImages([images[i] ?? (await media.readOriginal(item.mediaKey))]))[0]!;
-          catalog.putItemVector(item.id, encoder.modelId, vector);
+        const result = encoded[i]!;
+        if ('vector' in result) {
+          catalog.putItemVector(item.id, encoder.modelId, result.vector);
           summary.embedded++;
-        } catch (err) {
-          failedIds.add(item.id);
-          summary.failed.push({ itemId: item.id, code: isReferentError(err) ? err.code : 'UNEXPECTED', reason: (err as Error).message });
+          continue;
         }
+        failedIds.add(item.id);
+        const err = result.error;
+        summary.failed.push({ itemId: item.id, code: isReferentError(err) ? err.code : 'UNEXPECTED', reason: err instanceof Error ? err.message : String(err) });
       }
       progress.tick(work.length);
     }

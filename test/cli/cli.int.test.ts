@@ -57,7 +57,6 @@ describe('referent CLI', () => {
     expect(search.code).toBe(0);
     const { hits } = JSON.parse(search.stdout) as { hits: JsonHit[] };
     expect(hits).toHaveLength(5);
-    expect(hits.slice(0, 3).map((h) => h.caption)).toEqual(expect.arrayContaining([expect.stringMatching(/^a red /)]));
     expect(hits.slice(0, 3).every((h) => h.caption!.startsWith('a red '))).toBe(true);
     expect(hits[3]!.caption).not.toMatch(/red/);
     expect(hits[0]!.score).toBeGreaterThan(hits[3]!.score);
