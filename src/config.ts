@@ -6,11 +6,16 @@ import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { ErrorCode, ReferentError } from './errors.js';
+import { DEFAULT_FUSION_OPTIONS, DEFAULT_PIPELINE } from './method/defaults.js';
+import type { FusionOptions } from './method/fusion.js';
+import type { PipelineParams } from './method/pipeline.js';
 import { DEFAULT_MODEL_ID } from './models/model-files.js';
 
 export const DEFAULT_MODEL = DEFAULT_MODEL_ID;
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const num = (min: number, max: number) => z.coerce.number().min(min).max(max);
+const P = DEFAULT_PIPELINE;
 const flag = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
   .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
@@ -33,6 +38,18 @@ export const configVariables = {
   REFERENT_HNSW_M: [int(4, 96), '16', 'HNSW graph degree (M).'],
   REFERENT_HNSW_EF_CONSTRUCTION: [int(10, 2000), '200', 'HNSW build-time candidate list size.'],
   REFERENT_HNSW_EF_SEARCH: [int(10, 5000), '64', 'HNSW query-time candidate list size (raised to the result count when smaller).'],
+  REFERENT_REFINE: [flag, 'true', 'Refine search results against the entities\' references (MMRef); off gives plain cosine.'],
+  REFERENT_REFINE_ENTITY_WEIGHT: [num(0, 100), String(P.entityWeight), 'λ_e: weight of the entity evidence in the refined score.'],
+  REFERENT_REFINE_REFSPACE_WEIGHT: [num(0, 100), String(P.refspaceWeight), 'λ_r: weight of the reference-space score (chance that query and image share a referent).'],
+  REFERENT_REFINE_TEXT_WEIGHT: [num(0, 100), String(P.textWeight), 'Entity score: weight of the description reference.'],
+  REFERENT_REFINE_IMAGE_WEIGHT: [num(0, 100), String(P.imageWeight), 'Entity score: weight of the photo reference.'],
+  REFERENT_REFINE_DETAIL_WEIGHT: [num(0, 100), String(P.detailWeight), 'Entity score: weight of detail coverage (0 skips encoding the query\'s phrases).'],
+  REFERENT_REFINE_NONE_LEVEL: [num(-10, 10), String(P.noneLevel), 'How far (in standard deviations) an entity must stand out before an unlabelled image or a query is taken to be it.'],
+  REFERENT_REFINE_PROFILE_TAU: [num(0.01, 10), String(P.profileTau), 'Softmax temperature of the entity profiles, in standard deviations.'],
+  REFERENT_REFINE_CANDIDATES: [int(10, 10000), String(P.minCandidates), 'Minimum candidates refined per query (K0 = max(this, 5 × limit)).'],
+  REFERENT_FUSION_TAU: [num(0.001, 10), String(DEFAULT_FUSION_OPTIONS.tau), 'Temperature of global fusion; smaller discounts inconsistent photos and descriptions harder.'],
+  REFERENT_FEEDBACK_SIMILARITY: [num(0, 0.999), '0.9', 'A verdict applies to later queries at least this similar (cosine) to the query it was given on.'],
+  REFERENT_FEEDBACK_WEIGHT: [num(0, 100), '3', 'How far a verdict moves its image, in standard deviations, for an identical query.'],
 } as const;
 
 type Vars = typeof configVariables;
@@ -59,6 +76,15 @@ export interface Config {
   maxTextChars: number;
   batchSize: number;
   hnsw: { m: number; efConstruction: number; efSearch: number };
+  method: MethodConfig;
+}
+
+/** The retrieval method's settings (MMRef refinement, fusion, review feedback). */
+export interface MethodConfig {
+  refine: boolean;
+  pipeline: PipelineParams;
+  fusion: FusionOptions;
+  feedback: { similarity: number; weight: number };
 }
 
 export interface ConfigSources {
@@ -103,5 +129,21 @@ export function parseConfig(sources: ConfigSources): Config {
     maxTextChars: v.REFERENT_MAX_TEXT_CHARS,
     batchSize: v.REFERENT_BATCH_SIZE,
     hnsw: { m: v.REFERENT_HNSW_M, efConstruction: v.REFERENT_HNSW_EF_CONSTRUCTION, efSearch: v.REFERENT_HNSW_EF_SEARCH },
+    method: {
+      refine: v.REFERENT_REFINE,
+      pipeline: {
+        ...DEFAULT_PIPELINE,
+        entityWeight: v.REFERENT_REFINE_ENTITY_WEIGHT,
+        refspaceWeight: v.REFERENT_REFINE_REFSPACE_WEIGHT,
+        textWeight: v.REFERENT_REFINE_TEXT_WEIGHT,
+        imageWeight: v.REFERENT_REFINE_IMAGE_WEIGHT,
+        detailWeight: v.REFERENT_REFINE_DETAIL_WEIGHT,
+        noneLevel: v.REFERENT_REFINE_NONE_LEVEL,
+        profileTau: v.REFERENT_REFINE_PROFILE_TAU,
+        minCandidates: v.REFERENT_REFINE_CANDIDATES,
+      },
+      fusion: { ...DEFAULT_FUSION_OPTIONS, tau: v.REFERENT_FUSION_TAU },
+      feedback: { similarity: v.REFERENT_FEEDBACK_SIMILARITY, weight: v.REFERENT_FEEDBACK_WEIGHT },
+    },
   };
 }

@@ -27,6 +27,10 @@ export const ErrorCode = {
   DiskFull: 'DISK_FULL',
   // ingest
   ManifestInvalid: 'MANIFEST_INVALID',
+  // entities and review
+  LabelAmbiguous: 'LABEL_AMBIGUOUS',
+  LabelNeeded: 'LABEL_NEEDED',
+  Conflict: 'CONFLICT',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { Catalog } from './catalog/catalog.js';
 import { SqliteCatalog } from './catalog/sqlite-catalog.js';
-import type { Config } from './config.js';
+import type { Config, MethodConfig } from './config.js';
 import type { Encoder } from './encoder/encoder.js';
 import { OnnxClipEncoder } from './encoder/onnx-clip-encoder.js';
 import { ErrorCode, ReferentError } from './errors.js';
@@ -14,6 +14,7 @@ import { ItemIndex, type OpenReport } from './index/item-index.js';
 import { createFsMediaStore, type MediaStore } from './media/media-store.js';
 import { resolveModel } from './models/model-resolver.js';
 import { silentProgress, type Progress } from './progress.js';
+import { References } from './references/references.js';
 
 export interface Stores {
   catalog: Catalog;
@@ -27,6 +28,9 @@ export interface Referent {
   media: MediaStore;
   encoder: Encoder;
   index: ItemIndex;
+  /** The entities' multi-modal references and the reference index. */
+  references: References;
+  method: MethodConfig;
   /** How the index was opened (loaded from its snapshot, or rebuilt and why). */
   indexReport: OpenReport;
   /** Saves an index snapshot and releases everything. */
@@ -103,12 +107,22 @@ export async function openReferent(config: Config, options: OpenOptions = {}): P
       hnsw: config.hnsw,
       progress,
     });
+    const references = References.open({
+      catalog: stores.catalog,
+      modelId: encoder.modelId,
+      dim: encoder.dim,
+      fusion: config.method.fusion,
+      hnsw: config.hnsw,
+      progress,
+    });
     const enc = encoder;
     return {
       catalog: stores.catalog,
       media: stores.media,
       encoder: enc,
       index,
+      references,
+      method: config.method,
       indexReport: report,
       async shutdown() {
         try {

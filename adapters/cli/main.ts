@@ -15,6 +15,9 @@ import { runIngest } from './cmd-ingest.js';
 import { runModels } from './cmd-models.js';
 import { runSearch } from './cmd-search.js';
 import { runServe } from './cmd-serve.js';
+import { runEval } from './cmd-eval.js';
+import { runReview } from './cmd-review.js';
+import { runAdd, runDescribe, runForget, runShow } from './cmd-entities.js';
 import { commandHelp, globalHelp } from './help.js';
 
 const options = {
@@ -27,9 +30,15 @@ const options = {
   // command options
   collection: { type: 'string', multiple: true },
   events: { type: 'boolean' },
-  image: { type: 'string' },
+  image: { type: 'string', multiple: true },
   limit: { type: 'string' },
   json: { type: 'boolean' },
+  'no-refine': { type: 'boolean' },
+  text: { type: 'string' },
+  as: { type: 'string' },
+  images: { type: 'string' },
+  split: { type: 'string' },
+  'reference-share': { type: 'string' },
 } as const;
 
 export type CliValues = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
@@ -40,6 +49,12 @@ const commands: Record<string, (args: string[], values: CliValues, config: () =>
   models: runModels,
   index: runIndex,
   serve: runServe,
+  add: runAdd,
+  describe: runDescribe,
+  show: runShow,
+  forget: runForget,
+  review: runReview,
+  eval: runEval,
 };
 
 /** Our package.json, found by walking up (this file runs from adapters/ in dev and dist/adapters/ when built). */

@@ -61,7 +61,62 @@ export interface IndexChange {
   vector: Float32Array | null;
 }
 
-export interface Catalog {
+export interface Entity {
+  id: number;
+  collectionId: number;
+  label: string;
+  kind: string;
+  createdAt: number;
+}
+
+export type TextSource = 'caption' | 'describe' | 'review' | 'import';
+
+export interface NewText {
+  /** The entity the text describes (and/or the item it captions); at least one is set. */
+  entityId?: number | null;
+  itemId?: number | null;
+  body: string;
+  source: TextSource;
+  author?: string | null;
+}
+
+/** A text's vector and its detail phrases' vectors, for one model. */
+export interface TextEmbedding {
+  modelId: string;
+  vector: Float32Array;
+  phrases: Array<{ body: string; vector: Float32Array }>;
+}
+
+/** Everything an entity's reference is built from, for one model (vectors unit length). */
+export interface EntityMaterial {
+  entity: Entity;
+  images: Array<{ itemId: number; vector: Float32Array }>;
+  /** Its descriptions: texts written about the entity and captions of its images; oldest first. */
+  texts: Array<{ textId: number; body: string; source: TextSource; vector: Float32Array }>;
+  phrases: Array<{ textId: number; body: string; vector: Float32Array }>;
+}
+
+export type VerdictKind = 'confirm' | 'reject';
+
+export interface NewVerdict {
+  query: string;
+  itemId: number;
+  entityId: number | null;
+  verdict: VerdictKind;
+  user?: string | null;
+}
+
+export interface Verdict extends NewVerdict {
+  id: number;
+  /** A confirm that linked the image to its entity (undo unlinks it). */
+  linked: boolean;
+  /** The description a confirm kept (undo removes it). */
+  textId: number | null;
+  createdAt: number;
+  undoneAt: number | null;
+}
+
+export interface Catalog extends EntityCatalog {
   readonly path: string;
   schemaVersion(): number;
   /** The model whose vectors this catalogue serves; null until the first item is stored. */
@@ -74,7 +129,7 @@ export interface Catalog {
 
   findLiveItemByHash(collectionId: number, hash: string): Item | null;
   /** Stores the item, its caption, its entity link, its vector and an index-log entry atomically. */
-  addItem(item: NewItem, vector: { modelId: string; data: Float32Array }): Item;
+  addItem(item: NewItem, vector: { modelId: string; data: Float32Array }, caption?: TextEmbedding | null): Item;
   /** Soft-deletes the item, drops its vectors and logs the deletion; false when not live. */
   removeItem(itemId: number): boolean;
   getItem(itemId: number): Item | null;
@@ -96,4 +151,48 @@ export interface Catalog {
   changesSince(seq: number, modelId: string): IndexChange[];
 
   close(): void;
+}
+
+/** Entities, their descriptions and the review verdicts: what references are built from. */
+export interface EntityCatalog {
+  ensureEntity(collectionId: number, label: string): Entity;
+  getEntity(entityId: number): Entity | null;
+  /** Live entities with this label, in any collection. */
+  findEntities(label: string): Entity[];
+  liveEntityIds(): number[];
+  countEntities(): number;
+  /** Null when the entity does not exist or was forgotten. Texts without a vector for the model are left out. */
+  entityMaterial(entityId: number, modelId: string): EntityMaterial | null;
+  /** Live items linked to the entity. */
+  entityItems(entityId: number): Item[];
+  /** Stores a text (and its vectors when given) in one transaction; returns its id. */
+  addText(text: NewText, embedding: TextEmbedding | null): number;
+  /** Links an image to an entity, or unlinks it (null). Logs both entities as changed. */
+  linkItem(itemId: number, entityId: number | null): void;
+
+  /** Entity changes past `seq` (to recompute references): the entities touched and the last seq. */
+  entityChangesSince(seq: number): { seq: number; entityIds: number[] };
+  lastEntitySeq(): number;
+
+  /**
+   * Records a verdict with the query's vector. A confirm also links an unlinked image to the entity
+   * and keeps the query as a description of it (source "review") in the same transaction.
+   */
+  addVerdict(verdict: NewVerdict, query: TextEmbedding): Verdict;
+  getVerdict(id: number): Verdict | null;
+  /** Marks a verdict undone and reverts what it changed (link, kept description). Null when not found or already undone. */
+  undoVerdict(id: number): Verdict | null;
+  /** Live verdicts on these items with their query vectors for the model. */
+  verdictsOn(itemIds: readonly number[], modelId: string): Array<{ id: number; itemId: number; verdict: VerdictKind; vector: Float32Array }>;
+
+  /**
+   * Forgets an entity: its images (soft-deleted, vectors dropped, logged for the index), descriptions,
+   * phrases, verdicts and their vectors, and the entity itself. Returns the forgotten item ids and
+   * the media keys no live item uses any more (the caller deletes those files).
+   */
+  forgetEntity(entityId: number): { itemIds: number[]; orphanedMedia: string[] };
+
+  /** Re-embedding: texts (and verdict queries) with no vector for the model yet. */
+  textsWithoutVector(modelId: string, limit: number): Array<{ kind: 'text' | 'feedback'; id: number; body: string }>;
+  putTextEmbedding(kind: 'text' | 'feedback', id: number, embedding: TextEmbedding): void;
 }

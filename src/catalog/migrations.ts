@@ -106,6 +106,39 @@ export const migrations: readonly string[] = [
     created_at INTEGER NOT NULL
   );
   `,
+  // 2: multi-modal references (MMRef). Texts' detail phrases and review queries get vectors too;
+  // entity changes are logged so every process recomputes the references it holds; a verdict
+  // remembers what it changed so it can be undone.
+  `
+  CREATE TABLE vectors_v2 (
+    owner_kind TEXT NOT NULL CHECK (owner_kind IN ('item', 'text', 'phrase', 'feedback')),
+    owner_id INTEGER NOT NULL,
+    model_id TEXT NOT NULL,
+    dim INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (owner_kind, owner_id, model_id)
+  ) WITHOUT ROWID;
+  INSERT INTO vectors_v2 SELECT owner_kind, owner_id, model_id, dim, data FROM vectors;
+  DROP TABLE vectors;
+  ALTER TABLE vectors_v2 RENAME TO vectors;
+
+  CREATE TABLE phrases (
+    id INTEGER PRIMARY KEY,
+    text_id INTEGER NOT NULL REFERENCES texts(id) ON DELETE CASCADE,
+    body TEXT NOT NULL
+  );
+  CREATE INDEX phrases_text ON phrases (text_id);
+
+  CREATE TABLE entity_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    entity_id INTEGER NOT NULL
+  );
+
+  ALTER TABLE feedback ADD COLUMN linked INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE feedback ADD COLUMN text_id INTEGER REFERENCES texts(id);
+  CREATE INDEX feedback_item ON feedback (item_id);
+  CREATE INDEX entities_label ON entities (label);
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

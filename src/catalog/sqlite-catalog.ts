@@ -6,8 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { asDiskError, ErrorCode, ReferentError } from '../errors.js';
-import type { Catalog, Collection, CollectionKind, IndexChange, Item, NewItem, StoredModel } from './catalog.js';
+import type { Catalog, Collection, CollectionKind, IndexChange, Item, NewItem, StoredModel, TextEmbedding } from './catalog.js';
 import { migrations, SCHEMA_VERSION } from './migrations.js';
+import { fromBlob, SqliteEntities } from './sqlite-entities.js';
 
 interface ItemRow {
   id: number;
@@ -57,15 +58,35 @@ function checkName(name: string, what: string): void {
   }
 }
 
-/** Float32Array → BLOB (copies nothing) and back (copies, since BLOB buffers need not be aligned). */
-const toBlob = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-const fromBlob = (b: Buffer) => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-
 export class SqliteCatalog implements Catalog {
+  private readonly entities: SqliteEntities;
+
   private constructor(
     readonly path: string,
     private readonly db: Database.Database,
-  ) {}
+  ) {
+    this.entities = new SqliteEntities(db, (fn) => this.write(fn), (ids) => this.getItems(ids));
+  }
+
+  // Entities, descriptions, verdicts: see sqlite-entities.ts.
+  ensureEntity: Catalog['ensureEntity'] = (...a) => (checkName(a[1], 'entity label'), this.entities.ensureEntity(...a));
+  getEntity: Catalog['getEntity'] = (...a) => this.entities.getEntity(...a);
+  findEntities: Catalog['findEntities'] = (...a) => this.entities.findEntities(...a);
+  liveEntityIds: Catalog['liveEntityIds'] = () => this.entities.liveEntityIds();
+  countEntities: Catalog['countEntities'] = () => this.entities.countEntities();
+  entityMaterial: Catalog['entityMaterial'] = (...a) => this.entities.entityMaterial(...a);
+  entityItems: Catalog['entityItems'] = (...a) => this.entities.entityItems(...a);
+  addText: Catalog['addText'] = (...a) => this.entities.addText(...a);
+  linkItem: Catalog['linkItem'] = (...a) => this.entities.linkItem(...a);
+  entityChangesSince: Catalog['entityChangesSince'] = (...a) => this.entities.entityChangesSince(...a);
+  lastEntitySeq: Catalog['lastEntitySeq'] = () => this.entities.lastEntitySeq();
+  addVerdict: Catalog['addVerdict'] = (...a) => this.entities.addVerdict(...a);
+  getVerdict: Catalog['getVerdict'] = (...a) => this.entities.getVerdict(...a);
+  undoVerdict: Catalog['undoVerdict'] = (...a) => this.entities.undoVerdict(...a);
+  verdictsOn: Catalog['verdictsOn'] = (...a) => this.entities.verdictsOn(...a);
+  forgetEntity: Catalog['forgetEntity'] = (...a) => this.entities.forgetEntity(...a);
+  textsWithoutVector: Catalog['textsWithoutVector'] = (...a) => this.entities.textsWithoutVector(...a);
+  putTextEmbedding: Catalog['putTextEmbedding'] = (...a) => this.entities.putTextEmbedding(...a);
 
   /** Opens (creating if needed) the catalogue and applies pending migrations. */
   static open(file: string): SqliteCatalog {
@@ -153,10 +174,11 @@ export class SqliteCatalog implements Catalog {
     return row ? toItem(row) : null;
   }
 
-  addItem(item: NewItem, vector: { modelId: string; data: Float32Array }): Item {
+  addItem(item: NewItem, vector: { modelId: string; data: Float32Array }, caption: TextEmbedding | null = null): Item {
+    if (item.entityLabel) checkName(item.entityLabel, 'entity label');
     const now = Date.now();
     const id = this.write(() => {
-      const entityId = item.entityLabel ? this.ensureEntityIn(item.collectionId, item.entityLabel, now) : null;
+      const entityId = item.entityLabel ? this.entities.ensureEntityIn(item.collectionId, item.entityLabel, now) : null;
       const src = item.source ?? { platform: 'cli' };
       const info = this.db
         .prepare(
@@ -165,33 +187,21 @@ export class SqliteCatalog implements Catalog {
         )
         .run(item.collectionId, item.hash, item.mediaKey, item.width, item.height, item.caption ?? null, entityId, src.platform, src.channel ?? null, src.user ?? null, src.ref ?? null, now);
       const itemId = Number(info.lastInsertRowid);
-      if (item.caption) {
-        this.db.prepare(`INSERT INTO texts (entity_id, item_id, body, source, author, created_at) VALUES (?, ?, ?, 'caption', ?, ?)`).run(entityId, itemId, item.caption, src.user ?? null, now);
-      }
-      this.putVectorRow(itemId, vector.modelId, vector.data);
+      if (item.caption) this.entities.insertText({ entityId, itemId, body: item.caption, source: 'caption', author: src.user ?? null }, caption, now);
+      this.entities.putVector('item', itemId, vector.modelId, vector.data);
       this.db.prepare(`INSERT INTO index_log (item_id, op) VALUES (?, 'add')`).run(itemId);
+      this.entities.logEntity(entityId);
       return itemId;
     });
     return this.getItem(id)!;
   }
 
-  private ensureEntityIn(collectionId: number, label: string, now: number): number {
-    checkName(label, 'entity label');
-    const kind = (this.db.prepare(`SELECT kind FROM collections WHERE id = ?`).get(collectionId) as { kind: string } | undefined)?.kind ?? 'other';
-    this.db.prepare(`INSERT INTO entities (collection_id, label, kind, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`).run(collectionId, label, kind, now);
-    return (this.db.prepare(`SELECT id FROM entities WHERE collection_id = ? AND label = ?`).get(collectionId, label) as { id: number }).id;
-  }
-
-  private putVectorRow(itemId: number, modelId: string, data: Float32Array): void {
-    this.db
-      .prepare(`INSERT INTO vectors (owner_kind, owner_id, model_id, dim, data) VALUES ('item', ?, ?, ?, ?) ON CONFLICT DO UPDATE SET dim = excluded.dim, data = excluded.data`)
-      .run(itemId, modelId, data.length, toBlob(data));
-  }
-
   removeItem(itemId: number): boolean {
     return this.write(() => {
-      const res = this.db.prepare(`UPDATE items SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL`).run(Date.now(), itemId);
-      if (res.changes === 0) return false;
+      const row = this.db.prepare(`SELECT entity_id FROM items WHERE id = ? AND deleted_at IS NULL`).get(itemId) as { entity_id: number | null } | undefined;
+      if (!row) return false;
+      this.db.prepare(`UPDATE items SET deleted_at = ? WHERE id = ?`).run(Date.now(), itemId);
+      this.entities.logEntity(row.entity_id);
       this.db.prepare(`DELETE FROM vectors WHERE owner_kind = 'item' AND owner_id = ?`).run(itemId);
       this.db.prepare(`INSERT INTO index_log (item_id, op) VALUES (?, 'del')`).run(itemId);
       return true;
@@ -253,7 +263,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   putItemVector(itemId: number, modelId: string, data: Float32Array): void {
-    this.write(() => this.putVectorRow(itemId, modelId, data));
+    this.write(() => this.entities.putVector('item', itemId, modelId, data));
   }
 
   deleteVectorsExcept(modelId: string): number {

@@ -23,6 +23,11 @@ export class ExactIndex implements VectorIndex {
     this.data = new Float32Array(Math.max(1, capacity) * dim);
   }
 
+  vector(id: string): Float32Array | undefined {
+    const slot = this.slotOf.get(id);
+    return slot === undefined ? undefined : this.data.slice(slot * this.dim, (slot + 1) * this.dim);
+  }
+
   size(): number {
     return this.slotIds.length;
   }

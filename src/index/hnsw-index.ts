@@ -145,6 +145,12 @@ export class HnswIndex implements VectorIndex {
     return hits.sort((a, b) => b.score - a.score);
   }
 
+  /** A copy of the stored vector, or undefined for an unknown id. */
+  vector(id: string): Float32Array | undefined {
+    const label = this.labelOf.get(id);
+    return label === undefined ? undefined : Float32Array.from(this.graph.getPoint(label));
+  }
+
   ids(): string[] {
     return [...this.labelOf.keys()];
   }

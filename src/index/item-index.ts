@@ -165,6 +165,11 @@ export class ItemIndex {
     return this.hnsw.has(String(itemId));
   }
 
+  /** The item's stored vector (a copy), or undefined when it is not in the index. */
+  vector(itemId: number): Float32Array | undefined {
+    return this.hnsw.vector(String(itemId));
+  }
+
   /** Top-k items by cosine, optionally restricted to some collections. Higher score = better. */
   search(query: Float32Array, k: number, collectionIds?: ReadonlySet<number>): ItemHit[] {
     const filter = collectionIds ? (id: string) => collectionIds.has(this.collectionOf.get(Number(id)) ?? -1) : undefined;

@@ -19,6 +19,8 @@ export interface VectorIndex {
   remove(id: string): boolean;
   /** Top-k by cosine. `filter`, when given, restricts results to ids for which it returns true. */
   search(query: Float32Array, k: number, filter?: (id: string) => boolean): VectorHit[];
+  /** A copy of the vector stored for `id`, or undefined when absent. */
+  vector(id: string): Float32Array | undefined;
   /** Live ids, in no particular order. */
   ids(): string[];
 }

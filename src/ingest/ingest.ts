@@ -11,6 +11,7 @@ import type { Encoder } from '../encoder/encoder.js';
 import { ErrorCode, isReferentError, ReferentError } from '../errors.js';
 import type { ItemIndex } from '../index/item-index.js';
 import type { MediaStore } from '../media/media-store.js';
+import { embedTexts } from '../references/embed-text.js';
 import { encodeIsolated } from './encode-isolated.js';
 import { silentProgress, type Progress } from '../progress.js';
 import type { IngestSource, SourceList } from './sources.js';
@@ -110,6 +111,9 @@ async function ingestBatch(
     }
   }
   const encoded = await encodeIsolated(deps.encoder, ready.map((p) => p.bytes));
+  // Captions describe their image (and, with an entity, join its reference): embed them with their details.
+  const captioned = ready.filter((p) => p.source.caption?.trim());
+  const captionVectors = new Map((await embedTexts(deps.encoder, captioned.map((p) => p.source.caption!))).map((e, i) => [captioned[i]!, e]));
   for (const [i, p] of ready.entries()) {
     const result = encoded[i]!;
     if ('error' in result) {
@@ -131,6 +135,7 @@ async function ingestBatch(
           source: { platform: 'cli', ref: p.source.origin },
         },
         { modelId: deps.encoder.modelId, data: vector },
+        captionVectors.get(p) ?? null,
       );
       summary.added++;
       emit({ event: 'added', itemId: item.id, origin: p.source.origin, collection: p.collection.name });

@@ -7,6 +7,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { Encoder } from '../encoder/encoder.js';
 import { isReferentError } from '../errors.js';
 import type { MediaStore } from '../media/media-store.js';
+import { embedTexts } from '../references/embed-text.js';
 import { encodeIsolated } from './encode-isolated.js';
 import { silentProgress, type Progress } from '../progress.js';
 
@@ -16,6 +17,26 @@ export interface ReembedSummary {
   /** True when every live item now has a vector for the new model and the catalogue switched. */
   switched: boolean;
   droppedVectors: number;
+  /** Descriptions and review queries embedded with the new model. */
+  embeddedTexts: number;
+}
+
+/** Descriptions (with their details) and review queries, which references and verdicts need. */
+async function reembedTexts(catalog: Catalog, encoder: Encoder, batchSize: number, progress: Progress): Promise<number> {
+  const pending = catalog.textsWithoutVector(encoder.modelId, Number.MAX_SAFE_INTEGER);
+  if (pending.length === 0) return 0;
+  progress.start('Re-embedding descriptions', pending.length, 'texts');
+  try {
+    for (let start = 0; start < pending.length; start += batchSize) {
+      const batch = pending.slice(start, start + batchSize);
+      const embeddings = await embedTexts(encoder, batch.map((t) => t.body));
+      batch.forEach((t, i) => catalog.putTextEmbedding(t.kind, t.id, embeddings[i]!));
+      progress.tick(batch.length);
+    }
+  } finally {
+    progress.stop();
+  }
+  return pending.length;
 }
 
 export async function reembed(
@@ -24,7 +45,7 @@ export async function reembed(
 ): Promise<ReembedSummary> {
   const { catalog, media, encoder } = deps;
   const progress = options.progress ?? silentProgress;
-  const summary: ReembedSummary = { embedded: 0, failed: [], switched: false, droppedVectors: 0 };
+  const summary: ReembedSummary = { embedded: 0, failed: [], switched: false, droppedVectors: 0, embeddedTexts: 0 };
   const failedIds = new Set<number>();
   progress.start(`Re-embedding with ${encoder.displayName}`, catalog.countItems() - catalog.countItemVectors(encoder.modelId), 'items');
   try {
@@ -50,6 +71,7 @@ export async function reembed(
   } finally {
     progress.stop();
   }
+  summary.embeddedTexts = await reembedTexts(catalog, encoder, options.batchSize, progress);
   if (summary.failed.length === 0) {
     catalog.setModel({ modelId: encoder.modelId, dim: encoder.dim });
     summary.droppedVectors = catalog.deleteVectorsExcept(encoder.modelId);

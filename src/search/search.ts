@@ -1,17 +1,28 @@
 /**
- * Plain cosine search: a text, an image, or both (their unit vectors summed and renormalised)
- * against the image index, optionally within some collections. Higher score = better.
+ * Search: a text, a photo, or both (their unit vectors summed and renormalised) against the image
+ * index, optionally within some collections. Refined by default (DESIGN.md "The method"): candidates
+ * from the image index and the reference index are re-scored against the entities' references, review
+ * verdicts on similar queries move their images, and hits are grouped by entity and explained.
+ * `refine: false` gives plain cosine. Higher score = better.
  */
 import type { Catalog, Item } from '../catalog/catalog.js';
+import type { MethodConfig } from '../config.js';
 import type { Encoder } from '../encoder/encoder.js';
 import { ErrorCode, ReferentError } from '../errors.js';
 import type { ItemIndex } from '../index/item-index.js';
-import { normalizedSum } from '../vectors.js';
+import { splitPhrases } from '../method/phrases.js';
+import { refinedRanking, type RetrievalParts } from '../method/pipeline.js';
+import type { RefinedCandidate, RefineQuery } from '../method/refine.js';
+import type { References } from '../references/references.js';
+import { dot, normalizedSum } from '../vectors.js';
+import { carrier, explain, type Why } from './explain.js';
 
 export interface SearchDeps {
   catalog: Catalog;
   encoder: Encoder;
   index: ItemIndex;
+  references: References;
+  method: MethodConfig;
 }
 
 export interface SearchRequest {
@@ -21,13 +32,28 @@ export interface SearchRequest {
   /** Collection names to search; all collections when absent. */
   collections?: readonly string[];
   limit: number;
+  /** Refine against references (default: the configured REFERENT_REFINE). */
+  refine?: boolean;
+}
+
+export interface HitComponents {
+  initial: number;
+  entity: number;
+  refspace: number;
+  feedback: number;
+  final: number;
 }
 
 export interface SearchHit {
   itemId: number;
-  /** Cosine similarity of query and image. */
+  /** The refined score (standard deviations above the candidates' mean), or the cosine when plain. */
   score: number;
   item: Item;
+  /** Null for plain search. */
+  components: HitComponents | null;
+  why: Why | null;
+  /** Other images of the same entity among the results, folded into this hit (best first). */
+  more: number[];
 }
 
 export const MAX_LIMIT = 1000;
@@ -42,15 +68,98 @@ export async function searchItems(deps: SearchDeps, request: SearchRequest, limi
     throw new ReferentError(ErrorCode.UsageInvalid, `The limit must be a whole number from 1 to ${MAX_LIMIT}.`);
   }
   const collectionIds = request.collections ? resolveCollections(deps.catalog, request.collections) : undefined;
-  const query = await queryVector(deps.encoder, text, request.image);
-  // Another process (an ingest) may have committed items since we loaded: follow the log first.
+  const refine = request.refine ?? deps.method.refine;
+  const query = await queryVectors(deps.encoder, text, request.image, refine && deps.method.pipeline.detailWeight > 0);
+  // Another process (an ingest, a review) may have committed since we loaded: follow the logs first.
   deps.index.catchUp();
-  const hits = deps.index.search(query, request.limit, collectionIds);
-  const items = deps.catalog.getItems(hits.map((h) => h.itemId));
-  return hits.flatMap((h) => {
-    const item = items.get(h.itemId);
-    return item ? [{ itemId: h.itemId, score: h.score, item }] : [];
+  if (!refine) {
+    const hits = deps.index.search(query.vector, request.limit, collectionIds);
+    const items = deps.catalog.getItems(hits.map((h) => h.itemId));
+    return hits.flatMap((h) => {
+      const item = items.get(h.itemId);
+      return item ? [{ itemId: h.itemId, score: h.score, item, components: null, why: null, more: [] }] : [];
+    });
+  }
+  deps.references.catchUp();
+  return refinedSearch(deps, query, request.limit, collectionIds);
+}
+
+function refinedSearch(deps: SearchDeps, query: RefineQuery, limit: number, collectionIds: ReadonlySet<number> | undefined): SearchHit[] {
+  const { references, index } = deps;
+  const parts: RetrievalParts = {
+    searchImages: (q, k) => index.search(q, k, collectionIds).map((h) => h.itemId),
+    searchEntities: (q, k) => references.search(q, k, collectionIds),
+    imageVector: (id) => index.vector(id),
+    linkedEntity: (id) => references.entityOf(id),
+    reference: (id) => references.get(id)?.ref,
+    entityImages: (id, n) => references.imagesOf(id, n),
+  };
+  const ranked = withFeedback(deps, query.vector, refinedRanking(parts, query, limit, deps.method.pipeline));
+  const groups = groupByEntity(ranked, limit);
+  const items = deps.catalog.getItems(groups.flatMap((g) => [g.hit.itemId, ...g.more]));
+  return groups.flatMap(({ hit, more }) => {
+    const item = items.get(hit.itemId);
+    if (!item) return [];
+    const contributions = { ...hit.contributions, feedback: hit.feedback };
+    const why = explain({
+      query: query.vector,
+      initial: hit.components.initial,
+      carriedBy: carrier(contributions),
+      entry: hit.entityId === null ? undefined : references.get(hit.entityId),
+      linked: hit.linked,
+      feedback: hit.feedback,
+      itemId: hit.itemId,
+    });
+    const components = { ...hit.components, feedback: hit.feedback, final: hit.final };
+    return [{ itemId: hit.itemId, score: hit.final, item, components, why, more: more.filter((id) => items.has(id)) }];
   });
+}
+
+type Scored = RefinedCandidate & { feedback: number };
+
+/**
+ * Verdicts on queries like this one move their images: up to `weight` standard deviations for an
+ * identical query, fading to nothing at the similarity threshold. Re-sorts.
+ */
+function withFeedback(deps: SearchDeps, q: Float32Array, ranked: RefinedCandidate[]): Scored[] {
+  const { similarity, weight } = deps.method.feedback;
+  const verdicts = deps.catalog.verdictsOn(
+    ranked.map((c) => c.itemId),
+    deps.encoder.modelId,
+  );
+  const shift = new Map<number, { confirm: number; reject: number }>();
+  for (const v of verdicts) {
+    const strength = (dot(q, v.vector) - similarity) / (1 - similarity);
+    if (strength <= 0) continue;
+    const s = shift.get(v.itemId) ?? { confirm: 0, reject: 0 };
+    s[v.verdict] = Math.max(s[v.verdict], Math.min(1, strength));
+    shift.set(v.itemId, s);
+  }
+  return ranked
+    .map((c) => {
+      const s = shift.get(c.itemId);
+      const feedback = s ? weight * (s.confirm - s.reject) : 0;
+      return { ...c, feedback, final: c.final + feedback };
+    })
+    .sort((a, b) => b.final - a.final || b.components.initial - a.components.initial);
+}
+
+/** Best image per linked entity plus the rest of its images as `more`; unlinked images stand alone. */
+export function groupByEntity<T extends { itemId: number; entityId: number | null; linked: boolean }>(ranked: readonly T[], limit: number): Array<{ hit: T; more: number[] }> {
+  const out: Array<{ hit: T; more: number[] }> = [];
+  const byEntity = new Map<number, { hit: T; more: number[] }>();
+  for (const c of ranked) {
+    const group = c.linked && c.entityId !== null ? byEntity.get(c.entityId) : undefined;
+    if (group) {
+      group.more.push(c.itemId);
+      continue;
+    }
+    if (out.length === limit) continue;
+    const fresh = { hit: c, more: [] as number[] };
+    out.push(fresh);
+    if (c.linked && c.entityId !== null) byEntity.set(c.entityId, fresh);
+  }
+  return out;
 }
 
 function resolveCollections(catalog: Catalog, names: readonly string[]): Set<number> {
@@ -63,9 +172,14 @@ function resolveCollections(catalog: Catalog, names: readonly string[]): Set<num
   return ids;
 }
 
-async function queryVector(encoder: Encoder, text: string | undefined, image: Uint8Array | undefined): Promise<Float32Array> {
-  const parts: Float32Array[] = [];
-  if (text) parts.push(...(await encoder.encodeTexts([text])));
+/** The query vector and, for a text with several details, each detail's vector (one encoder call). */
+async function queryVectors(encoder: Encoder, text: string | undefined, image: Uint8Array | undefined, withDetails: boolean): Promise<RefineQuery> {
+  const phrases = text && withDetails ? splitPhrases(text) : [];
+  const textInputs = text ? [text, ...(phrases.length > 1 ? phrases : [])] : [];
+  const texts = textInputs.length > 0 ? await encoder.encodeTexts(textInputs) : [];
+  const parts: Float32Array[] = texts.slice(0, 1);
   if (image) parts.push(...(await encoder.encodeImages([image])));
-  return parts.length === 1 ? parts[0]! : normalizedSum(parts);
+  const vector = parts.length === 1 ? parts[0]! : normalizedSum(parts);
+  const details = texts.length > 1 ? texts.slice(1) : texts.length === 1 && withDetails ? [texts[0]!] : [];
+  return { vector, details };
 }

@@ -58,6 +58,19 @@ export function vectorIndexContract(name: string, make: (dim: number) => VectorI
       expect(index.ids().sort()).toEqual(['a', 'b']);
     });
 
+    it('returns a copy of a stored vector, and nothing for an unknown or removed id', () => {
+      const index = make(4);
+      const v = new Float32Array([0.6, 0.8, 0, 0]);
+      index.add('a', v);
+      const got = index.vector('a')!;
+      expect([...got].map((x) => Number(x.toFixed(5)))).toEqual([0.6, 0.8, 0, 0]);
+      got[0] = 9;
+      expect(index.vector('a')![0]).toBeCloseTo(0.6, 5);
+      expect(index.vector('b')).toBeUndefined();
+      index.remove('a');
+      expect(index.vector('a')).toBeUndefined();
+    });
+
     it('replaces the vector when an id is added again', () => {
       const index = make(4);
       index.add('a', axis(4, 0));

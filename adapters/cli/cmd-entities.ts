@@ -1,0 +1,92 @@
+/** `referent add | describe | show | forget`: teaching Referent about an entity without chat. */
+import path from 'node:path';
+import type { Config } from '../../src/config.js';
+import { describe, forget, show } from '../../src/entities/entities.js';
+import { ErrorCode, ReferentError } from '../../src/errors.js';
+import { ingest } from '../../src/ingest/ingest.js';
+import { openReferent, type Referent } from '../../src/open.js';
+import type { CliValues } from './main.js';
+import { createProgressBar } from './progress-bar.js';
+import { describeOpen } from './report.js';
+
+async function withReferent<T>(config: Config, quiet: boolean, fn: (r: Referent) => Promise<T>): Promise<T> {
+  const referent = await openReferent(config, { progress: createProgressBar() });
+  try {
+    if (!quiet) describeOpen(referent);
+    return await fn(referent);
+  } finally {
+    await referent.shutdown();
+  }
+}
+
+function oneCollection(values: CliValues): string | undefined {
+  if ((values.collection?.length ?? 0) > 1) throw new ReferentError(ErrorCode.UsageInvalid, 'Give one --collection.');
+  return values.collection?.[0];
+}
+
+export async function runAdd(args: string[], values: CliValues, loadConfig: () => Config): Promise<number> {
+  const [label, ...rest] = args;
+  const images = values.image ?? [];
+  if (!label || rest.length > 0 || (images.length === 0 && !values.text)) {
+    throw new ReferentError(ErrorCode.UsageInvalid, 'Usage: referent add <label> --image PATH [--image PATH]... [--text "description"] [--collection NAME]');
+  }
+  const config = loadConfig();
+  const collection = oneCollection(values) ?? 'default';
+  return withReferent(config, false, async (referent) => {
+    if (images.length === 0) {
+      const entity = await describe(referent, { label, text: values.text!, collection }, config);
+      process.stdout.write(`Described ${entity.label}.\n`);
+      return 0;
+    }
+    const sources = images.map((p) => ({ path: path.resolve(p), origin: p, entity: label, collection, ...(values.text ? { caption: values.text } : {}) }));
+    const summary = await ingest(referent, { sources, problems: [] }, { collection, batchSize: config.batchSize, maxImageBytes: config.maxImageBytes, maxTextChars: config.maxTextChars });
+    referent.references.catchUp();
+    for (const f of summary.failed) process.stderr.write(`  failed ${f.origin}: ${f.reason} [${f.code}]\n`);
+    process.stdout.write(`Added ${summary.added} photo${summary.added === 1 ? '' : 's'} of ${label}${summary.skipped ? ` (${summary.skipped} already there)` : ''}.\n`);
+    return summary.failed.length > 0 ? 3 : 0;
+  });
+}
+
+export async function runDescribe(args: string[], values: CliValues, loadConfig: () => Config): Promise<number> {
+  const [label, ...words] = args;
+  const text = words.join(' ').trim();
+  if (!label || !text) throw new ReferentError(ErrorCode.UsageInvalid, 'Usage: referent describe <label> "<description>" [--collection NAME]');
+  const config = loadConfig();
+  return withReferent(config, false, async (referent) => {
+    const entity = await describe(referent, { label, text, collection: oneCollection(values) ?? 'default' }, config);
+    process.stdout.write(`Described ${entity.label}.\n`);
+    return 0;
+  });
+}
+
+export async function runShow(args: string[], values: CliValues, loadConfig: () => Config): Promise<number> {
+  const [label, ...rest] = args;
+  if (!label || rest.length > 0) throw new ReferentError(ErrorCode.UsageInvalid, 'Usage: referent show <label> [--collection NAME] [--json]');
+  return withReferent(loadConfig(), Boolean(values.json), async (referent) => {
+    const view = show(referent, label, oneCollection(values));
+    if (values.json) {
+      const items = view.items.map((i) => ({ itemId: i.id, caption: i.caption, media: { id: i.mediaKey, ...referent.media.paths(i.mediaKey) } }));
+      process.stdout.write(`${JSON.stringify({ entity: view.entity, items, descriptions: view.descriptions, details: view.details, photoWeights: view.photoWeights })}\n`);
+      return 0;
+    }
+    const lines = [`${view.entity.label} (${view.entity.kind}): ${view.items.length} photo${view.items.length === 1 ? '' : 's'}, ${view.descriptions.length} description${view.descriptions.length === 1 ? '' : 's'}`];
+    for (const i of view.items) {
+      const w = view.photoWeights.find((p) => p.itemId === i.id)?.weight;
+      lines.push(`  photo #${i.id}${w === undefined ? '' : `  weight ${w.toFixed(2)}`}  ${referent.media.paths(i.mediaKey).original}`);
+    }
+    for (const d of view.descriptions) lines.push(`  "${d.text}"  (${d.source}, weight ${d.weight.toFixed(2)})`);
+    if (view.details.length > 0) lines.push(`  details: ${view.details.join(' · ')}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
+  });
+}
+
+export async function runForget(args: string[], values: CliValues, loadConfig: () => Config): Promise<number> {
+  const [label, ...rest] = args;
+  if (!label || rest.length > 0) throw new ReferentError(ErrorCode.UsageInvalid, 'Usage: referent forget <label> [--collection NAME]');
+  return withReferent(loadConfig(), false, async (referent) => {
+    const { entity, items } = await forget(referent, label, oneCollection(values));
+    process.stdout.write(`Forgot ${entity.label}: ${items} photo${items === 1 ? '' : 's'}, its descriptions and verdicts.\n`);
+    return 0;
+  });
+}

@@ -1,0 +1,84 @@
+/**
+ * The refined ranking of one query, shared by the product's search and by `referent eval`, so the
+ * evaluation measures exactly what users get. Synchronous; whatever the parts read (in-memory
+ * indexes, SQLite) they read synchronously.
+ *
+ * Candidates (DESIGN.md step 1): the top K0 images by cosine, K0 = max(minCandidates, 5 × limit),
+ * plus the images of the entities whose references best match the query, so an entity whose
+ * reference matches but whose single photos do not still comes back.
+ */
+import { refine, type EntityReference, type RefineCandidate, type RefinedCandidate, type RefineParams, type RefineQuery } from './refine.js';
+
+export interface RetrievalParts {
+  /** Top-k images by cosine to q, best first (already restricted to what the asker may see). */
+  searchImages(q: Float32Array, k: number): readonly number[];
+  /** Top-k entities by their references (text and photo) to q (restricted likewise). */
+  searchEntities(q: Float32Array, k: number): readonly number[];
+  imageVector(itemId: number): Float32Array | undefined;
+  /** The entity an image is linked to, if any. */
+  linkedEntity(itemId: number): number | null;
+  reference(entityId: number): EntityReference | undefined;
+  /** Images linked to an entity (at most `limit`, any order). */
+  entityImages(entityId: number, limit: number): readonly number[];
+}
+
+export interface PipelineParams extends RefineParams {
+  /** Candidates taken by cosine are max(minCandidates, 5 × limit). */
+  minCandidates: number;
+  /** Entities taken from the reference search. */
+  referenceDepth: number;
+  /** Images brought in per matched entity. */
+  imagesPerEntity: number;
+}
+
+export function candidateDepth(limit: number, params: Pick<PipelineParams, 'minCandidates'>): number {
+  return Math.max(params.minCandidates, 5 * limit);
+}
+
+/** Candidates scored and sorted best first (only the candidates; the caller cuts to its limit). */
+export function refinedRanking(parts: RetrievalParts, query: RefineQuery, limit: number, params: PipelineParams): RefinedCandidate[] {
+  const ids: number[] = [...parts.searchImages(query.vector, candidateDepth(limit, params))];
+  const seen = new Set(ids);
+  const entityIds = [...parts.searchEntities(query.vector, params.referenceDepth)];
+  for (const entityId of entityIds) {
+    for (const itemId of parts.entityImages(entityId, params.imagesPerEntity)) {
+      if (!seen.has(itemId)) {
+        seen.add(itemId);
+        ids.push(itemId);
+      }
+    }
+  }
+  const candidates: RefineCandidate[] = [];
+  const wanted = new Set(entityIds);
+  for (const itemId of ids) {
+    const vector = parts.imageVector(itemId);
+    if (!vector) continue;
+    const entityId = parts.linkedEntity(itemId);
+    if (entityId !== null) wanted.add(entityId);
+    candidates.push({ itemId, vector, entityId });
+  }
+  const references: EntityReference[] = [];
+  for (const entityId of wanted) {
+    const ref = parts.reference(entityId);
+    if (ref) references.push(ref);
+  }
+  return refine(query, candidates, references, params);
+}
+
+/**
+ * Merges the entity hits of the text-reference and photo-reference searches: alternately from each
+ * list (each best first), without repeats, at most k.
+ */
+export function mergeEntityHits(byText: readonly number[], byImage: readonly number[], k: number): number[] {
+  const out: number[] = [];
+  const seen = new Set<number>();
+  for (let i = 0; out.length < k && (i < byText.length || i < byImage.length); i++) {
+    for (const id of [byText[i], byImage[i]]) {
+      if (id !== undefined && !seen.has(id) && out.length < k) {
+        seen.add(id);
+        out.push(id);
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,194 @@
+/**
+ * Reference-based refinement (DESIGN.md "The method", step 2–3). Pure and synchronous: the caller
+ * gathers the candidate images (their vectors and linked entities) and the references of the entities
+ * that matter for this query, and gets every candidate back with its components and final score.
+ *
+ * Components, each standardised over the candidate set before they are combined:
+ * - initial: cos(q, v);
+ * - entity: E(q, e) of v's entity when v is linked, else Σ_e p(e|v)·E(q, e) (soft evidence), with E
+ *   standardised over the entities so that an image with no likely entity sits at the average;
+ * - refspace: Σ_e p(e|q)·p(e|v), the chance that query and image refer to the same referent.
+ * Profiles p(·|q) and p(·|v) are softmaxes over the top-k entities plus a "none of them" option, on
+ * similarities standardised over all (row, entity) pairs, so the temperature is in standard
+ * deviations and does not depend on the encoder's cosine scale. A linked image's profile is its
+ * entity. Higher score = better throughout.
+ */
+import { dot } from '../vectors.js';
+import { meanStd, zScores } from './stats.js';
+
+/** One entity's multi-modal reference. Vectors are unit length. */
+export interface EntityReference {
+  entityId: number;
+  /** Fused description reference; null when the entity has no description. */
+  text: Float32Array | null;
+  /** Fused photo reference; null when the entity has no photo. */
+  image: Float32Array | null;
+  /** Vectors of the entity's detail phrases. */
+  details: readonly Float32Array[];
+}
+
+export interface RefineQuery {
+  /** The query vector (unit). */
+  vector: Float32Array;
+  /** Vectors of the query's details (text queries); empty for a photo alone. */
+  details: readonly Float32Array[];
+}
+
+export interface RefineCandidate {
+  itemId: number;
+  vector: Float32Array;
+  /** The entity this image is linked to, if any. */
+  entityId: number | null;
+}
+
+export interface RefineParams {
+  /** Entity score E(q, e) = weighted mean of the terms the entity has (text ref, image ref, details). */
+  textWeight: number;
+  imageWeight: number;
+  detailWeight: number;
+  /** λ_e and λ_r of S = z(initial) + λ_e·z(entity) + λ_r·z(refspace). */
+  entityWeight: number;
+  refspaceWeight: number;
+  /** Entities kept in each profile. */
+  profileK: number;
+  /** Profile softmax temperature, in standard deviations. */
+  profileTau: number;
+  /** Logit of "none of these entities", in standard deviations above the mean similarity. */
+  noneLevel: number;
+}
+
+export interface Components {
+  initial: number;
+  entity: number;
+  refspace: number;
+}
+
+export interface RefinedCandidate {
+  itemId: number;
+  /** The linked entity, or the most likely one for an unlinked image (null when "none" wins). */
+  entityId: number | null;
+  linked: boolean;
+  /** Raw component values. */
+  components: Components;
+  /** Each component's weighted, standardised share of `final`. */
+  contributions: Components;
+  final: number;
+}
+
+/** detail(q, e): mean over query details of the best-matching entity detail. NaN when either side has none. */
+export function detailScore(queryDetails: readonly Float32Array[], entityDetails: readonly Float32Array[]): number {
+  if (queryDetails.length === 0 || entityDetails.length === 0) return NaN;
+  let total = 0;
+  for (const p of queryDetails) {
+    let best = -Infinity;
+    for (const d of entityDetails) best = Math.max(best, dot(p, d));
+    total += best;
+  }
+  return total / queryDetails.length;
+}
+
+/** E(q, e): the weighted mean of the terms the entity has; NaN when it has none. */
+export function entityScore(query: RefineQuery, ref: EntityReference, p: Pick<RefineParams, 'textWeight' | 'imageWeight' | 'detailWeight'>): number {
+  const terms: Array<[number, number]> = [
+    [p.textWeight, ref.text ? dot(query.vector, ref.text) : NaN],
+    [p.imageWeight, ref.image ? dot(query.vector, ref.image) : NaN],
+    [p.detailWeight, detailScore(query.details, ref.details)],
+  ];
+  let sum = 0;
+  let weight = 0;
+  for (const [w, s] of terms) {
+    if (w > 0 && Number.isFinite(s)) {
+      sum += w * s;
+      weight += w;
+    }
+  }
+  return weight > 0 ? sum / weight : NaN;
+}
+
+/**
+ * Softmax over the top-k of `logits` plus a "none" option at `noneLogit`; returns entity index →
+ * probability for the kept entities (the rest of the mass is "none").
+ */
+export function profile(logits: ArrayLike<number>, k: number, tau: number, noneLogit: number): Map<number, number> {
+  const order = Array.from({ length: logits.length }, (_, i) => i)
+    .filter((i) => Number.isFinite(logits[i]!))
+    .sort((a, b) => logits[b]! - logits[a]!)
+    .slice(0, k);
+  const max = Math.max(noneLogit, ...order.map((i) => logits[i]!));
+  let total = Math.exp((noneLogit - max) / tau);
+  const exps = order.map((i) => Math.exp((logits[i]! - max) / tau));
+  for (const e of exps) total += e;
+  return new Map(order.map((i, j) => [i, exps[j]! / total]));
+}
+
+/** Scores every candidate; returns them best first. With no entities, the order is plain cosine. */
+export function refine(query: RefineQuery, candidates: readonly RefineCandidate[], entities: readonly EntityReference[], params: RefineParams): RefinedCandidate[] {
+  const n = candidates.length;
+  const indexOf = new Map(entities.map((e, i) => [e.entityId, i]));
+  const e = entities.map((ref) => entityScore(query, ref, params));
+
+  // Entity scores standardised over the entities: evidence is relative (an image with no likely
+  // entity gets 0, the average), and p(e|q) has its temperature in standard deviations.
+  const eStats = meanStd(e);
+  const ez = e.map((s) => (eStats.std > 1e-12 && Number.isFinite(s) ? (s - eStats.mean) / eStats.std : Number.isFinite(s) ? 0 : NaN));
+  const qProfile = eStats.std > 1e-12 ? profile(ez, params.profileK, params.profileTau, params.noneLevel) : new Map<number, number>();
+
+  // p(e|v) for unlinked images, from image-to-image-reference similarity standardised over all pairs.
+  const sims = new Float64Array(n * entities.length).fill(NaN);
+  candidates.forEach((c, i) => {
+    if (c.entityId !== null && indexOf.has(c.entityId)) return;
+    entities.forEach((ref, j) => {
+      if (ref.image) sims[i * entities.length + j] = dot(c.vector, ref.image);
+    });
+  });
+  const vStats = meanStd(sims);
+
+  const initial = new Float64Array(n);
+  candidates.forEach((c, i) => (initial[i] = dot(query.vector, c.vector)));
+  const zi = zScores(initial);
+  const entity = new Float64Array(n);
+  const refspace = new Float64Array(n);
+  const attributed: Array<number | null> = new Array<number | null>(n).fill(null);
+  candidates.forEach((c, i) => {
+    const linked = c.entityId !== null ? indexOf.get(c.entityId) : undefined;
+    let vProfile: Map<number, number>;
+    if (linked !== undefined) {
+      vProfile = new Map([[linked, 1]]);
+    } else if (vStats.std > 1e-12) {
+      const row = sims.subarray(i * entities.length, (i + 1) * entities.length).map((s) => (s - vStats.mean) / vStats.std);
+      vProfile = profile(row, params.profileK, params.profileTau, params.noneLevel);
+    } else {
+      vProfile = new Map();
+    }
+    let evidence = 0;
+    let shared = 0;
+    let best: [number, number] | null = null;
+    for (const [j, p] of vProfile) {
+      if (Number.isFinite(ez[j]!)) evidence += p * ez[j]!;
+      shared += p * (qProfile.get(j) ?? 0);
+      if (!best || p > best[1]) best = [j, p];
+    }
+    // An image that is none of the known entities keeps its own evidence (its standardised
+    // cosine), so it competes fairly with look-alikes that happen to have references.
+    const noneMass = Math.max(0, 1 - [...vProfile.values()].reduce((a, b) => a + b, 0));
+    entity[i] = evidence + noneMass * zi[i]!;
+    refspace[i] = shared;
+    // "Most likely entity" only when it beats the "none" option.
+    attributed[i] = best && best[1] > noneMass ? entities[best[0]]!.entityId : null;
+  });
+
+  const ze = zScores(entity);
+  const out = candidates.map((c, i): RefinedCandidate => {
+    const contributions = { initial: zi[i]!, entity: params.entityWeight * ze[i]!, refspace: params.refspaceWeight * refspace[i]! };
+    return {
+      itemId: c.itemId,
+      entityId: c.entityId ?? attributed[i]!,
+      linked: c.entityId !== null,
+      components: { initial: initial[i]!, entity: entity[i]!, refspace: refspace[i]! },
+      contributions,
+      final: contributions.initial + contributions.entity + contributions.refspace,
+    };
+  });
+  // Ties keep the initial order (stable sort on a list already in cosine order when the caller gives one).
+  return out.sort((a, b) => b.final - a.final || b.components.initial - a.components.initial);
+}

@@ -1,0 +1,81 @@
+/**
+ * Why a hit came back: which component carried it, and which part of its entity's reference matched
+ * the query best (a description, a detail, a photo). Pure; reads the reference material it is given.
+ */
+import type { Components } from '../method/refine.js';
+import type { ReferenceEntry } from '../references/references.js';
+import { dot } from '../vectors.js';
+
+export type Carrier = 'similarity' | 'entity' | 'reference-space' | 'feedback';
+
+export interface Why {
+  carriedBy: Carrier;
+  entity: { id: number; label: string; linked: boolean } | null;
+  description: { textId: number; text: string; score: number } | null;
+  detail: { text: string; score: number } | null;
+  photo: { itemId: number; score: number } | null;
+  feedback: 'confirmed' | 'rejected' | null;
+  /** One plain sentence for a card or a terminal. */
+  summary: string;
+}
+
+export function carrier(contributions: Components & { feedback: number }): Carrier {
+  const extra: Array<[Carrier, number]> = [
+    ['entity', contributions.entity],
+    ['reference-space', contributions.refspace],
+    ['feedback', contributions.feedback],
+  ];
+  const [name, value] = extra.reduce((a, b) => (b[1] > a[1] ? b : a));
+  return value > 0 && value > contributions.initial ? name : 'similarity';
+}
+
+function best<T>(items: readonly T[], score: (t: T) => number): { item: T; score: number } | null {
+  let out: { item: T; score: number } | null = null;
+  for (const item of items) {
+    const s = score(item);
+    if (!out || s > out.score) out = { item, score: s };
+  }
+  return out;
+}
+
+const round = (x: number) => Number(x.toFixed(3));
+
+export function explain(args: {
+  query: Float32Array;
+  initial: number;
+  carriedBy: Carrier;
+  entry: ReferenceEntry | undefined;
+  linked: boolean;
+  feedback: number;
+  /** The photo itself is part of the reference: leave it out of "matched photo". */
+  itemId: number;
+}): Why {
+  const { entry, query } = args;
+  const description = entry ? best(entry.material.texts, (t) => dot(query, t.vector)) : null;
+  const detail = entry ? best(entry.material.phrases, (p) => dot(query, p.vector)) : null;
+  const photo = entry ? best(entry.material.images.filter((i) => i.itemId !== args.itemId), (i) => dot(query, i.vector)) : null;
+  const why: Why = {
+    carriedBy: args.carriedBy,
+    entity: entry ? { id: entry.entity.id, label: entry.entity.label, linked: args.linked } : null,
+    description: description && { textId: description.item.textId, text: description.item.body, score: round(description.score) },
+    detail: detail && { text: detail.item.body, score: round(detail.score) },
+    photo: photo && { itemId: photo.item.itemId, score: round(photo.score) },
+    feedback: args.feedback > 0 ? 'confirmed' : args.feedback < 0 ? 'rejected' : null,
+    summary: '',
+  };
+  why.summary = summarise(why, args.initial);
+  return why;
+}
+
+function summarise(why: Why, initial: number): string {
+  const parts: string[] = [];
+  if (why.feedback === 'confirmed') parts.push('confirmed for a query like this');
+  if (why.feedback === 'rejected') parts.push('marked "not it" for a query like this');
+  if (why.entity) {
+    parts.push(why.entity.linked ? `is ${why.entity.label}` : `looks like ${why.entity.label}`);
+    if (why.detail && why.carriedBy !== 'similarity') parts.push(`its detail "${why.detail.text}" matches`);
+    else if (why.description && why.carriedBy !== 'similarity') parts.push(`its description "${why.description.text}" matches`);
+  }
+  if (why.carriedBy === 'similarity' || parts.length === 0) parts.push(`the image itself matches (${initial.toFixed(2)})`);
+  return parts.join('; ');
+}
