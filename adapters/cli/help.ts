@@ -5,7 +5,13 @@ Usage: referent <command> [options]
 
 Commands:
   ingest <folder|manifest.jsonl|manifest.csv>   Add images (with captions and entity labels) to the catalogue
-  search "<text>" [--image PATH]                Find images by description, by photo, or both
+  search "<text>" [--image PATH]                Find images by description, by photo, or both (refined)
+  add <label> --image PATH [--text "..."]       Add photos (and a description) of an entity
+  describe <label> "<text>"                     Add a description of an entity
+  show <label>                                  Show an entity: photos, descriptions, details
+  forget <label>                                Forget an entity with its photos and descriptions
+  review "<query>" <itemId> confirm|reject      Record a verdict on a search hit (review undo <id>)
+  eval <dataset>                                Rank-1/5/10, mAP, mINP, plain and refined
   models pull <hub-id>                          Download a model into the models folder
   models list                                   Show the models in the models folder
   index status                                  Show catalogue, model and index figures
@@ -43,14 +49,60 @@ what was added stays, and running the same command again skips it.
   --events            print one JSON line per image to stdout as it is committed
 Exit status: 0 all done, 3 some images failed, 130 interrupted.
 `,
-  search: `Usage: referent search "<text>" [--image PATH] [--collection NAME]... [--limit N] [--json]
+  search: `Usage: referent search "<text>" [--image PATH] [--collection NAME]... [--limit N] [--no-refine] [--json]
 
-Ranks the catalogue's images by similarity to a description, a photo, or both together.
+Ranks the catalogue's images for a description, a photo, or both together. Results are refined
+against the entities' references (their photos, descriptions and details) and past verdicts, grouped
+by entity (best photo plus how many more) and explained.
 
   --image PATH        a query photo (alone, or with the text)
   --collection NAME   search only this collection (repeatable)
   --limit N           how many hits (default 10, at most 1000)
-  --json              print {"hits":[{"itemId","score","caption","entity":{"label"}|null,"media"}]}
+  --no-refine         plain cosine similarity, no references
+  --json              print {"hits":[{"itemId","score","caption","entity","media",
+                      "components":{"initial","entity","refspace","feedback","final"},"why","more"}]}
+`,
+  add: `Usage: referent add <label> --image PATH [--image PATH]... [--text "description"] [--collection NAME]
+
+Adds photos of an entity (a part number, a person label), created when new, with an optional
+description that becomes part of its reference. Without --image, adds the description only.
+  --collection NAME   where the entity lives (default: default)
+`,
+  describe: `Usage: referent describe <label> "<description>" [--collection NAME]
+
+Adds a description to an entity. Its details ("white cap, pink shoes") are kept one by one, so a
+detail only this description mentions still finds the entity.
+`,
+  show: `Usage: referent show <label> [--collection NAME] [--json]
+
+Shows an entity's photos and descriptions with the weight each has in its fused reference, and its
+details.
+`,
+  forget: `Usage: referent forget <label> [--collection NAME]
+
+Forgets an entity: its photos (catalogue, index and media files), descriptions, details and verdicts.
+`,
+  review: `Usage: referent review "<query>" <itemId> confirm|reject [--as LABEL]
+       referent review undo <verdictId>
+
+confirm  the image is what the query asked for: links an unlabelled image to its entity (--as LABEL,
+         or the entity the search attributed it to) and keeps the query as a description of it
+reject   it is not: later queries like this one rank the image lower
+undo     reverts a verdict
+A verdict changes the very next search.
+`,
+  eval: `Usage: referent eval <embeddings.jsonl | annotations.json> [--no-refine] [--json]
+                     [--split test] [--reference-share 0.5] [--images DIR]
+
+Ranks the gallery for every query, plainly and refined, and prints Rank-1/5/10, mAP and mINP (as
+IRRA's rank function defines them) side by side, overall and per query group.
+
+  embeddings.jsonl  {"id","identity","kind":"image"|"text","role":"gallery"|"query"|"reference","vector":[...]}
+                    per line, optional "details" (phrase vectors) and "group"; no encoder needed
+  annotations.json  a CUHK-PEDES / RSTPReid style array of {"id","file_path"|"img_path","captions","split"},
+                    run through the configured encoder; in --split, a seeded --reference-share of the
+                    identities get references (their first image and its captions); the captions of
+                    the other images are the queries. --images sets the image folder.
 `,
   models: `Usage: referent models pull <hub-id> [--variant NAME]
        referent models list

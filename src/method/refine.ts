@@ -170,7 +170,7 @@ export function refine(query: RefineQuery, candidates: readonly RefineCandidate[
     }
     // An image that is none of the known entities keeps its own evidence (its standardised
     // cosine), so it competes fairly with look-alikes that happen to have references.
-    const noneMass = Math.max(0, 1 - [...vProfile.values()].reduce((a, b) => a + b, 0));
+    const noneMass = entities.length === 0 ? 0 : Math.max(0, 1 - [...vProfile.values()].reduce((a, b) => a + b, 0));
     entity[i] = evidence + noneMass * zi[i]!;
     refspace[i] = shared;
     // "Most likely entity" only when it beats the "none" option.

@@ -100,7 +100,8 @@ function refinedSearch(deps: SearchDeps, query: RefineQuery, limit: number, coll
   return groups.flatMap(({ hit, more }) => {
     const item = items.get(hit.itemId);
     if (!item) return [];
-    const contributions = { ...hit.contributions, feedback: hit.feedback };
+    // An image with no entity gets its own similarity as evidence: that is not the entity carrying it.
+    const contributions = { ...hit.contributions, entity: hit.entityId === null ? 0 : hit.contributions.entity, feedback: hit.feedback };
     const why = explain({
       query: query.vector,
       initial: hit.components.initial,

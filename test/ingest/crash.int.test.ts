@@ -73,7 +73,7 @@ describe('a SIGKILL in the middle of an ingest', () => {
     try {
       expect(referent.catalog.countItems()).toBe(120);
       expect(referent.index.size()).toBe(120);
-      const reds = await searchItems(referent, { text: 'red', limit: 40 }, testConfig(dir));
+      const reds = await searchItems(referent, { text: 'red', limit: 40, refine: false }, testConfig(dir));
       expect(reds.every((h) => h.item.caption!.startsWith('a red '))).toBe(true);
       const redIds = new Set(reds.map((h) => h.itemId));
       for (const { itemId, origin } of reported) if (origin.startsWith('red-')) expect(redIds.has(itemId)).toBe(true);

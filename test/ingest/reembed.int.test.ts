@@ -51,13 +51,15 @@ describe('reembed', () => {
     try {
       await stores.media.remove(lost.mediaKey);
       const first = await reembed({ ...stores, encoder: quantized }, { batchSize: 3 });
-      expect(first).toMatchObject({ embedded: 3, switched: false, droppedVectors: 0 });
+      // Captions are re-embedded too (with their one-detail phrase), so references survive the switch.
+      expect(first).toMatchObject({ embedded: 3, switched: false, droppedVectors: 0, embeddedTexts: 4 });
       expect(first.failed).toEqual([expect.objectContaining({ itemId: lost.id, code: ErrorCode.NotFound })]);
       expect(stores.catalog.getModel()?.modelId).toBe('referent/tiny-clip-demo');
 
       await stores.media.put(sourceBytes);
       const second = await reembed({ ...stores, encoder: quantized }, { batchSize: 3 });
-      expect(second).toMatchObject({ embedded: 1, failed: [], switched: true, droppedVectors: 4 });
+      // Dropped: 4 image vectors, 4 caption vectors and 4 phrase vectors of the old model.
+      expect(second).toMatchObject({ embedded: 1, failed: [], switched: true, droppedVectors: 12, embeddedTexts: 0 });
       expect(stores.catalog.getModel()).toEqual({ modelId: quantized.modelId, dim: quantized.dim });
       expect(stores.catalog.countItemVectors(quantized.modelId)).toBe(4);
     } finally {
