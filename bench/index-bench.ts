@@ -1,10 +1,14 @@
 /**
- * Vector index benchmark: HnswIndex against the exact scan on seeded clustered unit vectors.
+ * Vector index benchmark: HnswIndex against the exact scan on seeded clustered unit vectors; and,
+ * as a second section, what the MMRef refinement adds to search time (`refine-speed.ts`).
  *
  *   npm run bench -- --n 100000 --dim 512 --queries 1000 --ef 32,64,128 [--json]
+ *   npm run bench -- --section refine --items 100000 --entities 10000 --refine-queries 200
  *
- * `runIndexBench` measures and returns figures; the CLI below only parses flags and prints, so
- * other sections (encoder throughput, end-to-end query) can be added beside it later.
+ * `--section index|refine|all` (default all). The refine section's --items defaults to --n and its
+ * --entities to a tenth of the items. `runIndexBench` and `runRefineSpeedBench` measure and return
+ * figures; the CLI below only parses flags and prints. With --json and --section all, the output is
+ * { index, refine }; with one section, that section's figures as they are.
  * Benchmarks are not tests: nothing here fails on a timing.
  */
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -17,6 +21,7 @@ import { ExactIndex } from '../src/index/exact-index.js';
 import { HnswIndex } from '../src/index/hnsw-index.js';
 import { type Progress, silentProgress } from '../src/progress.js';
 import { clusteredVectors } from './clustered.js';
+import { formatRefineSpeed, runRefineSpeedBench, type RefineSpeedOptions } from './refine-speed.js';
 
 export interface IndexBenchOptions {
   n: number;
@@ -163,7 +168,9 @@ export function barProgress(): Progress {
   };
 }
 
-export function parseBenchArgs(argv: string[]): IndexBenchOptions & { json: boolean } {
+export type BenchSection = 'index' | 'refine' | 'all';
+
+export function parseBenchArgs(argv: string[]): IndexBenchOptions & { json: boolean; section: BenchSection; refine: RefineSpeedOptions } {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -175,15 +182,27 @@ export function parseBenchArgs(argv: string[]): IndexBenchOptions & { json: bool
       'ef-construction': { type: 'string', default: '200' },
       seed: { type: 'string', default: '42' },
       json: { type: 'boolean', default: false },
+      section: { type: 'string', default: 'all' },
+      // The refine section (refine-speed.ts).
+      items: { type: 'string' },
+      entities: { type: 'string' },
+      'refine-queries': { type: 'string', default: '200' },
+      'refine-ef-construction': { type: 'string', default: '100' },
     },
   });
+  const section = values.section;
+  if (section !== 'index' && section !== 'refine' && section !== 'all') throw new Error(`--section must be index, refine or all, got "${section}"`);
   const int = (name: string, text: string): number => {
     const v = Number(text);
     if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} must be a positive integer, got "${text}"`);
     return v;
   };
+  const n = int('n', values.n);
+  const items = values.items === undefined ? n : int('items', values.items);
+  const entities = values.entities === undefined ? Math.round(items / 10) : Number(values.entities);
+  if (!Number.isInteger(entities) || entities < 0) throw new Error(`--entities must be a whole number, got "${values.entities}"`);
   return {
-    n: int('n', values.n),
+    n,
     dim: int('dim', values.dim),
     queries: int('queries', values.queries),
     efs: values.ef.split(',').map((s) => int('ef', s.trim())),
@@ -191,13 +210,24 @@ export function parseBenchArgs(argv: string[]): IndexBenchOptions & { json: bool
     efConstruction: int('ef-construction', values['ef-construction']),
     seed: int('seed', values.seed),
     json: values.json,
+    section,
+    refine: {
+      items,
+      entities,
+      queries: int('refine-queries', values['refine-queries']),
+      efConstruction: int('refine-ef-construction', values['refine-ef-construction']),
+      seed: int('seed', values.seed),
+    },
   };
 }
 
 async function main(): Promise<void> {
-  const { json, ...opts } = parseBenchArgs(process.argv.slice(2));
-  const result = await runIndexBench(opts, barProgress());
-  console.log(json ? JSON.stringify(result, null, 2) : formatIndexBench(result));
+  const { json, section, refine, ...opts } = parseBenchArgs(process.argv.slice(2));
+  const index = section === 'refine' ? undefined : await runIndexBench(opts, barProgress());
+  if (index && !json) console.log(formatIndexBench(index));
+  const refined = section === 'index' ? undefined : await runRefineSpeedBench(refine, barProgress());
+  if (refined && !json) console.log(`${index ? '\n' : ''}${formatRefineSpeed(refined)}`);
+  if (json) console.log(JSON.stringify(section === 'all' ? { index, refine: refined } : (index ?? refined), null, 2));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

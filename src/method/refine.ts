@@ -3,15 +3,19 @@
  * gathers the candidate images (their vectors and linked entities) and the references of the entities
  * that matter for this query, and gets every candidate back with its components and final score.
  *
- * Components, each standardised over the candidate set before they are combined:
- * - initial: cos(q, v);
- * - entity: E(q, e) of v's entity when v is linked, else Σ_e p(e|v)·E(q, e) (soft evidence), with E
- *   standardised over the entities so that an image with no likely entity sits at the average;
- * - refspace: Σ_e p(e|q)·p(e|v), the chance that query and image refer to the same referent.
+ * Components, combined as S = z(initial) + λ_e·z(entity) + λ_r·refspace:
+ * - initial: cos(q, v), standardised over the candidates;
+ * - entity: E(q, e) of v's entity when v is linked, else Σ_e p(e|v)·E(q, e) + p(none|v)·z(initial)
+ *   (soft evidence), with E standardised over the entities. An image that looks like no known entity
+ *   keeps its own similarity as evidence, so it competes fairly with look-alikes that happen to have
+ *   references (without this, refinement cost Rank-1 on objects nobody had described);
+ * - refspace: Σ_e p(e|q)·p(e|v), the probability that query and image refer to the same entity. It
+ *   enters as a probability, not standardised, so it adds nothing when no entity is likely (a
+ *   standardised near-constant would only amplify noise).
  * Profiles p(·|q) and p(·|v) are softmaxes over the top-k entities plus a "none of them" option, on
- * similarities standardised over all (row, entity) pairs, so the temperature is in standard
- * deviations and does not depend on the encoder's cosine scale. A linked image's profile is its
- * entity. Higher score = better throughout.
+ * similarities standardised over all (row, entity) pairs, so the temperature and the "none" level
+ * are in standard deviations and do not depend on the encoder's cosine scale. A linked image's
+ * profile is its entity. Higher score = better throughout.
  */
 import { dot } from '../vectors.js';
 import { meanStd, zScores } from './stats.js';
@@ -121,6 +125,29 @@ export function profile(logits: ArrayLike<number>, k: number, tau: number, noneL
   return new Map(order.map((i, j) => [i, exps[j]! / total]));
 }
 
+/**
+ * p(·|v) for every candidate: its entity when linked; otherwise a profile over the entities' photo
+ * references, on similarities standardised over all (candidate, entity) pairs.
+ */
+function imageProfiles(candidates: readonly RefineCandidate[], entities: readonly EntityReference[], indexOf: Map<number, number>, params: RefineParams): Array<Map<number, number>> {
+  const m = entities.length;
+  const sims = new Float64Array(candidates.length * m).fill(NaN);
+  candidates.forEach((c, i) => {
+    if (c.entityId !== null && indexOf.has(c.entityId)) return;
+    entities.forEach((ref, j) => {
+      if (ref.image) sims[i * m + j] = dot(c.vector, ref.image);
+    });
+  });
+  const { mean, std } = meanStd(sims);
+  return candidates.map((c, i) => {
+    const linked = c.entityId !== null ? indexOf.get(c.entityId) : undefined;
+    if (linked !== undefined) return new Map([[linked, 1]]);
+    if (std <= 1e-12) return new Map<number, number>();
+    const row = sims.subarray(i * m, (i + 1) * m).map((s) => (s - mean) / std);
+    return profile(row, params.profileK, params.profileTau, params.noneLevel);
+  });
+}
+
 /** Scores every candidate; returns them best first. With no entities, the order is plain cosine. */
 export function refine(query: RefineQuery, candidates: readonly RefineCandidate[], entities: readonly EntityReference[], params: RefineParams): RefinedCandidate[] {
   const n = candidates.length;
@@ -133,33 +160,14 @@ export function refine(query: RefineQuery, candidates: readonly RefineCandidate[
   const ez = e.map((s) => (eStats.std > 1e-12 && Number.isFinite(s) ? (s - eStats.mean) / eStats.std : Number.isFinite(s) ? 0 : NaN));
   const qProfile = eStats.std > 1e-12 ? profile(ez, params.profileK, params.profileTau, params.noneLevel) : new Map<number, number>();
 
-  // p(e|v) for unlinked images, from image-to-image-reference similarity standardised over all pairs.
-  const sims = new Float64Array(n * entities.length).fill(NaN);
-  candidates.forEach((c, i) => {
-    if (c.entityId !== null && indexOf.has(c.entityId)) return;
-    entities.forEach((ref, j) => {
-      if (ref.image) sims[i * entities.length + j] = dot(c.vector, ref.image);
-    });
-  });
-  const vStats = meanStd(sims);
-
+  const vProfiles = imageProfiles(candidates, entities, indexOf, params);
   const initial = new Float64Array(n);
   candidates.forEach((c, i) => (initial[i] = dot(query.vector, c.vector)));
   const zi = zScores(initial);
   const entity = new Float64Array(n);
   const refspace = new Float64Array(n);
   const attributed: Array<number | null> = new Array<number | null>(n).fill(null);
-  candidates.forEach((c, i) => {
-    const linked = c.entityId !== null ? indexOf.get(c.entityId) : undefined;
-    let vProfile: Map<number, number>;
-    if (linked !== undefined) {
-      vProfile = new Map([[linked, 1]]);
-    } else if (vStats.std > 1e-12) {
-      const row = sims.subarray(i * entities.length, (i + 1) * entities.length).map((s) => (s - vStats.mean) / vStats.std);
-      vProfile = profile(row, params.profileK, params.profileTau, params.noneLevel);
-    } else {
-      vProfile = new Map();
-    }
+  vProfiles.forEach((vProfile, i) => {
     let evidence = 0;
     let shared = 0;
     let best: [number, number] | null = null;

@@ -93,6 +93,26 @@ describe('review loop', () => {
   });
 });
 
+describe('refined search', () => {
+  it('answers a photo alone and a photo with text, with components and an explanation', async () => {
+    const photo = await solidPng(30, 30, [210, 40, 35]);
+    const byPhoto = await searchItems(referent, { image: photo, limit: 3 }, limits);
+    expect(byPhoto[0]!.item.caption).toMatch(/^a red /);
+    expect(byPhoto[0]!.components).not.toBeNull();
+    expect(byPhoto[0]!.why!.summary.length).toBeGreaterThan(0);
+    const both = await searchItems(referent, { image: photo, text: 'red', limit: 3 }, limits);
+    expect(both[0]!.item.caption).toMatch(/^a red /);
+    const plain = await searchItems(referent, { image: photo, limit: 3, refine: false }, limits);
+    expect(plain[0]!.components).toBeNull();
+  });
+
+  it('names the entity and the description that matched', async () => {
+    const [hit] = await search('green');
+    expect(hit!.why!.entity).toMatchObject({ linked: true, label: hit!.item.entityLabel });
+    expect(hit!.why!.description!.text).toMatch(/^a green /);
+  });
+});
+
 describe('entities', () => {
   it('describe adds a description with its details, and show reports the reference', async () => {
     await describeEntity(referent, { label: 'BLUE-washer', text: 'a blue washer, zinc coated and 10 mm', collection: 'parts' }, limits);

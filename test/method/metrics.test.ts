@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { evaluate, topK } from '../../src/eval/evaluate.js';
+import { DEFAULT_FUSION_OPTIONS, DEFAULT_PIPELINE } from '../../src/method/defaults.js';
 import { rankingMetrics, relevantPositions } from '../../src/method/metrics.js';
 
 describe('ranking metrics (IRRA rank)', () => {
@@ -34,5 +36,31 @@ describe('ranking metrics (IRRA rank)', () => {
     expect(m.rank[1]).toBe(100);
     expect(m.mAP).toBeCloseTo(100, 10);
     expect(m.mINP).toBeCloseTo(100, 10);
+  });
+});
+
+describe('ties in the evaluation ranking', () => {
+  it('keeps gallery order among equal scores (a stable sort), as computed by hand', () => {
+    expect(topK(Float64Array.from([0.5, 0.9, 0.5, 0.9]), 4)).toEqual([1, 3, 0, 2]);
+    const same = Float32Array.from([1, 0]);
+    const other = Float32Array.from([0, 1]);
+    // Gallery: g0 (identity B), g1 (A), g2 (A), g3 (B, orthogonal); g0–g2 tie for the query.
+    const data = {
+      dim: 2,
+      images: [
+        { id: 'g0', identity: 'B', role: 'gallery' as const, vector: same },
+        { id: 'g1', identity: 'A', role: 'gallery' as const, vector: same },
+        { id: 'g2', identity: 'A', role: 'gallery' as const, vector: same },
+        { id: 'g3', identity: 'B', role: 'gallery' as const, vector: other },
+      ],
+      texts: [{ id: 'q', identity: 'A', role: 'query' as const, vector: same, details: [] }],
+    };
+    const r = evaluate(data, { params: DEFAULT_PIPELINE, fusion: DEFAULT_FUSION_OPTIONS });
+    // Ranking g0, g1, g2, g3: relevant at ranks 2 and 3. AP = (1/2 + 2/3)/2, INP = 2/3.
+    expect(r.plain.rank[1]).toBe(0);
+    expect(r.plain.rank[5]).toBe(100);
+    expect(r.plain.mAP).toBeCloseTo(100 * ((1 / 2 + 2 / 3) / 2), 10);
+    expect(r.plain.mINP).toBeCloseTo((100 * 2) / 3, 10);
+    expect(r.refined).toEqual(r.plain);
   });
 });
