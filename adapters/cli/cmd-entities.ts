@@ -53,7 +53,8 @@ export async function runDescribe(args: string[], values: CliValues, loadConfig:
   if (!label || !text) throw new ReferentError(ErrorCode.UsageInvalid, 'Usage: referent describe <label> "<description>" [--collection NAME]');
   const config = loadConfig();
   return withReferent(config, false, async (referent) => {
-    const entity = await describe(referent, { label, text, collection: oneCollection(values) ?? 'default' }, config);
+    const collection = oneCollection(values);
+    const entity = await describe(referent, { label, text, ...(collection ? { collection } : {}) }, config);
     process.stdout.write(`Described ${entity.label}.\n`);
     return 0;
   });

@@ -41,11 +41,14 @@ export function resolveEntity(catalog: Catalog, label: string, collection?: stri
   return found[0]!;
 }
 
-/** Adds a description to an entity (created in `collection` when new). */
-export async function describe(deps: EntityDeps, req: { label: string; text: string; collection: string; author?: string }, limits: { maxTextChars: number }): Promise<Entity> {
+/**
+ * Adds a description to an entity: the one with this label (in `collection` when given), or a new
+ * one in `collection` (default "default") when no entity has the label yet.
+ */
+export async function describe(deps: EntityDeps, req: { label: string; text: string; collection?: string; author?: string }, limits: { maxTextChars: number }): Promise<Entity> {
   const body = checkText(req.text, limits.maxTextChars, 'description');
-  const existing = deps.catalog.findEntities(req.label);
-  const entity = existing.length > 0 ? resolveEntity(deps.catalog, req.label, existing.length > 1 ? req.collection : undefined) : deps.catalog.ensureEntity(deps.catalog.ensureCollection(req.collection).id, req.label);
+  const exists = deps.catalog.findEntities(req.label).length > 0;
+  const entity = exists ? resolveEntity(deps.catalog, req.label, req.collection) : deps.catalog.ensureEntity(deps.catalog.ensureCollection(req.collection ?? 'default').id, req.label);
   const [embedding] = await embedTexts(deps.encoder, [body]);
   deps.catalog.addText({ entityId: entity.id, body, source: 'describe', author: req.author ?? null }, embedding!);
   deps.references.catchUp();

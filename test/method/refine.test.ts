@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_PIPELINE } from '../../src/method/defaults.js';
 import { mergeEntityHits, refinedRanking, type PipelineParams, type RetrievalParts } from '../../src/method/pipeline.js';
 import { detailScore, entityScore, profile, refine, type EntityReference } from '../../src/method/refine.js';
 import { groupByEntity } from '../../src/search/search.js';
@@ -6,19 +7,8 @@ import { normalize } from '../../src/vectors.js';
 
 const v = (...xs: number[]) => normalize(Float32Array.from(xs));
 
-const params: PipelineParams = {
-  textWeight: 1,
-  imageWeight: 1,
-  detailWeight: 1,
-  entityWeight: 1,
-  refspaceWeight: 3,
-  profileK: 8,
-  profileTau: 0.5,
-  noneLevel: 1,
-  minCandidates: 2,
-  referenceDepth: 4,
-  imagesPerEntity: 4,
-};
+// The defaults, with a low "none" level and small depths so hand-made examples stay small.
+const params: PipelineParams = { ...DEFAULT_PIPELINE, noneLevel: 1, minCandidates: 2, referenceDepth: 4, imagesPerEntity: 4 };
 
 describe('entity score terms', () => {
   it('detail coverage is the mean over query details of the best entity detail', () => {

@@ -1,0 +1,72 @@
+/** References built from a real catalogue, kept current through its entity log, searched per collection. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SqliteCatalog } from '../../src/catalog/sqlite-catalog.js';
+import { DEFAULT_FUSION_OPTIONS } from '../../src/method/defaults.js';
+import { References } from '../../src/references/references.js';
+import { normalize } from '../../src/vectors.js';
+
+const v = (...xs: number[]) => normalize(Float32Array.from(xs));
+const model = 'test/model';
+
+describe('References', () => {
+  let dir: string;
+  let catalog: SqliteCatalog;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'referent-refs-'));
+    catalog = SqliteCatalog.open(path.join(dir, 'catalog.sqlite'));
+  });
+  afterEach(() => {
+    catalog.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const open = () => References.open({ catalog, modelId: model, dim: 4, fusion: DEFAULT_FUSION_OPTIONS, hnsw: { m: 8, efConstruction: 50, efSearch: 50 } });
+  const add = (collection: string, hash: string, vector: Float32Array, entityLabel?: string) =>
+    catalog.addItem({ collectionId: catalog.ensureCollection(collection).id, hash, mediaKey: hash, width: 1, height: 1, ...(entityLabel ? { entityLabel } : {}) }, { modelId: model, data: vector });
+
+  it('builds a reference per entity with material, and maps photos to their entity', () => {
+    const a = add('parts', 'a', v(1, 0, 0, 0), 'P-1');
+    add('parts', 'b', v(1, 0.1, 0, 0), 'P-1');
+    const c = add('parts', 'c', v(0, 1, 0, 0));
+    const refs = open();
+    const p1 = catalog.findEntities('P-1')[0]!;
+    expect(refs.size()).toBe(1);
+    expect(refs.get(p1.id)!.ref.image).not.toBeNull();
+    expect(refs.get(p1.id)!.ref.text).toBeNull();
+    expect(refs.entityOf(a.id)).toBe(p1.id);
+    expect(refs.entityOf(c.id)).toBeNull();
+    expect(refs.imagesOf(p1.id, 10).length).toBe(2);
+  });
+
+  it('follows links, unlinks and removals through catchUp', () => {
+    const a = add('parts', 'a', v(1, 0, 0, 0), 'P-1');
+    const b = add('parts', 'b', v(0, 1, 0, 0));
+    const refs = open();
+    const p1 = catalog.findEntities('P-1')[0]!;
+    catalog.linkItem(b.id, p1.id);
+    expect(refs.entityOf(b.id)).toBeNull();
+    expect(refs.catchUp()).toBe(1);
+    expect(refs.entityOf(b.id)).toBe(p1.id);
+    catalog.linkItem(a.id, null);
+    catalog.removeItem(b.id);
+    refs.catchUp();
+    expect(refs.entityOf(a.id)).toBeNull();
+    expect(refs.get(p1.id)).toBeUndefined(); // nothing left to build a reference from
+    expect(refs.search(v(0, 1, 0, 0), 5)).toEqual([]);
+  });
+
+  it('only finds entities in the collections asked for', () => {
+    add('parts', 'a', v(1, 0, 0, 0), 'P-1');
+    add('secret', 'b', v(1, 0.05, 0, 0), 'S-1');
+    const refs = open();
+    const parts = catalog.findCollection('parts')!.id;
+    const secret = catalog.findCollection('secret')!.id;
+    const [p1, s1] = [catalog.findEntities('P-1')[0]!.id, catalog.findEntities('S-1')[0]!.id];
+    expect(refs.search(v(1, 0, 0, 0), 5).sort()).toEqual([p1, s1].sort());
+    expect(refs.search(v(1, 0, 0, 0), 5, new Set([parts]))).toEqual([p1]);
+    expect(refs.search(v(1, 0, 0, 0), 5, new Set([secret]))).toEqual([s1]);
+  });
+});
