@@ -66,7 +66,7 @@ function bench(): void {
   const seeds = values.seeds!.split(',').map(Number);
   console.log(`Synthetic ambiguity benchmark (a SIMULATION, not real data): ${DEFAULT_SIM.entities} entities in look-alike families of ${DEFAULT_SIM.familySize}, ` +
     `${Math.round(DEFAULT_SIM.referenced * 100)}% with references; seeds ${seeds.join(', ')} (defaults were chosen on seed 1).\n`);
-  const rows = ablation.map(([name]) => ({ name, r1: [] as number[], map: [] as number[], amb: [] as number[], unref: [] as number[] }));
+  const rows = ablation.map(([name]) => ({ name, r1: [] as number[], map: [] as number[], amb: [] as number[], ref: [] as number[], unref: [] as number[] }));
   for (const seed of seeds) {
     const records = simulate({ ...DEFAULT_SIM, seed });
     if (values.write) {
@@ -81,14 +81,16 @@ function bench(): void {
       rows[i]!.r1.push(pick(r).rank[1]!);
       rows[i]!.map.push(pick(r).mAP);
       rows[i]!.amb.push(pickGroup(r, 'ambiguous').rank[1]!);
+      rows[i]!.ref.push(pickGroup(r, 'identity has a reference').rank[1]!);
       rows[i]!.unref.push(pickGroup(r, 'identity has no reference').rank[1]!);
     });
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  console.log(`\n${'method'.padEnd(36)} ${'R1'.padStart(5)} ${'mAP'.padStart(5)}  ${'R1 ambiguous'.padStart(12)}  ${'R1 no-ref id'.padStart(12)}   (mean over seeds)`);
-  for (const row of rows) console.log(`${row.name.padEnd(36)} ${f1(mean(row.r1))} ${f1(mean(row.map))}  ${f1(mean(row.amb)).padStart(12)}  ${f1(mean(row.unref)).padStart(12)}`);
-  console.log('\nper seed R1:');
-  for (const row of rows) console.log(`${row.name.padEnd(36)} ${row.r1.map(f1).join(' ')}`);
+  const cols = ['R1', 'mAP', 'R1 ambiguous', 'R1 id with ref', 'R1 id without'];
+  console.log(`\n${'method'.padEnd(36)} ${cols.map((c) => c.padStart(16)).join('')}   (mean over seeds)`);
+  for (const row of rows) console.log(`${row.name.padEnd(36)} ${[row.r1, row.map, row.amb, row.ref, row.unref].map((xs) => f1(mean(xs)).padStart(16)).join('')}`);
+  console.log('\nper seed, R1 all queries | R1 ambiguous queries:');
+  for (const row of rows) console.log(`${row.name.padEnd(36)} ${row.r1.map(f1).join(' ')} | ${row.amb.map(f1).join(' ')}`);
 }
 
 if (values.tune) tune();

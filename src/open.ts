@@ -107,8 +107,9 @@ export async function openReferent(config: Config, options: OpenOptions = {}): P
       hnsw: config.hnsw,
       progress,
     });
-    const references = References.open({
+    const references = await References.open({
       catalog: stores.catalog,
+      dir: dataPaths(config.dataDir).index,
       modelId: encoder.modelId,
       dim: encoder.dim,
       fusion: config.method.fusion,
@@ -127,6 +128,7 @@ export async function openReferent(config: Config, options: OpenOptions = {}): P
       async shutdown() {
         try {
           await index.save();
+          await references.save();
         } finally {
           stores.close();
           await enc.close();

@@ -23,15 +23,16 @@ describe('References', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const open = () => References.open({ catalog, modelId: model, dim: 4, fusion: DEFAULT_FUSION_OPTIONS, hnsw: { m: 8, efConstruction: 50, efSearch: 50 } });
+  const open = (snapshots?: string) =>
+    References.open({ catalog, modelId: model, dim: 4, fusion: DEFAULT_FUSION_OPTIONS, hnsw: { m: 8, efConstruction: 50, efSearch: 50 }, ...(snapshots ? { dir: snapshots } : {}) });
   const add = (collection: string, hash: string, vector: Float32Array, entityLabel?: string) =>
     catalog.addItem({ collectionId: catalog.ensureCollection(collection).id, hash, mediaKey: hash, width: 1, height: 1, ...(entityLabel ? { entityLabel } : {}) }, { modelId: model, data: vector });
 
-  it('builds a reference per entity with material, and maps photos to their entity', () => {
+  it('builds a reference per entity with material, and maps photos to their entity', async () => {
     const a = add('parts', 'a', v(1, 0, 0, 0), 'P-1');
     add('parts', 'b', v(1, 0.1, 0, 0), 'P-1');
     const c = add('parts', 'c', v(0, 1, 0, 0));
-    const refs = open();
+    const refs = await open();
     const p1 = catalog.findEntities('P-1')[0]!;
     expect(refs.size()).toBe(1);
     expect(refs.get(p1.id)!.ref.image).not.toBeNull();
@@ -41,10 +42,10 @@ describe('References', () => {
     expect(refs.imagesOf(p1.id, 10).length).toBe(2);
   });
 
-  it('follows links, unlinks and removals through catchUp', () => {
+  it('follows links, unlinks and removals through catchUp', async () => {
     const a = add('parts', 'a', v(1, 0, 0, 0), 'P-1');
     const b = add('parts', 'b', v(0, 1, 0, 0));
-    const refs = open();
+    const refs = await open();
     const p1 = catalog.findEntities('P-1')[0]!;
     catalog.linkItem(b.id, p1.id);
     expect(refs.entityOf(b.id)).toBeNull();
@@ -58,15 +59,39 @@ describe('References', () => {
     expect(refs.search(v(0, 1, 0, 0), 5)).toEqual([]);
   });
 
-  it('only finds entities in the collections asked for', () => {
+  it('only finds entities in the collections asked for', async () => {
     add('parts', 'a', v(1, 0, 0, 0), 'P-1');
     add('secret', 'b', v(1, 0.05, 0, 0), 'S-1');
-    const refs = open();
+    const refs = await open();
     const parts = catalog.findCollection('parts')!.id;
     const secret = catalog.findCollection('secret')!.id;
     const [p1, s1] = [catalog.findEntities('P-1')[0]!.id, catalog.findEntities('S-1')[0]!.id];
     expect(refs.search(v(1, 0, 0, 0), 5).sort()).toEqual([p1, s1].sort());
     expect(refs.search(v(1, 0, 0, 0), 5, new Set([parts]))).toEqual([p1]);
     expect(refs.search(v(1, 0, 0, 0), 5, new Set([secret]))).toEqual([s1]);
+  });
+
+  it('saves its graphs, reuses them unchanged, and corrects a stale or damaged snapshot', async () => {
+    const snapshots = path.join(dir, 'index');
+    add('parts', 'a', v(1, 0, 0, 0), 'P-1');
+    add('parts', 'b', v(0, 1, 0, 0), 'P-2');
+    await open(snapshots);
+    const files = fs.readdirSync(snapshots, { recursive: true }).map(String).filter((f) => f.endsWith('.hnsw'));
+    expect(files.map((f) => path.basename(f)).sort()).toEqual(['references-image.hnsw', 'references-text.hnsw']);
+    const graph = path.join(snapshots, files.find((f) => f.endsWith('references-image.hnsw'))!);
+    const written = fs.statSync(graph).mtimeMs;
+
+    // Nothing changed: the snapshot is used as it is and not written again.
+    await open(snapshots);
+    expect(fs.statSync(graph).mtimeMs).toBe(written);
+
+    // Changed while no process held it: the stale snapshot is corrected at open.
+    catalog.forgetEntity(catalog.findEntities('P-1')[0]!.id);
+    const p2 = catalog.findEntities('P-2')[0]!.id;
+    expect(await (await open(snapshots)).search(v(1, 0, 0, 0), 5)).toEqual([p2]);
+
+    // Damaged: rebuilt from the catalogue.
+    fs.writeFileSync(graph, 'garbage');
+    expect((await open(snapshots)).search(v(0, 1, 0, 0), 5)).toEqual([p2]);
   });
 });
