@@ -505,7 +505,7 @@ async function refinedBreakdown(referent: Referent, deps: SearchDeps, queries: r
     restore.push(() => (own ? Object.defineProperty(target, key, own) : delete (target as Record<string, unknown>)[key]));
   };
   wrap(referent.index, 'search', 'image index search (candidates)');
-  wrap(referent.index, 'vector', 'image index vector copies');
+  wrap(referent.catalog, 'itemVectorsOf', 'catalogue: candidate vectors');
   wrap(referent.index, 'catchUp', 'image index catch-up');
   wrap(referent.references, 'search', 'reference index search');
   wrap(referent.references, 'catchUp', 'references catch-up');
@@ -660,7 +660,7 @@ export function formatRefineSpeed(r: RefineSpeedResult): string {
     `Refinement overhead bench: ${r.data.items} items (${r.data.linkedItems} linked), ${r.data.entities} entities, ${r.data.descriptions} descriptions, ${r.data.phrases} detail phrases; ${o.dim}-d, seed ${o.seed}`,
     `machine: ${r.machine.cpus} cores, Node ${r.machine.node}; HNSW efConstruction ${o.efConstruction} (REFERENT_HNSW_EF_CONSTRUCTION set for this bench; product default 200), other settings at their defaults`,
     `data build: items ${b.itemsSeconds.toFixed(1)} s (${Math.round(b.itemsPerSecond)}/s, Catalog.addItem, one transaction each), descriptions ${b.textsSeconds.toFixed(1)} s (Catalog.addText)`,
-    `open (openReferent): ${op.seconds.toFixed(1)} s = image index HNSW build ${op.indexBuildSeconds.toFixed(1)} s + references ${op.referencesSeconds.toFixed(1)} s (${op.references} entities) + rest ${op.otherSeconds.toFixed(1)} s (snapshot save, catalogue reads); index ${op.indexSource}${op.indexReason ? ` (${op.indexReason})` : ''}`,
+    `open (openReferent): ${op.seconds.toFixed(1)} s = image index HNSW build ${op.indexBuildSeconds.toFixed(1)} s + references ${op.referencesSeconds.toFixed(1)} s (${op.references} entities) + rest ${op.otherSeconds.toFixed(1)} s (snapshot saves, catalogue reads); index ${op.indexSource}${op.indexReason ? ` (${op.indexReason})` : ''}`,
     `text tower: CLIP ViT-B/16-sized, random weights, ${r.tower.modelMiB.toFixed(0)} MiB, generated ${r.tower.generateSeconds.toFixed(1)} s, session opened ${r.tower.openSeconds.toFixed(1)} s, ${o.threads} threads`,
     `queries: limit ${o.limit}, ${o.warmup} warm-up + ${o.queries} timed per kind and mode; plain and refined alternate per query; half the queries are aimed at an entity`,
     '',

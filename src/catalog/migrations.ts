@@ -108,7 +108,8 @@ export const migrations: readonly string[] = [
   `,
   // 2: multi-modal references (MMRef). Texts' detail phrases and review queries get vectors too;
   // entity changes are logged so every process recomputes the references it holds; a verdict
-  // remembers what it changed so it can be undone.
+  // remembers what it changed so it can be undone. Vectors move to a rowid table: SQLite keeps
+  // WITHOUT ROWID tables for small rows, and 2 KB blobs made the file 2.4× the size of its vectors.
   `
   CREATE TABLE vectors_v2 (
     owner_kind TEXT NOT NULL CHECK (owner_kind IN ('item', 'text', 'phrase', 'feedback')),
@@ -117,7 +118,7 @@ export const migrations: readonly string[] = [
     dim INTEGER NOT NULL,
     data BLOB NOT NULL,
     PRIMARY KEY (owner_kind, owner_id, model_id)
-  ) WITHOUT ROWID;
+  );
   INSERT INTO vectors_v2 SELECT owner_kind, owner_id, model_id, dim, data FROM vectors;
   DROP TABLE vectors;
   ALTER TABLE vectors_v2 RENAME TO vectors;

@@ -60,12 +60,20 @@ function checkName(name: string, what: string): void {
 
 export class SqliteCatalog implements Catalog {
   private readonly entities: SqliteEntities;
+  /** Prepared once, reused: preparing costs about as much as running the small queries of a search. */
+  private readonly statements = new Map<string, Database.Statement>();
 
   private constructor(
     readonly path: string,
     private readonly db: Database.Database,
   ) {
-    this.entities = new SqliteEntities(db, (fn) => this.write(fn), (ids) => this.getItems(ids));
+    this.entities = new SqliteEntities({ prepare: (sql) => this.prepare(sql) }, (fn) => this.write(fn), (ids) => this.getItems(ids));
+  }
+
+  private prepare(sql: string): Database.Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) this.statements.set(sql, (stmt = this.db.prepare(sql)));
+    return stmt;
   }
 
   // Entities, descriptions, verdicts: see sqlite-entities.ts.
@@ -136,13 +144,13 @@ export class SqliteCatalog implements Catalog {
   }
 
   getModel(): StoredModel | null {
-    const rows = this.db.prepare(`SELECT key, value FROM meta WHERE key IN ('model_id', 'model_dim')`).all() as Array<{ key: string; value: string }>;
+    const rows = this.prepare(`SELECT key, value FROM meta WHERE key IN ('model_id', 'model_dim')`).all() as Array<{ key: string; value: string }>;
     const m = Object.fromEntries(rows.map((r) => [r.key, r.value]));
     return m.model_id && m.model_dim ? { modelId: m.model_id, dim: Number(m.model_dim) } : null;
   }
 
   setModel(model: StoredModel): void {
-    const put = this.db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`);
+    const put = this.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`);
     this.write(() => {
       put.run('model_id', model.modelId);
       put.run('model_dim', String(model.dim));
@@ -155,22 +163,22 @@ export class SqliteCatalog implements Catalog {
     if (existing) return existing;
     // Person collections start disabled: an admin has to enable person search (DESIGN.md).
     this.write(() =>
-      this.db.prepare(`INSERT INTO collections (name, kind, enabled, created_at) VALUES (?, ?, ?, ?)`).run(name, kind, kind === 'person' ? 0 : 1, Date.now()),
+      this.prepare(`INSERT INTO collections (name, kind, enabled, created_at) VALUES (?, ?, ?, ?)`).run(name, kind, kind === 'person' ? 0 : 1, Date.now()),
     );
     return this.findCollection(name)!;
   }
 
   findCollection(name: string): Collection | null {
-    const row = this.db.prepare(`SELECT * FROM collections WHERE name = ?`).get(name) as Parameters<typeof toCollection>[0] | undefined;
+    const row = this.prepare(`SELECT * FROM collections WHERE name = ?`).get(name) as Parameters<typeof toCollection>[0] | undefined;
     return row ? toCollection(row) : null;
   }
 
   listCollections(): Collection[] {
-    return (this.db.prepare(`SELECT * FROM collections ORDER BY name`).all() as Array<Parameters<typeof toCollection>[0]>).map(toCollection);
+    return (this.prepare(`SELECT * FROM collections ORDER BY name`).all() as Array<Parameters<typeof toCollection>[0]>).map(toCollection);
   }
 
   findLiveItemByHash(collectionId: number, hash: string): Item | null {
-    const row = this.db.prepare(`${ITEM_SELECT} WHERE i.collection_id = ? AND i.hash = ? AND i.deleted_at IS NULL`).get(collectionId, hash) as ItemRow | undefined;
+    const row = this.prepare(`${ITEM_SELECT} WHERE i.collection_id = ? AND i.hash = ? AND i.deleted_at IS NULL`).get(collectionId, hash) as ItemRow | undefined;
     return row ? toItem(row) : null;
   }
 
@@ -189,7 +197,7 @@ export class SqliteCatalog implements Catalog {
       const itemId = Number(info.lastInsertRowid);
       if (item.caption) this.entities.insertText({ entityId, itemId, body: item.caption, source: 'caption', author: src.user ?? null }, caption, now);
       this.entities.putVector('item', itemId, vector.modelId, vector.data);
-      this.db.prepare(`INSERT INTO index_log (item_id, op) VALUES (?, 'add')`).run(itemId);
+      this.prepare(`INSERT INTO index_log (item_id, op) VALUES (?, 'add')`).run(itemId);
       this.entities.logEntity(entityId);
       return itemId;
     });
@@ -198,24 +206,24 @@ export class SqliteCatalog implements Catalog {
 
   removeItem(itemId: number): boolean {
     return this.write(() => {
-      const row = this.db.prepare(`SELECT entity_id FROM items WHERE id = ? AND deleted_at IS NULL`).get(itemId) as { entity_id: number | null } | undefined;
+      const row = this.prepare(`SELECT entity_id FROM items WHERE id = ? AND deleted_at IS NULL`).get(itemId) as { entity_id: number | null } | undefined;
       if (!row) return false;
-      this.db.prepare(`UPDATE items SET deleted_at = ? WHERE id = ?`).run(Date.now(), itemId);
+      this.prepare(`UPDATE items SET deleted_at = ? WHERE id = ?`).run(Date.now(), itemId);
       this.entities.logEntity(row.entity_id);
-      this.db.prepare(`DELETE FROM vectors WHERE owner_kind = 'item' AND owner_id = ?`).run(itemId);
-      this.db.prepare(`INSERT INTO index_log (item_id, op) VALUES (?, 'del')`).run(itemId);
+      this.prepare(`DELETE FROM vectors WHERE owner_kind = 'item' AND owner_id = ?`).run(itemId);
+      this.prepare(`INSERT INTO index_log (item_id, op) VALUES (?, 'del')`).run(itemId);
       return true;
     });
   }
 
   getItem(itemId: number): Item | null {
-    const row = this.db.prepare(`${ITEM_SELECT} WHERE i.id = ? AND i.deleted_at IS NULL`).get(itemId) as ItemRow | undefined;
+    const row = this.prepare(`${ITEM_SELECT} WHERE i.id = ? AND i.deleted_at IS NULL`).get(itemId) as ItemRow | undefined;
     return row ? toItem(row) : null;
   }
 
   getItems(itemIds: readonly number[]): Map<number, Item> {
     const out = new Map<number, Item>();
-    const stmt = this.db.prepare(`${ITEM_SELECT} WHERE i.id = ? AND i.deleted_at IS NULL`);
+    const stmt = this.prepare(`${ITEM_SELECT} WHERE i.id = ? AND i.deleted_at IS NULL`);
     for (const id of itemIds) {
       const row = stmt.get(id) as ItemRow | undefined;
       if (row) out.set(id, toItem(row));
@@ -225,13 +233,13 @@ export class SqliteCatalog implements Catalog {
 
   countItems(collectionId?: number): number {
     const sql = `SELECT COUNT(*) AS n FROM items WHERE deleted_at IS NULL${collectionId === undefined ? '' : ' AND collection_id = ?'}`;
-    const stmt = this.db.prepare(sql);
+    const stmt = this.prepare(sql);
     const row = (collectionId === undefined ? stmt.get() : stmt.get(collectionId)) as { n: number };
     return row.n;
   }
 
   itemCollections(): Array<[number, number]> {
-    return this.db.prepare(`SELECT id, collection_id FROM items WHERE deleted_at IS NULL`).raw().all() as Array<[number, number]>;
+    return this.prepare(`SELECT id, collection_id FROM items WHERE deleted_at IS NULL`).raw().all() as Array<[number, number]>;
   }
 
   countItemVectors(modelId: string): number {
@@ -243,13 +251,21 @@ export class SqliteCatalog implements Catalog {
   }
 
   *itemVectors(modelId: string): IterableIterator<{ itemId: number; collectionId: number; vector: Float32Array }> {
-    const stmt = this.db.prepare(
+    const stmt = this.prepare(
       `SELECT v.owner_id AS itemId, i.collection_id AS collectionId, v.data FROM vectors v JOIN items i ON i.id = v.owner_id
        WHERE v.owner_kind = 'item' AND v.model_id = ? AND i.deleted_at IS NULL ORDER BY v.owner_id`,
     );
     for (const row of stmt.iterate(modelId) as IterableIterator<{ itemId: number; collectionId: number; data: Buffer }>) {
       yield { itemId: row.itemId, collectionId: row.collectionId, vector: fromBlob(row.data) };
     }
+  }
+
+  itemVectorsOf(itemIds: readonly number[], modelId: string): Map<number, Float32Array> {
+    if (itemIds.length === 0) return new Map();
+    const rows = this.db
+      .prepare(`SELECT owner_id AS itemId, data FROM vectors WHERE owner_kind = 'item' AND model_id = ? AND owner_id IN (SELECT value FROM json_each(?))`)
+      .all(modelId, JSON.stringify(itemIds)) as Array<{ itemId: number; data: Buffer }>;
+    return new Map(rows.map((r) => [r.itemId, fromBlob(r.data)]));
   }
 
   itemsWithoutVector(modelId: string, limit: number): Item[] {
@@ -267,11 +283,11 @@ export class SqliteCatalog implements Catalog {
   }
 
   deleteVectorsExcept(modelId: string): number {
-    return this.write(() => this.db.prepare(`DELETE FROM vectors WHERE model_id != ?`).run(modelId).changes);
+    return this.write(() => this.prepare(`DELETE FROM vectors WHERE model_id != ?`).run(modelId).changes);
   }
 
   lastLogSeq(): number {
-    return (this.db.prepare(`SELECT COALESCE(MAX(seq), 0) AS s FROM index_log`).get() as { s: number }).s;
+    return (this.prepare(`SELECT COALESCE(MAX(seq), 0) AS s FROM index_log`).get() as { s: number }).s;
   }
 
   changesSince(seq: number, modelId: string): IndexChange[] {

@@ -16,13 +16,15 @@ export interface EvalOptions {
   fusion: FusionOptions;
   /** Skip the refined ranking (plain cosine only). */
   plainOnly?: boolean;
+  /** The query's details: its phrases' vectors ('split', the default) or the whole query as one detail. */
+  queryDetails?: 'split' | 'whole';
   progress?: Progress;
 }
 
 export interface EvalReport {
   plain: RankingMetrics;
   refined: RankingMetrics | null;
-  /** Per query group (e.g. "ambiguous"), and split by whether the query's identity has a reference. */
+  /** Per query group (e.g. "ambiguous"), by whether the query's identity has a reference, and both. */
   groups: Record<string, { plain: RankingMetrics; refined: RankingMetrics | null }>;
   gallery: number;
   references: number;
@@ -87,7 +89,7 @@ function prepare(data: EvalDataset, fusion: FusionOptions): Prepared {
         };
         return mergeEntityHits(byModality((r) => r.text), byModality((r) => r.image), k);
       },
-      imageVector: (id) => imageVectors[id],
+      imageVectors: (ids) => new Map(ids.map((id) => [id, imageVectors[id]!])),
       linkedEntity: (id) => linked[id] ?? null,
       reference: (entityId) => refs.get(entityId),
       entityImages: (entityId, limit) => material.get(entityId)?.imageIds.slice(0, limit) ?? [],
@@ -111,17 +113,19 @@ export function evaluate(data: EvalDataset, options: EvalOptions): EvalReport {
     plainPositions.push(relevantPositions(plain, relevant));
     if (!options.plainOnly) {
       const limit = 10;
-      const refined = refinedRanking(prepared.parts, { vector: q.vector, details: q.details }, limit, options.params).map((c) => c.itemId);
+      const details = options.queryDetails === 'whole' || q.details.length === 0 ? [q.vector] : q.details;
+      const refined = refinedRanking(prepared.parts, { vector: q.vector, details }, limit, options.params).map((c) => c.itemId);
       const head = new Set(refined);
       const ranking = [...refined, ...plain.filter((i) => !head.has(i))];
       refinedPositions.push(relevantPositions(ranking, relevant));
     }
-    groupOf.push([q.group ?? 'all', prepared.identityWithReference.has(q.identity) ? 'identity has a reference' : 'identity has no reference']);
+    const reference = prepared.identityWithReference.has(q.identity) ? 'identity has a reference' : 'identity has no reference';
+    groupOf.push(q.group ? [q.group, reference, `${q.group}, ${reference}`] : [reference]);
     progress.tick(1);
   }
   progress.stop();
   const subset = (positions: number[][], name: string) => positions.filter((_, i) => groupOf[i]!.includes(name));
-  const names = [...new Set(groupOf.flat())].filter((n) => n !== 'all');
+  const names = [...new Set(groupOf.flat())].sort();
   const groups = Object.fromEntries(
     names.map((name) => [name, { plain: rankingMetrics(subset(plainPositions, name)), refined: options.plainOnly ? null : rankingMetrics(subset(refinedPositions, name)) }]),
   );

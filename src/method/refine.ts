@@ -114,42 +114,59 @@ export function entityScore(query: RefineQuery, ref: EntityReference, p: Pick<Re
  * probability for the kept entities (the rest of the mass is "none").
  */
 export function profile(logits: ArrayLike<number>, k: number, tau: number, noneLogit: number): Map<number, number> {
-  const order = Array.from({ length: logits.length }, (_, i) => i)
-    .filter((i) => Number.isFinite(logits[i]!))
-    .sort((a, b) => logits[b]! - logits[a]!)
-    .slice(0, k);
-  const max = Math.max(noneLogit, ...order.map((i) => logits[i]!));
+  const entries: Array<[number, number]> = [];
+  for (let i = 0; i < logits.length; i++) if (Number.isFinite(logits[i]!)) entries.push([i, logits[i]!]);
+  return profileOf(entries, k, tau, noneLogit);
+}
+
+/** `profile` over (index, logit) pairs, all finite. */
+function profileOf(entries: Array<[number, number]>, k: number, tau: number, noneLogit: number): Map<number, number> {
+  const top = entries.length > k ? entries.sort((a, b) => b[1] - a[1]).slice(0, k) : entries;
+  let max = noneLogit;
+  for (const [, l] of top) if (l > max) max = l;
   let total = Math.exp((noneLogit - max) / tau);
-  const exps = order.map((i) => Math.exp((logits[i]! - max) / tau));
+  const exps = top.map(([, l]) => Math.exp((l - max) / tau));
   for (const e of exps) total += e;
-  return new Map(order.map((i, j) => [i, exps[j]! / total]));
+  return new Map(top.map(([i], j) => [i, exps[j]! / total]));
 }
 
 /**
  * p(·|v) for every candidate: its entity when linked; otherwise a profile over the entities' photo
  * references, on similarities standardised over all (candidate, entity) pairs.
  */
-function imageProfiles(candidates: readonly RefineCandidate[], entities: readonly EntityReference[], indexOf: Map<number, number>, params: RefineParams): Array<Map<number, number>> {
-  const m = entities.length;
-  const sims = new Float64Array(candidates.length * m).fill(NaN);
-  candidates.forEach((c, i) => {
-    if (c.entityId !== null && indexOf.has(c.entityId)) return;
-    entities.forEach((ref, j) => {
-      if (ref.image) sims[i * m + j] = dot(c.vector, ref.image);
-    });
-  });
-  const { mean, std } = meanStd(sims);
+function imageProfiles(
+  candidates: readonly RefineCandidate[],
+  entities: readonly EntityReference[],
+  indexOf: Map<number, number>,
+  params: RefineParams,
+  among: ReadonlySet<number> | undefined,
+): Array<Map<number, number>> {
+  const eligible = entities.flatMap((ref, j) => (ref.image && (!among || among.has(ref.entityId)) ? [[j, ref.image] as const] : []));
+  // Unlinked images' similarities to the eligible photo references, standardised over all pairs.
+  const rows = candidates.map((c) => (c.entityId !== null && indexOf.has(c.entityId) ? null : eligible.map(([j, image]): [number, number] => [j, dot(c.vector, image)])));
+  const { mean, std } = meanStd(rows.flatMap((r) => (r ? r.map(([, s]) => s) : [])));
   return candidates.map((c, i) => {
-    const linked = c.entityId !== null ? indexOf.get(c.entityId) : undefined;
-    if (linked !== undefined) return new Map([[linked, 1]]);
+    const row = rows[i];
+    if (!row) return new Map([[indexOf.get(c.entityId!)!, 1]]);
     if (std <= 1e-12) return new Map<number, number>();
-    const row = sims.subarray(i * m, (i + 1) * m).map((s) => (s - mean) / std);
-    return profile(row, params.profileK, params.profileTau, params.noneLevel);
+    return profileOf(
+      row.map(([j, s]) => [j, (s - mean) / std]),
+      params.profileK,
+      params.profileTau,
+      params.noneLevel,
+    );
   });
 }
 
 /** Scores every candidate; returns them best first. With no entities, the order is plain cosine. */
-export function refine(query: RefineQuery, candidates: readonly RefineCandidate[], entities: readonly EntityReference[], params: RefineParams): RefinedCandidate[] {
+export function refine(
+  query: RefineQuery,
+  candidates: readonly RefineCandidate[],
+  entities: readonly EntityReference[],
+  params: RefineParams,
+  /** Entities an unlinked image may be attributed to (default: all given). */
+  attributable?: ReadonlySet<number>,
+): RefinedCandidate[] {
   const n = candidates.length;
   const indexOf = new Map(entities.map((e, i) => [e.entityId, i]));
   const e = entities.map((ref) => entityScore(query, ref, params));
@@ -160,7 +177,7 @@ export function refine(query: RefineQuery, candidates: readonly RefineCandidate[
   const ez = e.map((s) => (eStats.std > 1e-12 && Number.isFinite(s) ? (s - eStats.mean) / eStats.std : Number.isFinite(s) ? 0 : NaN));
   const qProfile = eStats.std > 1e-12 ? profile(ez, params.profileK, params.profileTau, params.noneLevel) : new Map<number, number>();
 
-  const vProfiles = imageProfiles(candidates, entities, indexOf, params);
+  const vProfiles = imageProfiles(candidates, entities, indexOf, params, attributable);
   const initial = new Float64Array(n);
   candidates.forEach((c, i) => (initial[i] = dot(query.vector, c.vector)));
   const zi = zScores(initial);

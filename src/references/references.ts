@@ -38,6 +38,12 @@ export interface ReferencesOptions {
 
 type Modality = 'text' | 'image';
 
+/**
+ * Beam width of the reference graphs: a query takes the top 16 or so entities, and a near miss among
+ * them costs little, so half the image index's default keeps the lookup cheap at 10k entities.
+ */
+const REFERENCE_EF = 32;
+
 export class References {
   private readonly entries = new Map<number, ReferenceEntry>();
   private readonly entityOfItem = new Map<number, number>();
@@ -80,12 +86,12 @@ export class References {
     const base = References.snapshotBase(options, modality);
     if (base) {
       try {
-        return (await HnswIndex.loadSnapshot(base, { dim: options.dim, efSearch: options.hnsw.efSearch })).index;
+        return (await HnswIndex.loadSnapshot(base, { dim: options.dim, efSearch: REFERENCE_EF })).index;
       } catch {
         // Missing or damaged: build afresh from the references below.
       }
     }
-    return HnswIndex.create({ dim: options.dim, m: options.hnsw.m, efConstruction: options.hnsw.efConstruction, efSearch: options.hnsw.efSearch });
+    return HnswIndex.create({ dim: options.dim, m: options.hnsw.m, efConstruction: options.hnsw.efConstruction, efSearch: REFERENCE_EF });
   }
 
   /** Writes the reference graphs when they changed since the last save (at open and at shutdown). */

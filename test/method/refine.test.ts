@@ -94,7 +94,7 @@ describe('refined ranking pipeline', () => {
     const parts: RetrievalParts = {
       searchImages: () => [1, 2],
       searchEntities: () => [5],
-      imageVector: (id) => images.get(id),
+      imageVectors: (ids) => new Map(ids.flatMap((id) => (images.has(id) ? [[id, images.get(id)!] as const] : []))),
       linkedEntity: (id) => (id === 3 ? 5 : null),
       reference: (id) => (id === 5 ? { entityId: 5, text: v(1, 0, 0), image: v(0.1, 0, 1), details: [] } : undefined),
       entityImages: (id) => (id === 5 ? [3] : []),
