@@ -37,8 +37,8 @@ export async function runReview(args: string[], values: CliValues, loadConfig: (
       suggested = hits.find((h) => h.itemId === itemId)?.why?.entity?.id ?? null;
     }
     const result = await review(referent, { query, itemId, verdict, entityId: suggested, ...(values.as ? { entityLabel: values.as } : {}) }, config);
-    const about = result.entity ? ` as ${result.entity.label}` : '';
-    process.stdout.write(`Recorded verdict #${result.verdict.id}: image #${itemId} ${verdict === 'confirm' ? 'confirmed' : 'rejected'}${about} for "${query}". Undo with \`referent review undo ${result.verdict.id}\`.\n`);
+    const what = verdict === 'confirm' ? `confirmed as ${result.entity!.label}` : 'marked "not it"';
+    process.stdout.write(`Recorded verdict #${result.verdict.id}: image #${itemId} ${what} for "${query}". Undo with \`referent review undo ${result.verdict.id}\`.\n`);
   } finally {
     await referent.shutdown();
   }

@@ -64,12 +64,14 @@ export class References {
     const refs = new References(options, graphs);
     refs.watermark = options.catalog.lastEntitySeq();
     const ids = options.catalog.liveEntityIds();
-    if (ids.length > 0) progress.start('Building entity references', ids.length, 'entities');
+    // A bar only where it takes a while (about a second per few thousand entities).
+    const show = ids.length >= 2000;
+    if (show) progress.start('Building entity references', ids.length, 'entities');
     for (const id of ids) {
       refs.refresh(id);
-      progress.tick(1);
+      if (show) progress.tick(1);
     }
-    if (ids.length > 0) progress.stop();
+    if (show) progress.stop();
     // Whatever the snapshots hold that is no longer a live entity's reference goes.
     for (const modality of ['text', 'image'] as const) {
       for (const id of graphs[modality].ids()) if (!refs.entries.get(Number(id))?.ref[modality]) refs.removeFrom(modality, Number(id));
