@@ -26,12 +26,12 @@ export function toDataset(records: readonly SimRecord[]): EvalDataset {
   return { dim: records[0]!.vector.length, images, texts };
 }
 
-/** The ablation: each row adds one component to the one above; the second row is the default. */
+/** The ablation in the order: each row adds one component to the one above; the second row is the default. */
 const ablation: Array<[string, Partial<PipelineParams> | null]> = [
   ['plain cosine', null],
-  ['+ entity evidence (default)', { detailWeight: 0, refspaceWeight: 0 }],
-  ['+ reference space (λ_r = 1)', { detailWeight: 0, refspaceWeight: 1 }],
-  ['+ details (weight 1)', { detailWeight: 1, refspaceWeight: 1 }],
+  ['fusion only (the default)', { detailWeight: 0, refspaceWeight: 0 }],
+  ['+ details (weight 1)', { detailWeight: 1, refspaceWeight: 0 }],
+  ['+ reference space (λ_r = 1)', { detailWeight: 1, refspaceWeight: 1 }],
 ];
 
 function run(data: EvalDataset, params: PipelineParams | null): EvalReport {
