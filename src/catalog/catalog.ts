@@ -135,14 +135,10 @@ export interface Catalog extends EntityCatalog {
   getItem(itemId: number): Item | null;
   getItems(itemIds: readonly number[]): Map<number, Item>;
   countItems(collectionId?: number): number;
-  /** [itemId, collectionId] of every live item. */
-  itemCollections(): Array<[number, number]>;
 
   countItemVectors(modelId: string): number;
   /** Live items' vectors for a model, in item order (for rebuilding an index). */
   itemVectors(modelId: string): IterableIterator<{ itemId: number; collectionId: number; vector: Float32Array }>;
-  /** The vectors of these items for a model (absent ones are left out); one query, for re-ranking. */
-  itemVectorsOf(itemIds: readonly number[], modelId: string): Map<number, Float32Array>;
   /** Live items that have no vector for this model yet (re-embedding), at most `limit`. */
   itemsWithoutVector(modelId: string, limit: number): Item[];
   putItemVector(itemId: number, modelId: string, data: Float32Array): void;

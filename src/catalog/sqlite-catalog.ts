@@ -240,10 +240,6 @@ export class SqliteCatalog implements Catalog {
     return row.n;
   }
 
-  itemCollections(): Array<[number, number]> {
-    return this.prepare(`SELECT id, collection_id FROM items WHERE deleted_at IS NULL`).raw().all() as Array<[number, number]>;
-  }
-
   countItemVectors(modelId: string): number {
     return (
       this.db
@@ -260,14 +256,6 @@ export class SqliteCatalog implements Catalog {
     for (const row of stmt.iterate(modelId) as IterableIterator<{ itemId: number; collectionId: number; data: Buffer }>) {
       yield { itemId: row.itemId, collectionId: row.collectionId, vector: fromBlob(row.data) };
     }
-  }
-
-  itemVectorsOf(itemIds: readonly number[], modelId: string): Map<number, Float32Array> {
-    if (itemIds.length === 0) return new Map();
-    const rows = this.db
-      .prepare(`SELECT owner_id AS itemId, data FROM vectors WHERE owner_kind = 'item' AND model_id = ? AND owner_id IN (SELECT value FROM json_each(?))`)
-      .all(modelId, JSON.stringify(itemIds)) as Array<{ itemId: number; data: Buffer }>;
-    return new Map(rows.map((r) => [r.itemId, fromBlob(r.data)]));
   }
 
   itemsWithoutVector(modelId: string, limit: number): Item[] {

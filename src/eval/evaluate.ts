@@ -80,7 +80,7 @@ function prepare(data: EvalDataset, fusion: FusionOptions): Prepared {
     references: refs.size,
     scores: new Float64Array(0),
     parts: {
-      searchImages: (_q, k) => topK(prepared.scores, k),
+      searchImages: (_q, k) => topK(prepared.scores, k).map((i) => ({ itemId: i, score: prepared.scores[i]! })),
       searchEntities: (q, k) => {
         const byModality = (pick: (r: BuiltReference) => Float32Array | null) => {
           const withRef = refList.filter((r) => pick(r));

@@ -11,6 +11,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { isReferentError } from '../errors.js';
 import { silentProgress, type Progress } from '../progress.js';
 import { HnswIndex } from './hnsw-index.js';
+import { Int8VectorStore } from './int8-store.js';
 import type { VectorHit } from './vector-index.js';
 
 export interface HnswParams {
@@ -51,6 +52,8 @@ export function modelSlug(modelId: string): string {
 
 export class ItemIndex {
   private readonly collectionOf = new Map<number, number>();
+  /** Compact copies of the vectors, for re-ranking (hnswlib hands its own out slowly). */
+  private readonly vectors: Int8VectorStore;
   /** Watermark of the last snapshot written or loaded; saving again at the same one is skipped. */
   private savedSeq: number;
   private saving = false;
@@ -61,6 +64,7 @@ export class ItemIndex {
     private watermarkSeq: number,
   ) {
     this.savedSeq = watermarkSeq;
+    this.vectors = new Int8VectorStore(options.dim, Math.max(1024, hnsw.size()));
   }
 
   /** Loads the snapshot (or rebuilds), replays newer catalogue changes and checks the count. */
@@ -96,6 +100,7 @@ export class ItemIndex {
     for (const { itemId, collectionId, vector } of catalog.itemVectors(modelId)) {
       index.add(String(itemId), vector);
       itemIndex.collectionOf.set(itemId, collectionId);
+      itemIndex.vectors.set(itemId, vector);
       progress.tick(1);
     }
     if (total > 0) progress.stop();
@@ -109,8 +114,11 @@ export class ItemIndex {
   }
 
   private loadCollections(): void {
-    // Live items' collections, for filtering; far cheaper than reading the vectors again.
-    for (const [itemId, collectionId] of this.options.catalog.itemCollections()) this.collectionOf.set(itemId, collectionId);
+    // Live items' collections (for filtering) and compact vectors (for re-ranking), at the snapshot's watermark or later.
+    for (const { itemId, collectionId, vector } of this.options.catalog.itemVectors(this.options.modelId)) {
+      this.collectionOf.set(itemId, collectionId);
+      this.vectors.set(itemId, vector);
+    }
   }
 
   /**
@@ -125,10 +133,12 @@ export class ItemIndex {
       if (change.op === 'del') {
         this.hnsw.remove(id);
         this.collectionOf.delete(change.itemId);
+        this.vectors.delete(change.itemId);
       } else if (change.vector && !this.hnsw.has(id)) {
         // An item's vector for a given model never changes, so a present id is already right.
         this.hnsw.add(id, change.vector);
         this.collectionOf.set(change.itemId, change.collectionId);
+        this.vectors.set(change.itemId, change.vector);
       }
       this.watermarkSeq = change.seq;
     }
@@ -165,9 +175,9 @@ export class ItemIndex {
     return this.hnsw.has(String(itemId));
   }
 
-  /** The item's stored vector (a copy), or undefined when it is not in the index. */
+  /** The item's vector as kept for re-ranking (int8-decoded: cosines within 1e-3), or undefined. */
   vector(itemId: number): Float32Array | undefined {
-    return this.hnsw.vector(String(itemId));
+    return this.vectors.get(itemId);
   }
 
   /** Top-k items by cosine, optionally restricted to some collections. Higher score = better. */

@@ -10,8 +10,8 @@
 import { refine, type EntityReference, type RefineCandidate, type RefinedCandidate, type RefineParams, type RefineQuery } from './refine.js';
 
 export interface RetrievalParts {
-  /** Top-k images by cosine to q, best first (already restricted to what the asker may see). */
-  searchImages(q: Float32Array, k: number): readonly number[];
+  /** Top-k images by cosine to q, best first, with their cosines (already restricted to what the asker may see). */
+  searchImages(q: Float32Array, k: number): ReadonlyArray<{ itemId: number; score: number }>;
   /** Top-k entities by their references (text and photo) to q (restricted likewise). */
   searchEntities(q: Float32Array, k: number): readonly number[];
   /** The vectors of these images (one batch per query; absent ones are left out). */
@@ -38,7 +38,9 @@ export function candidateDepth(limit: number, params: Pick<PipelineParams, 'minC
 
 /** Candidates scored and sorted best first (only the candidates; the caller cuts to its limit). */
 export function refinedRanking(parts: RetrievalParts, query: RefineQuery, limit: number, params: PipelineParams): RefinedCandidate[] {
-  const ids: number[] = [...parts.searchImages(query.vector, candidateDepth(limit, params))];
+  const hits = parts.searchImages(query.vector, candidateDepth(limit, params));
+  const initial = new Map(hits.map((h) => [h.itemId, h.score]));
+  const ids = hits.map((h) => h.itemId);
   const seen = new Set(ids);
   const entityIds = [...parts.searchEntities(query.vector, params.referenceDepth)];
   for (const entityId of entityIds) {
@@ -57,7 +59,8 @@ export function refinedRanking(parts: RetrievalParts, query: RefineQuery, limit:
     if (!vector) continue;
     const entityId = parts.linkedEntity(itemId);
     if (entityId !== null) wanted.add(entityId);
-    candidates.push({ itemId, vector, entityId });
+    const score = initial.get(itemId);
+    candidates.push({ itemId, vector, entityId, ...(score === undefined ? {} : { initial: score }) });
   }
   const references: EntityReference[] = [];
   for (const entityId of wanted) {

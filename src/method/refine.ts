@@ -43,6 +43,8 @@ export interface RefineCandidate {
   vector: Float32Array;
   /** The entity this image is linked to, if any. */
   entityId: number | null;
+  /** cos(q, v) when the caller has it exactly (the index search); computed from `vector` otherwise. */
+  initial?: number;
 }
 
 export interface RefineParams {
@@ -179,7 +181,7 @@ export function refine(
 
   const vProfiles = imageProfiles(candidates, entities, indexOf, params, attributable);
   const initial = new Float64Array(n);
-  candidates.forEach((c, i) => (initial[i] = dot(query.vector, c.vector)));
+  candidates.forEach((c, i) => (initial[i] = c.initial ?? dot(query.vector, c.vector)));
   const zi = zScores(initial);
   const entity = new Float64Array(n);
   const refspace = new Float64Array(n);

@@ -87,10 +87,16 @@ export async function searchItems(deps: SearchDeps, request: SearchRequest, limi
 function refinedSearch(deps: SearchDeps, query: RefineQuery, limit: number, collectionIds: ReadonlySet<number> | undefined): SearchHit[] {
   const { references, index } = deps;
   const parts: RetrievalParts = {
-    searchImages: (q, k) => index.search(q, k, collectionIds).map((h) => h.itemId),
+    searchImages: (q, k) => index.search(q, k, collectionIds),
     searchEntities: (q, k) => references.search(q, k, collectionIds),
-    // From the catalogue in one query: copying vectors out of the HNSW graph one by one cost ~50 µs each.
-    imageVectors: (ids) => deps.catalog.itemVectorsOf(ids, deps.encoder.modelId),
+    imageVectors: (ids) => {
+      const out = new Map<number, Float32Array>();
+      for (const id of ids) {
+        const v = index.vector(id);
+        if (v) out.set(id, v);
+      }
+      return out;
+    },
     linkedEntity: (id) => references.entityOf(id),
     reference: (id) => references.get(id)?.ref,
     entityImages: (id, n) => references.imagesOf(id, n),

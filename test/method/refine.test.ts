@@ -92,7 +92,7 @@ describe('refined ranking pipeline', () => {
       [3, v(0.1, 0, 1)], // far from the query by cosine, but entity 5's photo
     ]);
     const parts: RetrievalParts = {
-      searchImages: () => [1, 2],
+      searchImages: () => [1, 2].map((itemId) => ({ itemId, score: 0.9 })),
       searchEntities: () => [5],
       imageVectors: (ids) => new Map(ids.flatMap((id) => (images.has(id) ? [[id, images.get(id)!] as const] : []))),
       linkedEntity: (id) => (id === 3 ? 5 : null),

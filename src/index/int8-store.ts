@@ -1,0 +1,82 @@
+/**
+ * Item vectors kept in memory as int8 with one scale per vector: a quarter of float32, 516 bytes per
+ * 512-d vector. The refined search reads the vectors of ~150 candidates per query; from SQLite that
+ * took 1.4 ms at 100k items, and copying them out of hnswlib 46 µs each. Decoding changes a cosine
+ * by less than 1e-3; exact cosines still come from the HNSW search where it has them.
+ */
+export class Int8VectorStore {
+  private data: Int8Array;
+  private scales: Float32Array;
+  private slotIds: number[] = [];
+  private readonly slotOf = new Map<number, number>();
+
+  constructor(
+    readonly dim: number,
+    capacity = 1024,
+  ) {
+    this.data = new Int8Array(Math.max(1, capacity) * dim);
+    this.scales = new Float32Array(Math.max(1, capacity));
+  }
+
+  size(): number {
+    return this.slotIds.length;
+  }
+
+  has(id: number): boolean {
+    return this.slotOf.has(id);
+  }
+
+  /** Stores (or replaces) the vector of `id`, quantised to int8 with its own scale. */
+  set(id: number, vector: Float32Array): void {
+    let slot = this.slotOf.get(id);
+    if (slot === undefined) {
+      slot = this.slotIds.length;
+      if (slot >= this.scales.length) this.grow();
+      this.slotIds.push(id);
+      this.slotOf.set(id, slot);
+    }
+    let max = 0;
+    for (let i = 0; i < this.dim; i++) max = Math.max(max, Math.abs(vector[i]!));
+    const scale = max > 0 ? max / 127 : 1;
+    const base = slot * this.dim;
+    for (let i = 0; i < this.dim; i++) this.data[base + i] = Math.round(vector[i]! / scale);
+    this.scales[slot] = scale;
+  }
+
+  /** Removes `id`; the last slot moves into the hole so the store stays packed. */
+  delete(id: number): void {
+    const slot = this.slotOf.get(id);
+    if (slot === undefined) return;
+    const last = this.slotIds.length - 1;
+    if (slot !== last) {
+      const lastId = this.slotIds[last]!;
+      this.data.copyWithin(slot * this.dim, last * this.dim, (last + 1) * this.dim);
+      this.scales[slot] = this.scales[last]!;
+      this.slotIds[slot] = lastId;
+      this.slotOf.set(lastId, slot);
+    }
+    this.slotIds.pop();
+    this.slotOf.delete(id);
+  }
+
+  /** The decoded vector (a fresh Float32Array), or undefined for an unknown id. */
+  get(id: number): Float32Array | undefined {
+    const slot = this.slotOf.get(id);
+    if (slot === undefined) return undefined;
+    const out = new Float32Array(this.dim);
+    const base = slot * this.dim;
+    const scale = this.scales[slot]!;
+    for (let i = 0; i < this.dim; i++) out[i] = this.data[base + i]! * scale;
+    return out;
+  }
+
+  private grow(): void {
+    const capacity = this.scales.length * 2;
+    const data = new Int8Array(capacity * this.dim);
+    data.set(this.data);
+    const scales = new Float32Array(capacity);
+    scales.set(this.scales);
+    this.data = data;
+    this.scales = scales;
+  }
+}
