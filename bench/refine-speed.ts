@@ -505,7 +505,7 @@ async function refinedBreakdown(referent: Referent, deps: SearchDeps, queries: r
     restore.push(() => (own ? Object.defineProperty(target, key, own) : delete (target as Record<string, unknown>)[key]));
   };
   wrap(referent.index, 'search', 'image index search (candidates)');
-  wrap(referent.index, 'vector', 'candidate vectors (in-memory int8)');
+  wrap(referent.index, 'vectorsOf', 'candidate vectors (in-memory int8)');
   wrap(referent.index, 'catchUp', 'image index catch-up');
   wrap(referent.references, 'search', 'reference index search');
   wrap(referent.references, 'catchUp', 'references catch-up');

@@ -70,6 +70,24 @@ export class Int8VectorStore {
     return out;
   }
 
+  /** Decoded vectors of the ids present, as views into one allocation (a re-ranking's batch). */
+  getMany(ids: readonly number[]): Map<number, Float32Array> {
+    const slots = ids.flatMap((id) => {
+      const slot = this.slotOf.get(id);
+      return slot === undefined ? [] : [[id, slot] as const];
+    });
+    const buffer = new Float32Array(slots.length * this.dim);
+    const out = new Map<number, Float32Array>();
+    slots.forEach(([id, slot], k) => {
+      const from = slot * this.dim;
+      const to = k * this.dim;
+      const scale = this.scales[slot]!;
+      for (let i = 0; i < this.dim; i++) buffer[to + i] = this.data[from + i]! * scale;
+      out.set(id, buffer.subarray(to, to + this.dim));
+    });
+    return out;
+  }
+
   private grow(): void {
     const capacity = this.scales.length * 2;
     const data = new Int8Array(capacity * this.dim);

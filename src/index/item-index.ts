@@ -180,6 +180,11 @@ export class ItemIndex {
     return this.vectors.get(itemId);
   }
 
+  /** `vector` for a batch, in one allocation; absent items are left out. */
+  vectorsOf(itemIds: readonly number[]): Map<number, Float32Array> {
+    return this.vectors.getMany(itemIds);
+  }
+
   /** Top-k items by cosine, optionally restricted to some collections. Higher score = better. */
   search(query: Float32Array, k: number, collectionIds?: ReadonlySet<number>): ItemHit[] {
     const filter = collectionIds ? (id: string) => collectionIds.has(this.collectionOf.get(Number(id)) ?? -1) : undefined;

@@ -40,7 +40,8 @@ export interface RefineQuery {
 
 export interface RefineCandidate {
   itemId: number;
-  vector: Float32Array;
+  /** Needed unless `initial` is given and the image is linked to one of the given references. */
+  vector: Float32Array | null;
   /** The entity this image is linked to, if any. */
   entityId: number | null;
   /** cos(q, v) when the caller has it exactly (the index search); computed from `vector` otherwise. */
@@ -145,11 +146,16 @@ function imageProfiles(
 ): Array<Map<number, number>> {
   const eligible = entities.flatMap((ref, j) => (ref.image && (!among || among.has(ref.entityId)) ? [[j, ref.image] as const] : []));
   // Unlinked images' similarities to the eligible photo references, standardised over all pairs.
-  const rows = candidates.map((c) => (c.entityId !== null && indexOf.has(c.entityId) ? null : eligible.map(([j, image]): [number, number] => [j, dot(c.vector, image)])));
+  const rows = candidates.map((c) => {
+    const v = c.vector;
+    return (c.entityId !== null && indexOf.has(c.entityId)) || !v ? null : eligible.map(([j, image]): [number, number] => [j, dot(v, image)]);
+  });
   const { mean, std } = meanStd(rows.flatMap((r) => (r ? r.map(([, s]) => s) : [])));
   return candidates.map((c, i) => {
     const row = rows[i];
-    if (!row) return new Map([[indexOf.get(c.entityId!)!, 1]]);
+    const own = c.entityId === null ? undefined : indexOf.get(c.entityId);
+    if (own !== undefined) return new Map([[own, 1]]);
+    if (!row) return new Map<number, number>();
     if (std <= 1e-12) return new Map<number, number>();
     return profileOf(
       row.map(([j, s]) => [j, (s - mean) / std]),
@@ -181,7 +187,7 @@ export function refine(
 
   const vProfiles = imageProfiles(candidates, entities, indexOf, params, attributable);
   const initial = new Float64Array(n);
-  candidates.forEach((c, i) => (initial[i] = c.initial ?? dot(query.vector, c.vector)));
+  candidates.forEach((c, i) => (initial[i] = c.initial ?? (c.vector ? dot(query.vector, c.vector) : NaN)));
   const zi = zScores(initial);
   const entity = new Float64Array(n);
   const refspace = new Float64Array(n);

@@ -89,14 +89,7 @@ function refinedSearch(deps: SearchDeps, query: RefineQuery, limit: number, coll
   const parts: RetrievalParts = {
     searchImages: (q, k) => index.search(q, k, collectionIds),
     searchEntities: (q, k) => references.search(q, k, collectionIds),
-    imageVectors: (ids) => {
-      const out = new Map<number, Float32Array>();
-      for (const id of ids) {
-        const v = index.vector(id);
-        if (v) out.set(id, v);
-      }
-      return out;
-    },
+    imageVectors: (ids) => index.vectorsOf(ids),
     linkedEntity: (id) => references.entityOf(id),
     reference: (id) => references.get(id)?.ref,
     entityImages: (id, n) => references.imagesOf(id, n),
@@ -143,13 +136,15 @@ function withFeedback(deps: SearchDeps, q: Float32Array, ranked: RefinedCandidat
     s[v.verdict] = Math.max(s[v.verdict], Math.min(1, strength));
     shift.set(v.itemId, s);
   }
-  return ranked
-    .map((c) => {
-      const s = shift.get(c.itemId);
-      const feedback = s ? weight * (s.confirm - s.reject) : 0;
-      return { ...c, feedback, final: c.final + feedback };
-    })
-    .sort((a, b) => b.final - a.final || b.components.initial - a.components.initial);
+  const scored = ranked as Scored[];
+  for (const c of scored) {
+    const s = shift.get(c.itemId);
+    c.feedback = s ? weight * (s.confirm - s.reject) : 0;
+    c.final += c.feedback;
+  }
+  // The ranking is already sorted; only verdicts can change the order.
+  if (shift.size > 0) scored.sort((a, b) => b.final - a.final || b.components.initial - a.components.initial);
+  return scored;
 }
 
 /** Best image per linked entity plus the rest of its images as `more`; unlinked images stand alone. */

@@ -35,5 +35,8 @@ describe('Int8VectorStore', () => {
     expect(store.size()).toBe(2);
     store.set(4, new Float32Array(4));
     expect([...store.get(4)!]).toEqual([0, 0, 0, 0]);
+    const many = store.getMany([2, 99, 3]);
+    expect([...many.keys()]).toEqual([2, 3]);
+    expect([...many.get(3)!]).toEqual([0, 0, 1, 0]);
   });
 });
