@@ -72,19 +72,25 @@ export class Int8VectorStore {
 
   /** Decoded vectors of the ids present, as views into one allocation (a re-ranking's batch). */
   getMany(ids: readonly number[]): Map<number, Float32Array> {
-    const slots = ids.flatMap((id) => {
+    const { dim, data, scales } = this;
+    const found: number[] = [];
+    const slots: number[] = [];
+    for (const id of ids) {
       const slot = this.slotOf.get(id);
-      return slot === undefined ? [] : [[id, slot] as const];
-    });
-    const buffer = new Float32Array(slots.length * this.dim);
+      if (slot === undefined) continue;
+      found.push(id);
+      slots.push(slot);
+    }
+    const buffer = new Float32Array(found.length * dim);
     const out = new Map<number, Float32Array>();
-    slots.forEach(([id, slot], k) => {
-      const from = slot * this.dim;
-      const to = k * this.dim;
-      const scale = this.scales[slot]!;
-      for (let i = 0; i < this.dim; i++) buffer[to + i] = this.data[from + i]! * scale;
-      out.set(id, buffer.subarray(to, to + this.dim));
-    });
+    for (let k = 0; k < found.length; k++) {
+      const slot = slots[k]!;
+      const from = slot * dim;
+      const to = k * dim;
+      const scale = scales[slot]!;
+      for (let i = 0; i < dim; i++) buffer[to + i] = data[from + i]! * scale;
+      out.set(found[k]!, buffer.subarray(to, to + dim));
+    }
     return out;
   }
 

@@ -18,6 +18,7 @@
  * profile is its entity. Higher score = better throughout.
  */
 import { dot } from '../vectors.js';
+import { dotMatrix } from './dot-matrix.js';
 import { meanStd, zScores } from './stats.js';
 
 /** One entity's multi-modal reference. Vectors are unit length. */
@@ -145,11 +146,14 @@ function imageProfiles(
   among: ReadonlySet<number> | undefined,
 ): Array<Map<number, number>> {
   const eligible = entities.flatMap((ref, j) => (ref.image && (!among || among.has(ref.entityId)) ? [[j, ref.image] as const] : []));
-  // Unlinked images' similarities to the eligible photo references, standardised over all pairs.
-  const rows = candidates.map((c) => {
-    const v = c.vector;
-    return (c.entityId !== null && indexOf.has(c.entityId)) || !v ? null : eligible.map(([j, image]): [number, number] => [j, dot(v, image)]);
-  });
+  // Unlinked images' similarities to the eligible photo references (one batch), standardised over all pairs.
+  const unlinked = candidates.flatMap((c, i) => ((c.entityId === null || !indexOf.has(c.entityId)) && c.vector ? [[i, c.vector] as const] : []));
+  const sims = dotMatrix(
+    unlinked.map(([, v]) => v),
+    eligible.map(([, image]) => image),
+  );
+  const rows: Array<Array<[number, number]> | null> = candidates.map(() => null);
+  unlinked.forEach(([i], u) => (rows[i] = eligible.map(([j], e) => [j, sims[u * eligible.length + e]!])));
   const { mean, std } = meanStd(rows.flatMap((r) => (r ? r.map(([, s]) => s) : [])));
   return candidates.map((c, i) => {
     const row = rows[i];

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { dotMatrix, simdDot } from '../../src/method/dot-matrix.js';
+import { mulberry32 } from '../../src/random.js';
+import { dot } from '../../src/vectors.js';
+
+describe('dotMatrix', () => {
+  const rand = mulberry32(4);
+  const vec = (dim: number) => Float32Array.from({ length: dim }, () => rand() - 0.5);
+
+  it('uses the wasm SIMD kernel on this Node', () => {
+    expect(simdDot).toBe(true);
+  });
+
+  it.each([512, 64, 6])('matches the plain dot product, row-major (dim %i)', (dim) => {
+    const rows = Array.from({ length: 7 }, () => vec(dim));
+    const cols = Array.from({ length: 3 }, () => vec(dim));
+    const m = dotMatrix(rows, cols);
+    expect(m).toHaveLength(21);
+    rows.forEach((r, i) => cols.forEach((c, j) => expect(m[i * 3 + j]).toBeCloseTo(dot(r, c), 4)));
+  });
+
+  it('grows its memory for large batches and handles empty ones', () => {
+    const rows = Array.from({ length: 300 }, () => vec(512));
+    const cols = Array.from({ length: 40 }, () => vec(512));
+    const m = dotMatrix(rows, cols);
+    expect(m[299 * 40 + 39]).toBeCloseTo(dot(rows[299]!, cols[39]!), 4);
+    expect(dotMatrix([], cols)).toHaveLength(0);
+    expect(dotMatrix(rows, [])).toHaveLength(0);
+  });
+});
