@@ -113,29 +113,40 @@ export function entityScore(query: RefineQuery, ref: EntityReference, p: Pick<Re
   return weight > 0 ? sum / weight : NaN;
 }
 
+/** A profile: entity indices and their probabilities (the rest of the mass is "none"). */
+interface Profile {
+  idx: number[];
+  p: number[];
+}
+
 /**
  * Softmax over the top-k of `logits` plus a "none" option at `noneLogit`; returns entity index →
  * probability for the kept entities (the rest of the mass is "none").
  */
 export function profile(logits: ArrayLike<number>, k: number, tau: number, noneLogit: number): Map<number, number> {
-  const entries: Array<[number, number]> = [];
-  for (let i = 0; i < logits.length; i++) if (Number.isFinite(logits[i]!)) entries.push([i, logits[i]!]);
-  return profileOf(entries, k, tau, noneLogit);
+  const { idx, p } = topSoftmax(logits, k, tau, noneLogit);
+  return new Map(idx.map((i, n) => [i, p[n]!]));
 }
 
-/** `profile` over (index, logit) pairs, all finite. */
-function profileOf(entries: Array<[number, number]>, k: number, tau: number, noneLogit: number): Map<number, number> {
-  const top = entries.length > k ? entries.sort((a, b) => b[1] - a[1]).slice(0, k) : entries;
+/** `profile` without the Map, for the hot path; NaN logits are skipped. */
+function topSoftmax(logits: ArrayLike<number>, k: number, tau: number, noneLogit: number): Profile {
+  const idx: number[] = [];
+  for (let i = 0; i < logits.length; i++) if (Number.isFinite(logits[i]!)) idx.push(i);
+  if (idx.length > k) {
+    idx.sort((a, b) => logits[b]! - logits[a]! || a - b);
+    idx.length = k;
+  }
   let max = noneLogit;
-  for (const [, l] of top) if (l > max) max = l;
+  for (const i of idx) if (logits[i]! > max) max = logits[i]!;
   let total = Math.exp((noneLogit - max) / tau);
-  const exps = top.map(([, l]) => Math.exp((l - max) / tau));
-  for (const e of exps) total += e;
-  return new Map(top.map(([i], j) => [i, exps[j]! / total]));
+  const p = idx.map((i) => Math.exp((logits[i]! - max) / tau));
+  for (const e of p) total += e;
+  for (let n = 0; n < p.length; n++) p[n]! /= total;
+  return { idx, p };
 }
 
 /**
- * p(·|v) for every candidate: its entity when linked; otherwise a profile over the entities' photo
+ * p(·|v) for every candidate: its entity when linked; otherwise a profile over the eligible photo
  * references, on similarities standardised over all (candidate, entity) pairs.
  */
 function imageProfiles(
@@ -144,30 +155,28 @@ function imageProfiles(
   indexOf: Map<number, number>,
   params: RefineParams,
   among: ReadonlySet<number> | undefined,
-): Array<Map<number, number>> {
+): Profile[] {
   const eligible = entities.flatMap((ref, j) => (ref.image && (!among || among.has(ref.entityId)) ? [[j, ref.image] as const] : []));
-  // Unlinked images' similarities to the eligible photo references (one batch), standardised over all pairs.
+  const m = eligible.length;
   const unlinked = candidates.flatMap((c, i) => ((c.entityId === null || !indexOf.has(c.entityId)) && c.vector ? [[i, c.vector] as const] : []));
+  // All unlinked images against all eligible photo references in one batch.
   const sims = dotMatrix(
     unlinked.map(([, v]) => v),
     eligible.map(([, image]) => image),
   );
-  const rows: Array<Array<[number, number]> | null> = candidates.map(() => null);
-  unlinked.forEach(([i], u) => (rows[i] = eligible.map(([j], e) => [j, sims[u * eligible.length + e]!])));
-  const { mean, std } = meanStd(rows.flatMap((r) => (r ? r.map(([, s]) => s) : [])));
-  return candidates.map((c, i) => {
-    const row = rows[i];
+  const { mean, std } = meanStd(sims);
+  const out: Profile[] = candidates.map((c) => {
     const own = c.entityId === null ? undefined : indexOf.get(c.entityId);
-    if (own !== undefined) return new Map([[own, 1]]);
-    if (!row) return new Map<number, number>();
-    if (std <= 1e-12) return new Map<number, number>();
-    return profileOf(
-      row.map(([j, s]) => [j, (s - mean) / std]),
-      params.profileK,
-      params.profileTau,
-      params.noneLevel,
-    );
+    return own === undefined ? { idx: [], p: [] } : { idx: [own], p: [1] };
   });
+  if (std <= 1e-12) return out;
+  const row = new Float64Array(m);
+  unlinked.forEach(([i], u) => {
+    for (let e = 0; e < m; e++) row[e] = (sims[u * m + e]! - mean) / std;
+    const top = topSoftmax(row, params.profileK, params.profileTau, params.noneLevel);
+    out[i] = { idx: top.idx.map((e) => eligible[e]![0]), p: top.p };
+  });
+  return out;
 }
 
 /** Scores every candidate; returns them best first. With no entities, the order is plain cosine. */
@@ -187,7 +196,11 @@ export function refine(
   // entity gets 0, the average), and p(e|q) has its temperature in standard deviations.
   const eStats = meanStd(e);
   const ez = e.map((s) => (eStats.std > 1e-12 && Number.isFinite(s) ? (s - eStats.mean) / eStats.std : Number.isFinite(s) ? 0 : NaN));
-  const qProfile = eStats.std > 1e-12 ? profile(ez, params.profileK, params.profileTau, params.noneLevel) : new Map<number, number>();
+  const qShare = new Float64Array(entities.length);
+  if (eStats.std > 1e-12) {
+    const q = topSoftmax(ez, params.profileK, params.profileTau, params.noneLevel);
+    q.idx.forEach((j, n) => (qShare[j] = q.p[n]!));
+  }
 
   const vProfiles = imageProfiles(candidates, entities, indexOf, params, attributable);
   const initial = new Float64Array(n);
@@ -196,22 +209,25 @@ export function refine(
   const entity = new Float64Array(n);
   const refspace = new Float64Array(n);
   const attributed: Array<number | null> = new Array<number | null>(n).fill(null);
-  vProfiles.forEach((vProfile, i) => {
+  vProfiles.forEach(({ idx, p }, i) => {
     let evidence = 0;
     let shared = 0;
-    let best: [number, number] | null = null;
-    for (const [j, p] of vProfile) {
-      if (Number.isFinite(ez[j]!)) evidence += p * ez[j]!;
-      shared += p * (qProfile.get(j) ?? 0);
-      if (!best || p > best[1]) best = [j, p];
-    }
+    let mass = 0;
+    let best = -1;
+    idx.forEach((j, n) => {
+      const pj = p[n]!;
+      if (Number.isFinite(ez[j]!)) evidence += pj * ez[j]!;
+      shared += pj * qShare[j]!;
+      mass += pj;
+      if (best < 0 || pj > p[best]!) best = n;
+    });
     // An image that is none of the known entities keeps its own evidence (its standardised
     // cosine), so it competes fairly with look-alikes that happen to have references.
-    const noneMass = entities.length === 0 ? 0 : Math.max(0, 1 - [...vProfile.values()].reduce((a, b) => a + b, 0));
+    const noneMass = entities.length === 0 ? 0 : Math.max(0, 1 - mass);
     entity[i] = evidence + noneMass * zi[i]!;
     refspace[i] = shared;
     // "Most likely entity" only when it beats the "none" option.
-    attributed[i] = best && best[1] > noneMass ? entities[best[0]]!.entityId : null;
+    attributed[i] = best >= 0 && p[best]! > noneMass ? entities[idx[best]!]!.entityId : null;
   });
 
   const ze = zScores(entity);
