@@ -20,12 +20,13 @@ export async function runIndex(args: string[], _values: CliValues, loadConfig: (
       process.stdout.write(`Rebuilt the image index: ${rebuilt.size()} images.\n`);
       return 0;
     }
-    const { catalog, encoder, index, indexReport } = referent;
+    const { catalog, encoder, index, indexReport, references } = referent;
     const lines = [
       `data folder   ${config.dataDir}`,
       `catalogue     schema v${catalog.schemaVersion()}, ${catalog.countItems()} images in ${plural(catalog.listCollections().length, 'collection')}`,
       `model         ${encoder.modelId} (${encoder.dim} dimensions)${encoder.isDemo ? ' — the demo encoder' : ''}`,
       `image index   ${index.size()} images, watermark ${index.watermark}, ${indexReport.source === 'snapshot' ? `loaded from snapshot (+${indexReport.replayed} replayed)` : `rebuilt (${indexReport.reason ?? 'no snapshot'})`}`,
+      `references    ${plural(references.size(), 'entity', 'entities')} with a reference, of ${catalog.countEntities()}; refinement ${referent.method.refine ? 'on' : 'off'}`,
     ];
     for (const c of catalog.listCollections()) lines.push(`  ${c.name} (${c.kind}${c.enabled ? '' : ', disabled'}): ${catalog.countItems(c.id)} images`);
     process.stdout.write(`${lines.join('\n')}\n`);
@@ -58,6 +59,6 @@ async function runReembed(config: Config): Promise<number> {
   }
 }
 
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
+function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`;
 }
