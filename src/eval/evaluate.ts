@@ -16,8 +16,6 @@ export interface EvalOptions {
   fusion: FusionOptions;
   /** Skip the refined ranking (plain cosine only). */
   plainOnly?: boolean;
-  /** The query's details: its phrases' vectors ('split', the default) or the whole query as one detail. */
-  queryDetails?: 'split' | 'whole';
   progress?: Progress;
 }
 
@@ -30,7 +28,7 @@ export interface EvalReport {
   references: number;
 }
 
-/** Indices of the top k of `scores` (descending; ties by index), without sorting everything. */
+/** Indices of the top k of `scores`, descending; equal scores keep index order (a stable ranking). */
 export function topK(scores: Float64Array, k: number): number[] {
   const order = Array.from({ length: scores.length }, (_, i) => i);
   order.sort((a, b) => scores[b]! - scores[a]! || a - b);
@@ -48,8 +46,9 @@ interface Prepared {
   imageIdentity: string[];
   identityWithReference: Set<string>;
   references: number;
-  /** Cosine scores of the current query against every image (filled per query). */
+  /** Cosine scores of the current query against every image, and the images ranked by them (per query). */
   scores: Float64Array;
+  order: number[];
 }
 
 function prepare(data: EvalDataset, fusion: FusionOptions): Prepared {
@@ -79,8 +78,9 @@ function prepare(data: EvalDataset, fusion: FusionOptions): Prepared {
     identityWithReference: new Set([...identityIds.keys()]),
     references: refs.size,
     scores: new Float64Array(0),
+    order: [],
     parts: {
-      searchImages: (_q, k) => topK(prepared.scores, k).map((i) => ({ itemId: i, score: prepared.scores[i]! })),
+      searchImages: (_q, k) => prepared.order.slice(0, k).map((i) => ({ itemId: i, score: prepared.scores[i]! })),
       searchEntities: (q, k) => {
         const byModality = (pick: (r: BuiltReference) => Float32Array | null) => {
           const withRef = refList.filter((r) => pick(r));
@@ -98,23 +98,28 @@ function prepare(data: EvalDataset, fusion: FusionOptions): Prepared {
   return prepared;
 }
 
+/** The result count the refined ranking is asked for (it sets the candidate depth K0 = max(100, 5 × limit)). */
+const EVAL_LIMIT = 10;
+
 export function evaluate(data: EvalDataset, options: EvalOptions): EvalReport {
   const progress = options.progress ?? silentProgress;
   const prepared = prepare(data, options.fusion);
   const queries = data.texts.filter((t) => t.role === 'query');
+  const gallery = data.images.map((i) => i.vector);
   const plainPositions: number[][] = [];
   const refinedPositions: number[][] = [];
   const groupOf: string[][] = [];
   progress.start('Evaluating', queries.length, 'queries');
   for (const q of queries) {
-    prepared.scores = scoreAll(data.images.map((i) => i.vector), q.vector);
-    const plain = topK(prepared.scores, prepared.scores.length);
+    prepared.scores = scoreAll(gallery, q.vector);
+    prepared.order = topK(prepared.scores, prepared.scores.length);
+    const plain = prepared.order;
     const relevant = (i: number) => prepared.imageIdentity[i] === q.identity;
     plainPositions.push(relevantPositions(plain, relevant));
     if (!options.plainOnly) {
-      const limit = 10;
-      const details = options.queryDetails === 'whole' || q.details.length === 0 ? [q.vector] : q.details;
-      const refined = refinedRanking(prepared.parts, { vector: q.vector, details }, limit, options.params).map((c) => c.itemId);
+      // As the product does: a query with no separate details is its own single detail.
+      const details = q.details.length === 0 ? [q.vector] : q.details;
+      const refined = refinedRanking(prepared.parts, { vector: q.vector, details }, EVAL_LIMIT, options.params).map((c) => c.itemId);
       const head = new Set(refined);
       const ranking = [...refined, ...plain.filter((i) => !head.has(i))];
       refinedPositions.push(relevantPositions(ranking, relevant));

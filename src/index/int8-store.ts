@@ -22,10 +22,6 @@ export class Int8VectorStore {
     return this.slotIds.length;
   }
 
-  has(id: number): boolean {
-    return this.slotOf.has(id);
-  }
-
   /** Stores (or replaces) the vector of `id`, quantised to int8 with its own scale. */
   set(id: number, vector: Float32Array): void {
     let slot = this.slotOf.get(id);
@@ -57,17 +53,6 @@ export class Int8VectorStore {
     }
     this.slotIds.pop();
     this.slotOf.delete(id);
-  }
-
-  /** The decoded vector (a fresh Float32Array), or undefined for an unknown id. */
-  get(id: number): Float32Array | undefined {
-    const slot = this.slotOf.get(id);
-    if (slot === undefined) return undefined;
-    const out = new Float32Array(this.dim);
-    const base = slot * this.dim;
-    const scale = this.scales[slot]!;
-    for (let i = 0; i < this.dim; i++) out[i] = this.data[base + i]! * scale;
-    return out;
   }
 
   /** Decoded vectors of the ids present, as views into one allocation (a re-ranking's batch). */

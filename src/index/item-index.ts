@@ -175,12 +175,10 @@ export class ItemIndex {
     return this.hnsw.has(String(itemId));
   }
 
-  /** The item's vector as kept for re-ranking (int8-decoded: cosines within 1e-3), or undefined. */
-  vector(itemId: number): Float32Array | undefined {
-    return this.vectors.get(itemId);
-  }
-
-  /** `vector` for a batch, in one allocation; absent items are left out. */
+  /**
+   * Items' vectors as kept for re-ranking (int8-decoded: cosines within 1e-3), in one allocation;
+   * items not in the index are left out.
+   */
   vectorsOf(itemIds: readonly number[]): Map<number, Float32Array> {
     return this.vectors.getMany(itemIds);
   }

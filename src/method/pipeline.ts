@@ -32,7 +32,7 @@ export interface PipelineParams extends RefineParams {
   imagesPerEntity: number;
 }
 
-export function candidateDepth(limit: number, params: Pick<PipelineParams, 'minCandidates'>): number {
+function candidateDepth(limit: number, params: Pick<PipelineParams, 'minCandidates'>): number {
   return Math.max(params.minCandidates, 5 * limit);
 }
 

@@ -54,7 +54,7 @@ export interface RefineParams {
   textWeight: number;
   imageWeight: number;
   detailWeight: number;
-  /** λ_e and λ_r of S = z(initial) + λ_e·z(entity) + λ_r·z(refspace). */
+  /** λ_e and λ_r of S = z(initial) + λ_e·z(entity) + λ_r·refspace (refspace is a probability). */
   entityWeight: number;
   refspaceWeight: number;
   /** Entities kept in each profile. */
@@ -195,7 +195,7 @@ export function refine(
   // Entity scores standardised over the entities: evidence is relative (an image with no likely
   // entity gets 0, the average), and p(e|q) has its temperature in standard deviations.
   const eStats = meanStd(e);
-  const ez = e.map((s) => (eStats.std > 1e-12 && Number.isFinite(s) ? (s - eStats.mean) / eStats.std : Number.isFinite(s) ? 0 : NaN));
+  const ez = zScores(e);
   const qShare = new Float64Array(entities.length);
   if (eStats.std > 1e-12) {
     const q = topSoftmax(ez, params.profileK, params.profileTau, params.noneLevel);
