@@ -7,6 +7,7 @@ import { buildReference, type BuiltReference } from '../method/reference.js';
 import type { FusionOptions } from '../method/fusion.js';
 import { rankingMetrics, relevantPositions, type RankingMetrics } from '../method/metrics.js';
 import { mergeEntityHits, refinedRanking, type PipelineParams, type RetrievalParts } from '../method/pipeline.js';
+import { float32Vectors } from '../method/refine.js';
 import { silentProgress, type Progress } from '../progress.js';
 import { dot } from '../vectors.js';
 import type { EvalDataset } from './dataset.js';
@@ -89,7 +90,7 @@ function prepare(data: EvalDataset, fusion: FusionOptions): Prepared {
         };
         return mergeEntityHits(byModality((r) => r.text), byModality((r) => r.image), k);
       },
-      imageVectors: (ids) => new Map(ids.map((id) => [id, imageVectors[id]!])),
+      imageVectors: (ids) => float32Vectors(new Map(ids.map((id) => [id, imageVectors[id]!]))),
       linkedEntity: (id) => linked[id] ?? null,
       reference: (entityId) => refs.get(entityId),
       entityImages: (entityId, limit) => material.get(entityId)?.imageIds.slice(0, limit) ?? [],

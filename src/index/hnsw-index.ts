@@ -23,6 +23,18 @@ import {
 } from './hnsw-snapshot-files.js';
 import type { VectorHit, VectorIndex } from './vector-index.js';
 
+/**
+ * hnswlib-node takes a plain Array. One refined search asks three graphs (images, text and photo
+ * references) with the same query vector: it is converted once. Query vectors are never modified
+ * after they are made, which is what makes caching by identity safe.
+ */
+const asArrayCache = new WeakMap<Float32Array, number[]>();
+function asArray(query: Float32Array): number[] {
+  let array = asArrayCache.get(query);
+  if (!array) asArrayCache.set(query, (array = Array.from(query)));
+  return array;
+}
+
 export interface HnswOptions {
   dim: number;
   /** Initial number of slots; the graph grows by 1.5× when full. Default 1024. */
@@ -136,7 +148,7 @@ export class HnswIndex implements VectorIndex {
         const id = this.labels[label];
         return id != null && filter(id);
       });
-    const { distances, neighbors } = this.graph.searchKnn(Array.from(query), want, byLabel);
+    const { distances, neighbors } = this.graph.searchKnn(asArray(query), want, byLabel);
     const hits: VectorHit[] = [];
     neighbors.forEach((label, i) => {
       const id = this.labels[label];

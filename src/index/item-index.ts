@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Catalog } from '../catalog/catalog.js';
+import type { CandidateVectors } from '../method/refine.js';
 import { isReferentError } from '../errors.js';
 import { silentProgress, type Progress } from '../progress.js';
 import { HnswIndex } from './hnsw-index.js';
@@ -176,11 +177,21 @@ export class ItemIndex {
   }
 
   /**
-   * Items' vectors as kept for re-ranking (int8-decoded: cosines within 1e-3), in one allocation;
-   * items not in the index are left out.
+   * Items' vectors as kept for re-ranking (int8: cosines within 1e-3), as one query's batch of dot
+   * products; items not in the index are left out.
    */
-  vectorsOf(itemIds: readonly number[]): Map<number, Float32Array> {
-    return this.vectors.getMany(itemIds);
+  vectorsOf(itemIds: readonly number[]): CandidateVectors {
+    return this.vectors.batch(itemIds);
+  }
+
+  /** The stored (float32) vector of an item in the index, for "more like this"; undefined when absent. */
+  itemVector(itemId: number): Float32Array | undefined {
+    return this.hnsw.vector(String(itemId));
+  }
+
+  /** The collection of an item in the index. */
+  collectionOfItem(itemId: number): number | undefined {
+    return this.collectionOf.get(itemId);
   }
 
   /** Top-k items by cosine, optionally restricted to some collections. Higher score = better. */

@@ -17,7 +17,11 @@ export interface VectorIndex {
   add(id: string, vector: Float32Array): void;
   /** Returns false when the id was not present. */
   remove(id: string): boolean;
-  /** Top-k by cosine. `filter`, when given, restricts results to ids for which it returns true. */
+  /**
+   * Top-k by cosine. `filter`, when given, restricts results to ids for which it returns true.
+   * A query vector must not be modified after it was searched with (implementations may keep a
+   * converted copy of it for the next search).
+   */
   search(query: Float32Array, k: number, filter?: (id: string) => boolean): VectorHit[];
   /** A copy of the vector stored for `id`, or undefined when absent. */
   vector(id: string): Float32Array | undefined;

@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PIPELINE } from '../../src/method/defaults.js';
 import { mergeEntityHits, refinedRanking, type PipelineParams, type RetrievalParts } from '../../src/method/pipeline.js';
-import { detailScore, entityScore, profile, refine, type EntityReference } from '../../src/method/refine.js';
+import { detailScore, entityScore, float32Vectors, profile, refine as refineWithVectors, type EntityReference, type RefineParams, type RefineQuery } from '../../src/method/refine.js';
 import { groupByEntity } from '../../src/search/search.js';
 import { normalize } from '../../src/vectors.js';
 
 const v = (...xs: number[]) => normalize(Float32Array.from(xs));
+
+/** refine() on hand-made candidates that carry their vectors. */
+function refine(query: RefineQuery, cands: ReadonlyArray<{ itemId: number; vector: Float32Array; entityId: number | null }>, entities: EntityReference[], p: RefineParams) {
+  const vectors = float32Vectors(new Map(cands.map((c) => [c.itemId, c.vector])));
+  return refineWithVectors(query, cands.map(({ itemId, entityId }) => ({ itemId, entityId })), vectors, entities, p);
+}
 
 // The defaults, with a low "none" level and small depths so hand-made examples stay small.
 const params: PipelineParams = { ...DEFAULT_PIPELINE, noneLevel: 1, minCandidates: 2, referenceDepth: 4, imagesPerEntity: 4 };
@@ -94,7 +100,7 @@ describe('refined ranking pipeline', () => {
     const parts: RetrievalParts = {
       searchImages: () => [1, 2].map((itemId) => ({ itemId, score: 0.9 })),
       searchEntities: () => [5],
-      imageVectors: (ids) => new Map(ids.flatMap((id) => (images.has(id) ? [[id, images.get(id)!] as const] : []))),
+      imageVectors: (ids) => float32Vectors(new Map(ids.flatMap((id) => (images.has(id) ? [[id, images.get(id)!] as const] : [])))),
       linkedEntity: (id) => (id === 3 ? 5 : null),
       reference: (id) => (id === 5 ? { entityId: 5, text: v(1, 0, 0), image: v(0.1, 0, 1), details: [] } : undefined),
       entityImages: (id) => (id === 5 ? [3] : []),
