@@ -50,6 +50,10 @@ export const configVariables = {
   REFERENT_FUSION_TAU: [num(0.001, 10), String(DEFAULT_FUSION_OPTIONS.tau), 'Temperature of global fusion; smaller discounts inconsistent photos and descriptions harder.'],
   REFERENT_FEEDBACK_SIMILARITY: [num(0, 0.999), '0.9', 'A verdict applies to later queries at least this similar (cosine) to the query it was given on.'],
   REFERENT_FEEDBACK_WEIGHT: [num(0, 100), '3', 'How far a verdict moves its image, in standard deviations, for an identical query.'],
+  REFERENT_ADMINS: [z.string(), 'web:local', 'Chat admins (may forget entities), comma-separated: web:local, slack:<user id>, teams:<user id>.'],
+  REFERENT_WEB_COLLECTIONS: [z.string().min(1), '*', 'Collections the local web chat may search: * for all, or comma-separated names (chat platforms use grants instead).'],
+  REFERENT_WEB_TOKEN: [z.string().min(16).optional(), undefined, 'Access token for the web chat (at least 16 characters); open the page once as /?token=<token>. Strongly advised when HOST is not 127.0.0.1.'],
+  REFERENT_CHAT_RESULTS: [int(1, 20), '5', 'Result cards per chat answer.'],
 } as const;
 
 type Vars = typeof configVariables;
@@ -77,6 +81,15 @@ export interface Config {
   batchSize: number;
   hnsw: { m: number; efConstruction: number; efSearch: number };
   method: MethodConfig;
+  chat: ChatConfig;
+}
+
+export interface ChatConfig {
+  /** User keys ("web:local", "slack:U123"). */
+  admins: string[];
+  webCollections: '*' | string[];
+  webToken?: string;
+  results: number;
 }
 
 /** The retrieval method's settings (MMRef refinement, fusion, review feedback). */
@@ -145,5 +158,17 @@ export function parseConfig(sources: ConfigSources): Config {
       fusion: { ...DEFAULT_FUSION_OPTIONS, tau: v.REFERENT_FUSION_TAU },
       feedback: { similarity: v.REFERENT_FEEDBACK_SIMILARITY, weight: v.REFERENT_FEEDBACK_WEIGHT },
     },
+    chat: {
+      admins: list(v.REFERENT_ADMINS),
+      webCollections: v.REFERENT_WEB_COLLECTIONS.trim() === '*' ? '*' : list(v.REFERENT_WEB_COLLECTIONS),
+      ...(v.REFERENT_WEB_TOKEN ? { webToken: v.REFERENT_WEB_TOKEN } : {}),
+      results: v.REFERENT_CHAT_RESULTS,
+    },
   };
 }
+
+const list = (text: string) =>
+  text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);

@@ -31,6 +31,8 @@ export const ErrorCode = {
   LabelAmbiguous: 'LABEL_AMBIGUOUS',
   LabelNeeded: 'LABEL_NEEDED',
   Conflict: 'CONFLICT',
+  // chat permissions
+  Forbidden: 'FORBIDDEN',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -104,6 +104,8 @@ export interface NewVerdict {
   entityId: number | null;
   verdict: VerdictKind;
   user?: string | null;
+  /** A confirm keeps the query as a description of the entity unless this is false (a photo query's note). */
+  keepQuery?: boolean;
 }
 
 export interface Verdict extends NewVerdict {
@@ -116,7 +118,33 @@ export interface Verdict extends NewVerdict {
   undoneAt: number | null;
 }
 
-export interface Catalog extends EntityCatalog {
+/**
+ * A collection granted to a chat scope: a whole workspace/team (no channel) or one channel of it.
+ * Platform "web" is the local web chat.
+ */
+export interface Grant {
+  collectionId: number;
+  platform: string;
+  workspace: string;
+  channel?: string;
+}
+
+export interface NewAuditEntry {
+  /** Who asked ("slack:T1:U2"), where ("slack:T1/C3"), and what, in which collection. */
+  user: string;
+  platform: string;
+  scope: string;
+  collectionId: number | null;
+  query: string;
+  at?: number;
+}
+
+export interface AuditEntry extends NewAuditEntry {
+  id: number;
+  at: number;
+}
+
+export interface Catalog extends EntityCatalog, AccessCatalog {
   readonly path: string;
   schemaVersion(): number;
   /** The model whose vectors this catalogue serves; null until the first item is stored. */
@@ -193,4 +221,20 @@ export interface EntityCatalog {
   /** Re-embedding: texts (and verdict queries) with no vector for the model yet. */
   textsWithoutVector(modelId: string, limit: number): Array<{ kind: 'text' | 'feedback'; id: number; body: string }>;
   putTextEmbedding(kind: 'text' | 'feedback', id: number, embedding: TextEmbedding): void;
+}
+
+/** Grants of collections to chat scopes, person search switches, and the audit log. */
+export interface AccessCatalog {
+  /** False when the grant already existed. */
+  grant(grant: Grant): boolean;
+  /** False when there was no such grant. */
+  revoke(grant: Grant): boolean;
+  listGrants(collectionId?: number): Grant[];
+  /** Collections granted to the workspace as a whole or to this channel of it (enabled or not). */
+  grantedCollectionIds(scope: { platform: string; workspace: string; channel: string }): number[];
+  /** Person collections start disabled; an admin enables them. False for an unknown collection. */
+  setCollectionEnabled(collectionId: number, enabled: boolean): boolean;
+  addAudit(entry: NewAuditEntry): void;
+  /** Newest first. */
+  listAudit(limit: number): AuditEntry[];
 }

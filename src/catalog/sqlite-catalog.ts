@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { asDiskError, ErrorCode, ReferentError } from '../errors.js';
 import type { Catalog, Collection, CollectionKind, IndexChange, Item, NewItem, StoredModel, TextEmbedding } from './catalog.js';
 import { migrations, SCHEMA_VERSION } from './migrations.js';
+import { SqliteAccess } from './sqlite-access.js';
 import { fromBlob, SqliteEntities } from './sqlite-entities.js';
 
 interface ItemRow {
@@ -60,6 +61,7 @@ function checkName(name: string, what: string): void {
 
 export class SqliteCatalog implements Catalog {
   private readonly entities: SqliteEntities;
+  private readonly access: SqliteAccess;
   /** Prepared once, reused: preparing costs about as much as running the small queries of a search. */
   private readonly statements = new Map<string, Database.Statement>();
 
@@ -68,6 +70,7 @@ export class SqliteCatalog implements Catalog {
     private readonly db: Database.Database,
   ) {
     this.entities = new SqliteEntities({ prepare: (sql) => this.prepare(sql) }, (fn) => this.write(fn), (ids) => this.getItems(ids));
+    this.access = new SqliteAccess({ prepare: (sql) => this.prepare(sql) }, (fn) => this.write(fn));
   }
 
   private prepare(sql: string): Database.Statement {
@@ -75,6 +78,15 @@ export class SqliteCatalog implements Catalog {
     if (!stmt) this.statements.set(sql, (stmt = this.db.prepare(sql)));
     return stmt;
   }
+
+  // Grants, person-search switches, audit: see sqlite-access.ts.
+  grant: Catalog['grant'] = (...a) => this.access.grant(...a);
+  revoke: Catalog['revoke'] = (...a) => this.access.revoke(...a);
+  listGrants: Catalog['listGrants'] = (...a) => this.access.listGrants(...a);
+  grantedCollectionIds: Catalog['grantedCollectionIds'] = (...a) => this.access.grantedCollectionIds(...a);
+  setCollectionEnabled: Catalog['setCollectionEnabled'] = (...a) => this.access.setCollectionEnabled(...a);
+  addAudit: Catalog['addAudit'] = (...a) => this.access.addAudit(...a);
+  listAudit: Catalog['listAudit'] = (...a) => this.access.listAudit(...a);
 
   // Entities, descriptions, verdicts: see sqlite-entities.ts.
   ensureEntity: Catalog['ensureEntity'] = (...a) => (checkName(a[1], 'entity label'), this.entities.ensureEntity(...a));
@@ -190,12 +202,10 @@ export class SqliteCatalog implements Catalog {
     const id = this.write(() => {
       const entityId = item.entityLabel ? this.entities.ensureEntityIn(item.collectionId, item.entityLabel, now) : null;
       const src = item.source ?? { platform: 'cli' };
-      const info = this.db
-        .prepare(
-          `INSERT INTO items (collection_id, hash, media_key, width, height, caption, entity_id, source_platform, source_channel, source_user, source_ref, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(item.collectionId, item.hash, item.mediaKey, item.width, item.height, item.caption ?? null, entityId, src.platform, src.channel ?? null, src.user ?? null, src.ref ?? null, now);
+      const info = this.prepare(
+        `INSERT INTO items (collection_id, hash, media_key, width, height, caption, entity_id, source_platform, source_channel, source_user, source_ref, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(item.collectionId, item.hash, item.mediaKey, item.width, item.height, item.caption ?? null, entityId, src.platform, src.channel ?? null, src.user ?? null, src.ref ?? null, now);
       const itemId = Number(info.lastInsertRowid);
       if (item.caption) this.entities.insertText({ entityId, itemId, body: item.caption, source: 'caption', author: src.user ?? null }, caption, now);
       this.entities.putVector('item', itemId, vector.modelId, vector.data);
@@ -241,11 +251,8 @@ export class SqliteCatalog implements Catalog {
   }
 
   countItemVectors(modelId: string): number {
-    return (
-      this.db
-        .prepare(`SELECT COUNT(*) AS n FROM vectors v JOIN items i ON i.id = v.owner_id WHERE v.owner_kind = 'item' AND v.model_id = ? AND i.deleted_at IS NULL`)
-        .get(modelId) as { n: number }
-    ).n;
+    const sql = `SELECT COUNT(*) AS n FROM vectors v JOIN items i ON i.id = v.owner_id WHERE v.owner_kind = 'item' AND v.model_id = ? AND i.deleted_at IS NULL`;
+    return (this.prepare(sql).get(modelId) as { n: number }).n;
   }
 
   *itemVectors(modelId: string): IterableIterator<{ itemId: number; collectionId: number; vector: Float32Array }> {
@@ -259,12 +266,10 @@ export class SqliteCatalog implements Catalog {
   }
 
   itemsWithoutVector(modelId: string, limit: number): Item[] {
-    const rows = this.db
-      .prepare(
-        `${ITEM_SELECT} WHERE i.deleted_at IS NULL AND NOT EXISTS
-         (SELECT 1 FROM vectors v WHERE v.owner_kind = 'item' AND v.owner_id = i.id AND v.model_id = ?) ORDER BY i.id LIMIT ?`,
-      )
-      .all(modelId, limit) as ItemRow[];
+    const rows = this.prepare(
+      `${ITEM_SELECT} WHERE i.deleted_at IS NULL AND NOT EXISTS
+       (SELECT 1 FROM vectors v WHERE v.owner_kind = 'item' AND v.owner_id = i.id AND v.model_id = ?) ORDER BY i.id LIMIT ?`,
+    ).all(modelId, limit) as ItemRow[];
     return rows.map(toItem);
   }
 
@@ -281,14 +286,12 @@ export class SqliteCatalog implements Catalog {
   }
 
   changesSince(seq: number, modelId: string): IndexChange[] {
-    const rows = this.db
-      .prepare(
-        `SELECT l.seq, l.item_id AS itemId, i.collection_id AS collectionId, l.op, v.data FROM index_log l
-         JOIN items i ON i.id = l.item_id
-         LEFT JOIN vectors v ON v.owner_kind = 'item' AND v.owner_id = l.item_id AND v.model_id = ?
-         WHERE l.seq > ? ORDER BY l.seq`,
-      )
-      .all(modelId, seq) as Array<{ seq: number; itemId: number; collectionId: number; op: 'add' | 'del'; data: Buffer | null }>;
+    const rows = this.prepare(
+      `SELECT l.seq, l.item_id AS itemId, i.collection_id AS collectionId, l.op, v.data FROM index_log l
+       JOIN items i ON i.id = l.item_id
+       LEFT JOIN vectors v ON v.owner_kind = 'item' AND v.owner_id = l.item_id AND v.model_id = ?
+       WHERE l.seq > ? ORDER BY l.seq`,
+    ).all(modelId, seq) as Array<{ seq: number; itemId: number; collectionId: number; op: 'add' | 'del'; data: Buffer | null }>;
     return rows.map((r) => ({ seq: r.seq, itemId: r.itemId, collectionId: r.collectionId, op: r.op, vector: r.op === 'add' && r.data ? fromBlob(r.data) : null }));
   }
 

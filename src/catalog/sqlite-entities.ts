@@ -204,7 +204,7 @@ export class SqliteEntities {
           this.setLink(verdict.itemId, verdict.entityId);
           linked = true;
         }
-        textId = this.insertText({ entityId: verdict.entityId, body: verdict.query, source: 'review', author: verdict.user ?? null }, query, now);
+        if (verdict.keepQuery !== false) textId = this.insertText({ entityId: verdict.entityId, body: verdict.query, source: 'review', author: verdict.user ?? null }, query, now);
       }
       const info = this.db
         .prepare(`INSERT INTO feedback (query, item_id, entity_id, verdict, user, created_at, linked, text_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)

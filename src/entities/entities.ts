@@ -96,6 +96,8 @@ export interface ReviewRequest {
   entityLabel?: string;
   entityId?: number | null;
   user?: string;
+  /** False when `query` is a note rather than words someone asked (a photo query): not kept as a description. */
+  keepQuery?: boolean;
 }
 
 /**
@@ -121,7 +123,10 @@ export async function review(deps: EntityDeps, req: ReviewRequest, limits: { max
     throw new ReferentError(ErrorCode.LabelNeeded, `Image #${item.id} is not linked to anything yet: say what it shows (--as <label>).`, { details: { itemId: item.id } });
   }
   const [embedding] = await embedTexts(deps.encoder, [query]);
-  const verdict = deps.catalog.addVerdict({ query, itemId: item.id, entityId: entity?.id ?? null, verdict: req.verdict, user: req.user ?? null }, embedding!);
+  const verdict = deps.catalog.addVerdict(
+    { query, itemId: item.id, entityId: entity?.id ?? null, verdict: req.verdict, user: req.user ?? null, ...(req.keepQuery === false ? { keepQuery: false } : {}) },
+    embedding!,
+  );
   deps.references.catchUp();
   return { verdict, entity };
 }

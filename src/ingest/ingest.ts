@@ -132,7 +132,7 @@ async function ingestBatch(
           height: stored.height,
           caption: p.source.caption ?? null,
           entityLabel: p.source.entity ?? null,
-          source: { platform: 'cli', ref: p.source.origin },
+          source: p.source.postedBy ?? { platform: 'cli', ref: p.source.origin },
         },
         { modelId: deps.encoder.modelId, data: vector },
         captionVectors.get(p) ?? null,
@@ -155,12 +155,13 @@ async function prepare(deps: IngestDeps, source: IngestSource, options: IngestOp
       throw new ReferentError(ErrorCode.TextTooLong, `The ${field} is ${text.length} characters; the limit is ${options.maxTextChars}.`);
     }
   }
-  const stat = await fs.stat(source.path).catch(() => null);
-  if (!stat?.isFile()) throw new ReferentError(ErrorCode.NotFound, `No image file at ${source.path}.`);
-  if (stat.size > options.maxImageBytes) {
-    throw new ReferentError(ErrorCode.ImageTooLarge, `The image is ${stat.size} bytes; the limit is ${options.maxImageBytes}.`);
+  const stat = source.bytes ? null : await fs.stat(source.path).catch(() => null);
+  const size = source.bytes ? source.bytes.length : stat?.isFile() ? stat.size : undefined;
+  if (size === undefined) throw new ReferentError(ErrorCode.NotFound, `No image file at ${source.path}.`);
+  if (size > options.maxImageBytes) {
+    throw new ReferentError(ErrorCode.ImageTooLarge, `The image is ${size} bytes; the limit is ${options.maxImageBytes}.`);
   }
-  const bytes = await fs.readFile(source.path);
+  const bytes = source.bytes ?? (await fs.readFile(source.path));
   const collection = deps.catalog.ensureCollection(source.collection ?? options.collection);
   return { source, bytes, collection, hash: createHash('sha256').update(bytes).digest('hex') };
 }

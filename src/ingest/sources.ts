@@ -6,11 +6,15 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
+import type { ItemSource } from '../catalog/catalog.js';
 import { ErrorCode, ReferentError } from '../errors.js';
 
 export interface IngestSource {
-  /** Absolute path of the image file. */
+  /** Absolute path of the image file; or, for images that arrive in memory (chat uploads), `bytes`. */
   path: string;
+  bytes?: Uint8Array;
+  /** Who posted it and where (chat); default: the CLI, with `origin` as the reference. */
+  postedBy?: ItemSource;
   caption?: string;
   entity?: string;
   collection?: string;

@@ -31,6 +31,10 @@ export interface SearchRequest {
   image?: Uint8Array;
   /** Collection names to search; all collections when absent. */
   collections?: readonly string[];
+  /** Collection ids to search (what a chat scope may see); wins over `collections`. */
+  collectionIds?: ReadonlySet<number>;
+  /** Find images like this one ("More like this"): its vector is the query, and it is left out of the hits. */
+  likeItem?: number;
   limit: number;
   /** Refine against references (default: the configured REFERENT_REFINE). */
   refine?: boolean;
@@ -60,20 +64,35 @@ export const MAX_LIMIT = 1000;
 
 export async function searchItems(deps: SearchDeps, request: SearchRequest, limits: { maxTextChars: number }): Promise<SearchHit[]> {
   const text = request.text?.trim();
-  if (!text && !request.image) throw new ReferentError(ErrorCode.UsageInvalid, 'Give a description, an image, or both.');
+  if (!text && !request.image && request.likeItem === undefined) throw new ReferentError(ErrorCode.UsageInvalid, 'Give a description, an image, or both.');
   if (text && text.length > limits.maxTextChars) {
     throw new ReferentError(ErrorCode.TextTooLong, `The query is ${text.length} characters; the limit is ${limits.maxTextChars}.`);
   }
   if (!Number.isInteger(request.limit) || request.limit < 1 || request.limit > MAX_LIMIT) {
     throw new ReferentError(ErrorCode.UsageInvalid, `The limit must be a whole number from 1 to ${MAX_LIMIT}.`);
   }
-  const collectionIds = request.collections ? resolveCollections(deps.catalog, request.collections) : undefined;
+  const collectionIds = request.collectionIds ?? (request.collections ? resolveCollections(deps.catalog, request.collections) : undefined);
   const refine = request.refine ?? deps.method.refine;
-  const query = await queryVectors(deps.encoder, text, request.image, refine && deps.method.pipeline.detailWeight > 0);
   // Another process (an ingest, a review) may have committed since we loaded: follow the logs first.
   deps.index.catchUp();
+  const query = request.likeItem === undefined ? await queryVectors(deps.encoder, text, request.image, refine && deps.method.pipeline.detailWeight > 0) : likeItemQuery(deps, request.likeItem);
+  if (request.likeItem !== undefined) {
+    // The image itself would be the first hit: ask for one more and leave it out.
+    const hits = await searchWith(deps, query, request.limit + 1, collectionIds, refine);
+    return hits.filter((h) => h.itemId !== request.likeItem).slice(0, request.limit);
+  }
+  return searchWith(deps, query, request.limit, collectionIds, refine);
+}
+
+function likeItemQuery(deps: SearchDeps, itemId: number): RefineQuery {
+  const vector = deps.index.itemVector(itemId);
+  if (!vector) throw new ReferentError(ErrorCode.NotFound, `There is no image #${itemId}.`, { details: { itemId } });
+  return { vector, details: [] };
+}
+
+async function searchWith(deps: SearchDeps, query: RefineQuery, limit: number, collectionIds: ReadonlySet<number> | undefined, refine: boolean): Promise<SearchHit[]> {
   if (!refine) {
-    const hits = deps.index.search(query.vector, request.limit, collectionIds);
+    const hits = deps.index.search(query.vector, limit, collectionIds);
     const items = deps.catalog.getItems(hits.map((h) => h.itemId));
     return hits.flatMap((h) => {
       const item = items.get(h.itemId);
@@ -81,7 +100,7 @@ export async function searchItems(deps: SearchDeps, request: SearchRequest, limi
     });
   }
   deps.references.catchUp();
-  return refinedSearch(deps, query, request.limit, collectionIds);
+  return refinedSearch(deps, query, limit, collectionIds);
 }
 
 function refinedSearch(deps: SearchDeps, query: RefineQuery, limit: number, collectionIds: ReadonlySet<number> | undefined): SearchHit[] {
@@ -96,7 +115,8 @@ function refinedSearch(deps: SearchDeps, query: RefineQuery, limit: number, coll
   };
   const ranked = withFeedback(deps, query.vector, refinedRanking(parts, query, limit, deps.method.pipeline));
   const groups = groupByEntity(ranked, limit);
-  const items = deps.catalog.getItems(groups.flatMap((g) => [g.hit.itemId, ...g.more]));
+  // `more` needs no rows: its ids come from the index and the references, both caught up just now.
+  const items = deps.catalog.getItems(groups.map((g) => g.hit.itemId));
   return groups.flatMap(({ hit, more }) => {
     const item = items.get(hit.itemId);
     if (!item) return [];
@@ -112,7 +132,7 @@ function refinedSearch(deps: SearchDeps, query: RefineQuery, limit: number, coll
       itemId: hit.itemId,
     });
     const components = { ...hit.components, feedback: hit.feedback, final: hit.final };
-    return [{ itemId: hit.itemId, score: hit.final, item, components, why, more: more.filter((id) => items.has(id)) }];
+    return [{ itemId: hit.itemId, score: hit.final, item, components, why, more }];
   });
 }
 

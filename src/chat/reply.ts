@@ -1,0 +1,51 @@
+/**
+ * What the assistant answers with, independent of any chat platform: a reply is some text and
+ * zero or more cards; adapters render it as Block Kit (Slack), Adaptive Cards (Teams) or HTML (the
+ * local web chat). Every string here is plain user-visible text: adapters escape it for their markup.
+ */
+
+/** How strong a match is, in words rather than raw scores (scores are not comparable across queries). */
+export type ScoreBand = 'strong' | 'good' | 'weak';
+
+/** The three card buttons. `more` finds images like this one. */
+export type CardActionKind = 'confirm' | 'reject' | 'more';
+
+export interface CardAction {
+  kind: CardActionKind;
+  /** Button text: "That's it", "Not it", "More like this". */
+  label: string;
+  /**
+   * Opaque, self-contained value the adapter sends back when the button is pressed (JSON text,
+   * at most 2000 characters: Slack's button value limit). The assistant re-checks everything in it.
+   */
+  value: string;
+}
+
+export interface Card {
+  itemId: number;
+  /** Content hash of the image: adapters fetch the thumbnail by it (never by a path). */
+  mediaKey: string;
+  /** The entity label, or the caption, or "Unlabelled image". */
+  title: string;
+  /** Collection the image belongs to. */
+  collection: string;
+  band: ScoreBand;
+  /** One line: which component carried the hit and what matched. */
+  why: string;
+  /** How many more images of the same entity were folded into this card. */
+  more: number;
+  actions: CardAction[];
+  /** Set once a verdict was given on this card: "Confirmed by alice". */
+  verdict?: string;
+}
+
+export type ReplyKind = 'results' | 'info' | 'help' | 'error';
+
+export interface Reply {
+  kind: ReplyKind;
+  /** Plain text, may span lines. For results: a one-line summary ("5 matches for …"). */
+  text: string;
+  cards: Card[];
+  /** Demo encoder in use: the adapter shows a notice. */
+  demoEncoder?: boolean;
+}
