@@ -1,33 +1,56 @@
 /**
  * Starting Referent as a service: open the data folder (pulling the model on first start when the
- * network allows), bind the HTTP server, and shut down cleanly on SIGINT/SIGTERM.
+ * network allows), bind the HTTP server with the web chat, and shut down cleanly on SIGINT/SIGTERM.
  */
+import type http from 'node:http';
+import { Assistant } from '../src/chat/assistant.js';
 import type { Config } from '../src/config.js';
-import { openReferent } from '../src/open.js';
+import { openReferent, type Referent } from '../src/open.js';
 import { describeOpen } from './cli/report.js';
 import { createProgressBar } from './cli/progress-bar.js';
 import { createHttpServer } from './web/http-server.js';
 
-export async function serve(config: Config): Promise<void> {
-  const referent = await openReferent(config, { progress: createProgressBar() });
-  describeOpen(referent);
-  const server = createHttpServer(referent, config);
+export function assistantFor(referent: Referent, config: Config, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Assistant {
+  return new Assistant(referent, {
+    policy: { admins: new Set(config.chat.admins), webCollections: config.chat.webCollections },
+    limits: { maxTextChars: config.maxTextChars, maxImageBytes: config.maxImageBytes, batchSize: config.batchSize },
+    results: config.chat.results,
+    log,
+  });
+}
+
+const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
+
+/** Binds the server; resolves with its base URL. */
+export async function listen(server: http.Server, config: Config): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  process.stdout.write(
-    `Referent is running on http://${config.host}:${port} (data: ${config.dataDir}, model: ${referent.encoder.displayName}, ${referent.catalog.countItems()} images)\n` +
-      `Try: curl 'http://${config.host}:${port}/api/search?q=red'\n`,
-  );
+  return `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+}
+
+export async function serve(config: Config, options: { banner?: string } = {}): Promise<void> {
+  const referent = await openReferent(config, { progress: createProgressBar() });
+  describeOpen(referent);
+  const server = createHttpServer(referent, config, { assistant: assistantFor(referent, config) });
+  const url = await listen(server, config);
+  const lines = [`Referent is running: open ${url}/${config.chat.webToken ? '?token=<REFERENT_WEB_TOKEN>' : ''} for the web chat`];
+  lines.push(`  data: ${config.dataDir} · model: ${referent.encoder.displayName} · ${referent.catalog.countItems()} images`);
+  if (!isLoopback(config.host) && !config.chat.webToken) {
+    lines.push(`  WARNING: bound to ${config.host} without REFERENT_WEB_TOKEN: anyone who can reach this address can search and teach. Set a token.`);
+  }
+  if (options.banner) lines.push(options.banner);
+  process.stdout.write(`${lines.join('\n')}\nPress Ctrl+C to stop.\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
   process.stdout.write('Shutting down…\n');
+  server.closeAllConnections?.();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await referent.shutdown();
 }

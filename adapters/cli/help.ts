@@ -17,7 +17,12 @@ Commands:
   index status                                  Show catalogue, model and index figures
   index rebuild                                 Rebuild the image index from the catalogue
   index reembed                                 Re-embed every image with the configured model
-  serve                                         Start the HTTP server (what \`npm start\` runs)
+  serve                                         Start the web chat and HTTP API (what \`npm start\` runs)
+  collections [create <name> --kind K]          List collections (kind, on/off, grants), or create one
+  grant <collection> <platform:workspace[/ch]>  Let a chat workspace or channel search a collection
+  revoke <collection> <platform:workspace[/ch]> Take a grant back
+  enable | disable <collection>                 Switch person search on or off for a collection
+  audit [--limit N]                             Show the audit log of person queries
 
 Options for every command:
   --data-dir DIR     Data folder (REFERENT_DATA_DIR, default ./index-data)
@@ -34,6 +39,36 @@ Examples:
 `;
 
 export const commandHelp: Record<string, string> = {
+  collections: `Usage: referent collections [--json]
+       referent collections create <name> [--kind part|person|other]
+
+Lists the collections: kind, whether they are on (person collections start off), image counts and
+the chat scopes they are granted to. \`create\` makes an empty collection of a kind (ingest creates
+"other" collections on the fly).
+`,
+  grant: `Usage: referent grant <collection> <platform>:<workspace>[/<channel>]
+
+Lets a chat scope search and act on a collection: slack:T0123 is a whole Slack workspace,
+slack:T0123/C0456 one channel; teams:<tenant>/<conversation> likewise. A message reaches only the
+collections granted to its workspace or its channel. The local web chat uses REFERENT_WEB_COLLECTIONS.
+`,
+  revoke: `Usage: referent revoke <collection> <platform>:<workspace>[/<channel>]
+
+Takes a grant back; the next message from that scope no longer sees the collection.
+`,
+  enable: `Usage: referent enable <collection>
+
+Switches a collection on. Person collections start off: enabling one turns person search on there,
+and every query that reaches it is written to the audit log.
+`,
+  disable: `Usage: referent disable <collection>
+
+Switches a collection off: no chat message reaches it until it is enabled again.
+`,
+  audit: `Usage: referent audit [--limit N] [--json]
+
+The audit log of person queries, newest first: when, who, where, which collection, what was asked.
+`,
   ingest: `Usage: referent ingest <folder | manifest.jsonl | manifest.csv> [--collection NAME] [--events]
 
 Adds images to the catalogue: deduplicates by content hash, encodes in batches, shows a progress bar,
@@ -120,7 +155,9 @@ reembed  re-embed every image from its stored original with the configured model
 `,
   serve: `Usage: referent serve
 
-Starts Referent's HTTP server on HOST:PORT (default 127.0.0.1:3000): GET /api/health,
-GET /api/search?q=TEXT[&limit=N&collection=NAME], GET /media/<id>/thumbnail.
+Starts Referent's HTTP server on HOST:PORT (default 127.0.0.1:3000): the web chat at /, its API
+(GET /api/session, POST /api/chat, POST /api/action), GET /api/health,
+GET /api/search?q=TEXT[&limit=N&collection=NAME] and GET /media/<id>/thumbnail. With
+REFERENT_WEB_TOKEN set, open /?token=<token> once (or send Authorization: Bearer <token>).
 `,
 };

@@ -17,6 +17,7 @@ import { runSearch } from './cmd-search.js';
 import { runServe } from './cmd-serve.js';
 import { runEval } from './cmd-eval.js';
 import { runReview } from './cmd-review.js';
+import { runAudit, runCollections, runDisable, runEnable, runGrant, runRevoke } from './cmd-access.js';
 import { runAdd, runDescribe, runForget, runShow } from './cmd-entities.js';
 import { commandHelp, globalHelp } from './help.js';
 
@@ -39,6 +40,7 @@ const options = {
   images: { type: 'string' },
   split: { type: 'string' },
   'reference-share': { type: 'string' },
+  kind: { type: 'string' },
 } as const;
 
 export type CliValues = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
@@ -55,6 +57,12 @@ const commands: Record<string, (args: string[], values: CliValues, config: () =>
   forget: runForget,
   review: runReview,
   eval: runEval,
+  collections: runCollections,
+  grant: runGrant,
+  revoke: runRevoke,
+  enable: runEnable,
+  disable: runDisable,
+  audit: runAudit,
 };
 
 /** Our package.json, found by walking up (this file runs from adapters/ in dev and dist/adapters/ when built). */

@@ -1,56 +1,73 @@
 /**
- * Referent's HTTP server (node:http): a small JSON API for now; the web chat page and the chat
- * platforms' endpoints mount here later. Every input is bounded; media are served by id only, so
- * no path from a request ever reaches the filesystem.
+ * Referent's HTTP server (node:http): the local web chat (one page and its JSON API), the search
+ * API, and media by id. Chat platforms' endpoints mount here too (`mounts`). Every input is
+ * bounded; media are served by content hash only, so no path from a request reaches the
+ * filesystem. With an access token configured, every request must carry it (cookie or bearer).
  */
+import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
+import type { Assistant } from '../../src/chat/assistant.js';
 import type { Config } from '../../src/config.js';
-import { ErrorCode, isReferentError } from '../../src/errors.js';
+import { ErrorCode, isReferentError, ReferentError } from '../../src/errors.js';
 import type { Referent } from '../../src/open.js';
 import { searchItems } from '../../src/search/search.js';
 import { hitJson } from '../hit-json.js';
+import { handleChatApi, WEB_SCOPE } from './chat-api.js';
+import { sendJson, sendError } from './respond.js';
+import { servePage } from './static-page.js';
+import { visibleCollections } from '../../src/chat/access.js';
 
 const MEDIA_ROUTE = /^\/media\/([0-9a-f]{64})\/(thumbnail|original)$/;
+const TOKEN_COOKIE = 'referent_token';
 
-function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  const data = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(data), 'x-content-type-options': 'nosniff' });
-  res.end(data);
+/** A platform endpoint on the same server (Slack events, Teams messages): claims its paths. */
+export interface Mount {
+  matches(pathname: string): boolean;
+  handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
+}
+
+export interface HttpServerOptions {
+  assistant: Assistant;
+  log?: (line: string) => void;
+  mounts?: readonly Mount[];
 }
 
 const statusOf: Partial<Record<string, number>> = {
   [ErrorCode.UsageInvalid]: 400,
   [ErrorCode.TextTooLong]: 413,
+  [ErrorCode.ImageTooLarge]: 413,
   [ErrorCode.NotFound]: 404,
+  [ErrorCode.Forbidden]: 403,
 };
 
-export function createHttpServer(referent: Referent, config: Config, log: (line: string) => void = console.error): http.Server {
+export function createHttpServer(referent: Referent, config: Config, options: HttpServerOptions): http.Server {
+  const log = options.log ?? console.error;
   return http.createServer((req, res) => {
-    handle(referent, config, req, res).catch((err: unknown) => {
-      if (isReferentError(err)) return sendJson(res, statusOf[err.code] ?? 400, { error: err.code, message: err.message });
+    handle(referent, config, options, req, res).catch((err: unknown) => {
+      if (res.headersSent) return void res.destroy();
+      if (isReferentError(err)) return sendError(res, statusOf[err.code] ?? 400, err.code, err.message);
       log(`unexpected error on ${req.method} ${req.url}: ${err instanceof Error ? err.stack : String(err)}`);
-      if (!res.headersSent) sendJson(res, 500, { error: 'INTERNAL', message: 'Something went wrong; it has been logged.' });
+      sendError(res, 500, 'INTERNAL', 'Something went wrong; it has been logged.');
     });
   });
 }
 
-async function handle(referent: Referent, config: Config, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function handle(referent: Referent, config: Config, options: HttpServerOptions, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
-  if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'METHOD_NOT_ALLOWED' });
+  // Platform endpoints carry their own authentication (signatures, Bot Framework tokens).
+  const mount = options.mounts?.find((m) => m.matches(url.pathname));
+  if (mount) return mount.handle(req, res);
+  if (!authorised(config, req, url, res)) return;
+  if (url.pathname === '/api/chat' || url.pathname === '/api/action' || url.pathname === '/api/session') {
+    return handleChatApi(options.assistant, config, url.pathname, req, res);
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here.`);
+  if (await servePage(url.pathname, res)) return;
   if (url.pathname === '/api/health') {
     const { encoder, catalog } = referent;
     return sendJson(res, 200, { ok: true, items: catalog.countItems(), model: encoder.modelId, demoEncoder: encoder.isDemo });
   }
-  if (url.pathname === '/api/search') {
-    const limit = Number(url.searchParams.get('limit') ?? 10);
-    const collections = url.searchParams.getAll('collection');
-    const hits = await searchItems(
-      referent,
-      { text: url.searchParams.get('q') ?? '', limit, ...(collections.length ? { collections } : {}) },
-      config,
-    );
-    return sendJson(res, 200, { hits: hits.map((h) => hitJson(h, { thumbnail: `/media/${h.item.mediaKey}/thumbnail` })) });
-  }
+  if (url.pathname === '/api/search') return searchApi(referent, config, url, res);
   const media = MEDIA_ROUTE.exec(url.pathname);
   if (media) {
     const [, key, kind] = media;
@@ -58,5 +75,52 @@ async function handle(referent: Referent, config: Config, req: http.IncomingMess
     res.writeHead(200, { 'content-type': kind === 'thumbnail' ? 'image/jpeg' : 'application/octet-stream', 'cache-control': 'private, max-age=86400', 'x-content-type-options': 'nosniff' });
     return void res.end(body);
   }
-  sendJson(res, 404, { error: 'NOT_FOUND' });
+  sendError(res, 404, 'NOT_FOUND', 'There is nothing here.');
+}
+
+/** The search API sees what the web chat sees. */
+async function searchApi(referent: Referent, config: Config, url: URL, res: http.ServerResponse): Promise<void> {
+  const limit = Number(url.searchParams.get('limit') ?? 10);
+  const names = url.searchParams.getAll('collection');
+  const visible = visibleCollections(referent.catalog, { admins: new Set(config.chat.admins), webCollections: config.chat.webCollections }, WEB_SCOPE);
+  for (const name of names) {
+    if (!visible.collections.some((c) => c.name === name)) throw new ReferentError(ErrorCode.NotFound, `There is no collection named "${name}".`);
+  }
+  const ids = names.length ? new Set(visible.collections.filter((c) => names.includes(c.name)).map((c) => c.id)) : visible.ids;
+  const hits = await searchItems(referent, { text: url.searchParams.get('q') ?? '', limit, collectionIds: ids }, config);
+  sendJson(res, 200, { hits: hits.map((h) => hitJson(h, { thumbnail: `/media/${h.item.mediaKey}/thumbnail` })) });
+}
+
+function sameToken(given: string | undefined, expected: string): boolean {
+  if (!given) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function cookieToken(req: http.IncomingMessage): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === TOKEN_COOKIE) return decodeURIComponent(value.join('='));
+  }
+  return undefined;
+}
+
+/**
+ * With REFERENT_WEB_TOKEN set: `/?token=…` sets an HttpOnly cookie and redirects to `/` (so the
+ * token leaves the address bar); API clients may send `Authorization: Bearer …` instead.
+ */
+function authorised(config: Config, req: http.IncomingMessage, url: URL, res: http.ServerResponse): boolean {
+  const expected = config.chat.webToken;
+  if (!expected) return true;
+  const queryToken = url.searchParams.get('token') ?? undefined;
+  if (url.pathname === '/' && sameToken(queryToken, expected)) {
+    res.writeHead(303, { location: '/', 'set-cookie': `${TOKEN_COOKIE}=${encodeURIComponent(expected)}; HttpOnly; SameSite=Strict; Path=/` });
+    res.end();
+    return false;
+  }
+  const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+  if (sameToken(cookieToken(req), expected) || sameToken(bearer, expected)) return true;
+  sendError(res, 401, 'UNAUTHORIZED', 'This Referent needs its access token: open the address you were given (…/?token=…).');
+  return false;
 }

@@ -3,6 +3,7 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assistantFor } from '../../adapters/serve.js';
 import { createHttpServer } from '../../adapters/web/http-server.js';
 import { ingest } from '../../src/ingest/ingest.js';
 import { readSources } from '../../src/ingest/sources.js';
@@ -21,7 +22,7 @@ describe('HTTP API on 127.0.0.1', () => {
     referent = await openReferent(config);
     const manifest = await makeColourGallery(path.join(dir, 'img'), 2, ['red', 'blue']);
     await ingest(referent, await readSources(manifest), { collection: 'parts', batchSize: 4, maxImageBytes: 1 << 20, maxTextChars: 100 });
-    server = createHttpServer(referent, config, () => {});
+    server = createHttpServer(referent, config, { assistant: assistantFor(referent, config, () => {}), log: () => {} });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
