@@ -1,0 +1,84 @@
+/**
+ * `npm run demo`: Referent fully offline. Draws a synthetic gallery of parts and people (the first
+ * time, or with --fresh) into its own data folder (demo-data/), teaches it the gallery's entities
+ * and their descriptions, and starts the web chat on the demo encoder, which only understands
+ * colours. Nothing is downloaded.
+ *
+ *   npm run demo [-- --fresh] [--port 3000] [--data demo-data] [--no-serve]
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createProgressBar } from '../adapters/cli/progress-bar.js';
+import { loadConfig } from '../adapters/env.js';
+import { serve } from '../adapters/serve.js';
+import type { Config } from '../src/config.js';
+import { describe } from '../src/entities/entities.js';
+import { ingest } from '../src/ingest/ingest.js';
+import { readSources } from '../src/ingest/sources.js';
+import { openReferent } from '../src/open.js';
+import { makeDemoGallery, type DemoGallery } from './make-demo-gallery.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+export const DEMO_MODEL = path.join(root, 'test/fixtures/tiny-clip');
+
+/** Builds the demo data folder: collections with their kinds, the photos, the descriptions. */
+export async function buildDemo(config: Config, galleryDir: string, log: (line: string) => void = () => {}): Promise<DemoGallery> {
+  const gallery = await makeDemoGallery(galleryDir);
+  const referent = await openReferent(config, { progress: createProgressBar() });
+  try {
+    for (const c of gallery.collections) {
+      const collection = referent.catalog.ensureCollection(c.name, c.kind);
+      // A demo of person search: enabled here (every query is still audited). A real site's admin
+      // enables person collections deliberately.
+      if (c.kind === 'person') referent.catalog.setCollectionEnabled(collection.id, true);
+    }
+    const sources = await readSources(path.join(galleryDir, gallery.manifest));
+    const summary = await ingest(referent, sources, { collection: 'parts', batchSize: config.batchSize, maxImageBytes: config.maxImageBytes, maxTextChars: config.maxTextChars, progress: createProgressBar() });
+    if (summary.failed.length > 0) throw new Error(`the demo gallery did not ingest cleanly: ${summary.failed.map((f) => `${f.origin}: ${f.reason}`).join('; ')}`);
+    for (const entity of gallery.entities) {
+      for (const text of entity.descriptions) await describe(referent, { label: entity.label, text, collection: entity.collection, author: 'demo' }, config);
+    }
+    log(`Demo gallery: ${summary.added} photos in ${gallery.collections.map((c) => `${c.name} (${c.kind})`).join(' and ')}, ${gallery.entities.length} entities with descriptions.`);
+    return gallery;
+  } finally {
+    await referent.shutdown();
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      fresh: { type: 'boolean', default: false },
+      port: { type: 'string' },
+      data: { type: 'string', default: path.join(root, 'demo-data') },
+      'no-serve': { type: 'boolean', default: false },
+    },
+  });
+  const dataDir = path.resolve(values.data);
+  const config = loadConfig({ REFERENT_DATA_DIR: path.join(dataDir, 'data'), REFERENT_MODEL: DEMO_MODEL, REFERENT_OFFLINE: '1', ...(values.port ? { PORT: values.port } : {}) });
+  if (values.fresh) fs.rmSync(dataDir, { recursive: true, force: true });
+  // Written only once the build finished: an interrupted build starts over.
+  const ready = path.join(dataDir, 'ready.json');
+  let examples: string[];
+  if (fs.existsSync(ready)) {
+    examples = (JSON.parse(fs.readFileSync(ready, 'utf8')) as { examples: string[] }).examples;
+    process.stdout.write(`Using the demo data in ${dataDir} (npm run demo -- --fresh starts over).\n`);
+  } else {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    process.stdout.write(`Drawing a demo gallery into ${dataDir}…\n`);
+    examples = (await buildDemo(config, path.join(dataDir, 'gallery'), (line) => process.stdout.write(`${line}\n`))).exampleQueries;
+    fs.writeFileSync(ready, `${JSON.stringify({ examples }, null, 2)}\n`);
+  }
+  if (values['no-serve']) return;
+  await serve(config, { banner: `  Try: ${examples.map((q) => `"${q}"`).join(', ')}, or "show P-20417".` });
+}
+
+const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`demo: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}
