@@ -1,32 +1,22 @@
 import fs from 'node:fs';
-import type http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assistantFor } from '../../adapters/serve.js';
-import { createHttpServer } from '../../adapters/web/http-server.js';
 import type { Card, Reply } from '../../src/chat/reply.js';
-import type { Config } from '../../src/config.js';
 import { ingest } from '../../src/ingest/ingest.js';
 import { readSources } from '../../src/ingest/sources.js';
 import { openReferent, type Referent } from '../../src/open.js';
 import { makeColourGallery, tempDir, testConfig } from '../support/fixtures.js';
+import { startServer as start, type TestServer } from '../support/web.js';
 
 const TOKEN = 'a-long-enough-test-token';
-
-async function start(referent: Referent, config: Config): Promise<{ server: http.Server; base: string }> {
-  const server = createHttpServer(referent, config, { assistant: assistantFor(referent, config, () => {}), log: () => {} });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
 
 describe('web chat API on 127.0.0.1', () => {
   let dir: string;
   let referent: Referent;
-  let open: { server: http.Server; base: string };
-  let locked: { server: http.Server; base: string };
-  let partsOnly: { server: http.Server; base: string };
+  let open: TestServer;
+  let locked: TestServer;
+  let partsOnly: TestServer;
 
   beforeAll(async () => {
     dir = tempDir();
@@ -40,7 +30,7 @@ describe('web chat API on 127.0.0.1', () => {
     partsOnly = await start(referent, { ...config, chat: { ...config.chat, webCollections: ['parts'] } });
   });
   afterAll(async () => {
-    for (const s of [open, locked, partsOnly]) await new Promise((resolve) => s.server.close(resolve));
+    for (const s of [open, locked, partsOnly]) await s.close();
     await referent.shutdown();
     fs.rmSync(dir, { recursive: true, force: true });
   });

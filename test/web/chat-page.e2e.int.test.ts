@@ -3,18 +3,15 @@
  * 127.0.0.1: real catalogue, index and demo encoder. `.ci/run` installs chromium.
  */
 import fs from 'node:fs';
-import type http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assistantFor } from '../../adapters/serve.js';
-import { createHttpServer } from '../../adapters/web/http-server.js';
 import { ingest } from '../../src/ingest/ingest.js';
 import { readSources } from '../../src/ingest/sources.js';
 import { openReferent, type Referent } from '../../src/open.js';
 import { makeColourGallery, tempDir, testConfig } from '../support/fixtures.js';
+import { startServer, type TestServer } from '../support/web.js';
 
 // The few browser globals the page functions below use (this project compiles without the DOM lib).
 declare const document: {
@@ -30,7 +27,7 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
 describe('web chat in Chromium', () => {
   let dir: string;
   let referent: Referent;
-  let server: http.Server;
+  let server: TestServer | undefined;
   let browser: Browser;
   let page: Page;
   let base: string;
@@ -44,9 +41,8 @@ describe('web chat in Chromium', () => {
     // Every third image labelled; the rest unlabelled, as in a real gallery.
     list.sources = list.sources.map((s, i) => (i % 3 === 0 ? s : { path: s.path, origin: s.origin, ...(s.caption ? { caption: s.caption } : {}) }));
     await ingest(referent, list, { collection: 'parts', batchSize: 4, maxImageBytes: 1 << 20, maxTextChars: 500 });
-    server = createHttpServer(referent, config, { assistant: assistantFor(referent, config, () => {}), log: () => {} });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await startServer(referent, config);
+    base = server.base;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
     page = await browser.newPage();
     await page.goto(`${base}/`);
@@ -55,7 +51,7 @@ describe('web chat in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    await server?.close();
     await referent?.shutdown();
     fs.rmSync(dir, { recursive: true, force: true });
   });

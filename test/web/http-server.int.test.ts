@@ -1,19 +1,16 @@
 import fs from 'node:fs';
-import type http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assistantFor } from '../../adapters/serve.js';
-import { createHttpServer } from '../../adapters/web/http-server.js';
 import { ingest } from '../../src/ingest/ingest.js';
 import { readSources } from '../../src/ingest/sources.js';
 import { openReferent, type Referent } from '../../src/open.js';
 import { makeColourGallery, tempDir, testConfig } from '../support/fixtures.js';
+import { startServer, type TestServer } from '../support/web.js';
 
 describe('HTTP API on 127.0.0.1', () => {
   let dir: string;
   let referent: Referent;
-  let server: http.Server;
+  let server: TestServer;
   let base: string;
 
   beforeAll(async () => {
@@ -22,12 +19,11 @@ describe('HTTP API on 127.0.0.1', () => {
     referent = await openReferent(config);
     const manifest = await makeColourGallery(path.join(dir, 'img'), 2, ['red', 'blue']);
     await ingest(referent, await readSources(manifest), { collection: 'parts', batchSize: 4, maxImageBytes: 1 << 20, maxTextChars: 100 });
-    server = createHttpServer(referent, config, { assistant: assistantFor(referent, config, () => {}), log: () => {} });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await startServer(referent, config);
+    base = server.base;
   });
   afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
+    await server.close();
     await referent.shutdown();
     fs.rmSync(dir, { recursive: true, force: true });
   });

@@ -4,36 +4,30 @@
  * No timing is asserted.
  */
 import fs from 'node:fs';
-import type http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assistantFor } from '../../adapters/serve.js';
-import { createHttpServer } from '../../adapters/web/http-server.js';
 import type { Reply } from '../../src/chat/reply.js';
 import { ingest } from '../../src/ingest/ingest.js';
 import { readSources } from '../../src/ingest/sources.js';
 import { openReferent, type Referent } from '../../src/open.js';
 import { makeColourGallery, tempDir, testConfig } from '../support/fixtures.js';
+import { startServer, type TestServer } from '../support/web.js';
 
 describe('web chat under load while an ingest runs', () => {
   let dir: string;
   let referent: Referent;
-  let server: http.Server;
-  let base: string;
+  let server: TestServer;
 
   beforeAll(async () => {
     dir = tempDir();
     const config = testConfig(path.join(dir, 'data'));
     referent = await openReferent(config);
     await ingest(referent, await readSources(await makeColourGallery(path.join(dir, 'first'), 4, ['red', 'blue'])), { collection: 'parts', batchSize: 4, maxImageBytes: 1 << 20, maxTextChars: 500 });
-    server = createHttpServer(referent, config, { assistant: assistantFor(referent, config, () => {}), log: () => {} });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await startServer(referent, config);
   });
   afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
+    await server.close();
     await referent.shutdown();
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -55,7 +49,7 @@ describe('web chat under load while an ingest runs', () => {
     );
     const answers = await Promise.all(
       requests.map(async ({ i, adds, body }) => {
-        const res = await fetch(`${base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        const res = await fetch(`${server.base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
         return { i, adds, status: res.status, replies: ((await res.json()) as { replies: Reply[] }).replies };
       }),
     );
