@@ -209,10 +209,11 @@ export class Assistant {
 
   private stats(scope: ChatScope): Reply {
     const visible = this.visible(scope);
-    const { catalog, encoder, references } = this.deps;
+    const { catalog, encoder } = this.deps;
+    // Only what this conversation may see: no totals across collections it was not granted.
     const lines = visible.collections.map((c) => `• ${c.name} (${c.kind}): ${catalog.countItems(c.id)} images`);
     if (lines.length === 0) lines.push('No collection is shared with this conversation yet.');
-    lines.push(`${references.size()} entities have a reference. Model: ${encoder.displayName}${encoder.isDemo ? ' (demo encoder)' : ''}.`);
+    lines.push(`Model: ${encoder.displayName}.`);
     return { kind: 'info', text: lines.join('\n'), cards: [] };
   }
 
