@@ -20,6 +20,8 @@ export interface Visible {
   ids: ReadonlySet<number>;
   /** Person collections granted here but not enabled by an admin (so the reply can say why). */
   personOff: Collection[];
+  /** May this scope start a collection with `add` (the web chat when it sees every collection)? */
+  mayCreate: boolean;
 }
 
 export function isAdmin(policy: AccessPolicy, user: ChatUser): boolean {
@@ -37,5 +39,10 @@ export function visibleCollections(catalog: Catalog, policy: AccessPolicy, scope
     reachable = all.filter((c) => granted.has(c.id));
   }
   const collections = reachable.filter((c) => c.enabled);
-  return { collections, ids: new Set(collections.map((c) => c.id)), personOff: reachable.filter((c) => !c.enabled && c.kind === 'person') };
+  return {
+    collections,
+    ids: new Set(collections.map((c) => c.id)),
+    personOff: reachable.filter((c) => !c.enabled && c.kind === 'person'),
+    mayCreate: scope.platform === 'web' && policy.webCollections === '*',
+  };
 }

@@ -38,6 +38,8 @@ export interface ActionResult {
 }
 
 const PHOTO_NOTE = 'a posted photo';
+/** Where the web chat's first `add` goes when there is no collection yet. */
+const DEFAULT_COLLECTION = 'default';
 const PHOTO_QUERY = { text: PHOTO_NOTE, typed: false };
 
 export class Assistant {
@@ -120,6 +122,9 @@ export class Assistant {
   }
 
   private nothingShared(visible: Visible): ReferentError {
+    if (visible.mayCreate) {
+      return new ReferentError(ErrorCode.NotFound, 'There is nothing to search yet. Teach me: attach a photo and write "add <label>: what it is", or add a folder with `referent ingest`.');
+    }
     const off = visible.personOff.map((c) => c.name);
     const more = off.length ? ` Person search is off for ${off.join(', ')} until an admin enables it.` : '';
     return new ReferentError(ErrorCode.Forbidden, `No collection is shared with this conversation yet: an admin can grant one (referent grant <collection> <scope>).${more}`);
@@ -177,7 +182,12 @@ export class Assistant {
   }
 
   private async add(message: ChatMessage, label: string, text: string, named: string | undefined): Promise<Reply> {
-    const visible = this.visible(message.scope);
+    let visible = this.visible(message.scope);
+    // The operator's own web chat may start the first collection; a chat channel only adds to what it was granted.
+    if (visible.collections.length === 0 && visible.mayCreate && named === undefined) {
+      this.deps.catalog.ensureCollection(DEFAULT_COLLECTION, 'other');
+      visible = this.visible(message.scope);
+    }
     if (visible.collections.length === 0) throw this.nothingShared(visible);
     const collection = this.addTarget(visible, label, named);
     if (message.images.length === 0) {

@@ -113,3 +113,27 @@ describe('web chat API on 127.0.0.1', () => {
     expect((await chat(locked.base, { text: 'red' }, { authorization: `Bearer ${TOKEN}` })).status).toBe(200);
   });
 });
+
+describe('web chat on an empty data folder', () => {
+  it('says how to start, and lets the first "add" create a collection', async () => {
+    const dir = tempDir();
+    const config = testConfig(path.join(dir, 'data'));
+    const referent = await openReferent(config);
+    const server = await start(referent, config);
+    try {
+      const chat = async (body: unknown) => ((await (await fetch(`${server.base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as { replies: Reply[] }).replies[0]!;
+      const empty = await chat({ text: 'red' });
+      expect(empty.kind).toBe('error');
+      expect(empty.text).toMatch(/nothing to search yet/i);
+      const photo = await sharp({ create: { width: 30, height: 30, channels: 3, background: { r: 220, g: 20, b: 20 } } }).png().toBuffer();
+      const added = await chat({ text: 'add CUP-1: a red cup', images: [{ data: photo.toString('base64') }] });
+      expect(added.text).toMatch(/Added 1 photo of CUP-1 to default/);
+      const found = await chat({ text: 'red' });
+      expect(found.cards[0]!.title).toBe('CUP-1');
+    } finally {
+      await server.close();
+      await referent.shutdown();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
