@@ -15,12 +15,13 @@ const MAX_QUERY_IN_VALUE = 1000;
 const MAX_WHY_IN_VALUE = 400;
 
 /**
- * A refined score is in standard deviations above the candidates' mean: a hit 2.5 above stands
- * well clear of the rest. A plain score is a cosine, whose scale depends on the encoder, so plain
- * hits are banded by their distance from the best one.
+ * A refined score is in standard deviations above the candidates' mean: a strong match stands well
+ * clear of the rest (2.5 or more) and close to the best hit (85% of its score), a good one clear
+ * (1.2) and at least half the best. A plain score is a cosine, whose scale depends on the encoder,
+ * so plain hits are banded by their distance from the best one only.
  */
 export function scoreBand(hit: SearchHit, best: number): ScoreBand {
-  if (hit.components) return hit.score >= 2.5 ? 'strong' : hit.score >= 1.2 ? 'good' : 'weak';
+  if (hit.components) return hit.score >= Math.max(2.5, 0.85 * best) ? 'strong' : hit.score >= Math.max(1.2, 0.5 * best) ? 'good' : 'weak';
   return hit.score >= best - 0.02 ? 'strong' : hit.score >= best - 0.08 ? 'good' : 'weak';
 }
 
