@@ -155,75 +155,37 @@ function entityScores(query: RefineQuery, entities: readonly EntityReference[], 
   });
 }
 
-/** A profile: entity indices and their probabilities (the rest of the mass is "none"). */
-interface Profile {
-  idx: number[];
-  p: number[];
-}
-
 /**
  * Softmax over the top-k of `logits` plus a "none" option at `noneLogit`; returns entity index →
  * probability for the kept entities (the rest of the mass is "none").
  */
 export function profile(logits: ArrayLike<number>, k: number, tau: number, noneLogit: number): Map<number, number> {
-  const { idx, p } = topSoftmax(logits, k, tau, noneLogit);
-  return new Map(idx.map((i, n) => [i, p[n]!]));
+  const idx = new Int32Array(Math.max(0, k));
+  const p = new Float64Array(Math.max(0, k));
+  const count = topSoftmax(logits, k, tau, noneLogit, idx, p);
+  return new Map(Array.from({ length: count }, (_, n) => [idx[n]!, p[n]!]));
 }
 
-/** `profile` without the Map, for the hot path; NaN logits are skipped. */
-function topSoftmax(logits: ArrayLike<number>, k: number, tau: number, noneLogit: number): Profile {
-  // The top k by insertion into a short list, best first (ties: the lower index first), rather
-  // than sorting the whole row: this runs once per unlinked candidate.
-  const idx: number[] = [];
+/**
+ * `profile` for the hot path, into caller-owned arrays (it runs once per unlinked candidate): the
+ * top k finite logits by insertion into a short list, best first (ties: the lower index first),
+ * and their softmax probabilities. Returns how many were kept.
+ */
+function topSoftmax(logits: ArrayLike<number>, k: number, tau: number, noneLogit: number, idx: Int32Array, p: Float64Array): number {
+  let count = 0;
   for (let i = 0; i < logits.length && k > 0; i++) {
     const x = logits[i]!;
-    if (!Number.isFinite(x) || (idx.length === k && x <= logits[idx[k - 1]!]!)) continue;
-    let pos = idx.length < k ? idx.push(i) - 1 : k - 1;
+    if (!Number.isFinite(x) || (count === k && x <= logits[idx[k - 1]!]!)) continue;
+    let pos = count < k ? count++ : k - 1;
     for (; pos > 0 && logits[idx[pos - 1]!]! < x; pos--) idx[pos] = idx[pos - 1]!;
     idx[pos] = i;
   }
   let max = noneLogit;
-  for (const i of idx) if (logits[i]! > max) max = logits[i]!;
+  for (let n = 0; n < count; n++) max = Math.max(max, logits[idx[n]!]!);
   let total = Math.exp((noneLogit - max) / tau);
-  const p = idx.map((i) => Math.exp((logits[i]! - max) / tau));
-  for (const e of p) total += e;
-  for (let n = 0; n < p.length; n++) p[n]! /= total;
-  return { idx, p };
-}
-
-/**
- * p(·|v) for every candidate: its entity when linked; otherwise a profile over the eligible photo
- * references, on similarities standardised over all (candidate, entity) pairs.
- */
-function imageProfiles(
-  candidates: readonly RefineCandidate[],
-  vectors: CandidateVectors,
-  entities: readonly EntityReference[],
-  indexOf: Map<number, number>,
-  params: RefineParams,
-  among: ReadonlySet<number> | undefined,
-): Profile[] {
-  const eligible = entities.flatMap((ref, j) => (ref.image && (!among || among.has(ref.entityId)) ? [[j, ref.image] as const] : []));
-  const m = eligible.length;
-  const unlinked = candidates.flatMap((c, i) => ((c.entityId === null || !indexOf.has(c.entityId)) && vectors.has(c.itemId) ? [i] : []));
-  // All unlinked images against all eligible photo references in one batch.
-  const sims = vectors.dots(
-    unlinked.map((i) => candidates[i]!.itemId),
-    eligible.map(([, image]) => image),
-  );
-  const { mean, std } = meanStd(sims);
-  const out: Profile[] = candidates.map((c) => {
-    const own = c.entityId === null ? undefined : indexOf.get(c.entityId);
-    return own === undefined ? { idx: [], p: [] } : { idx: [own], p: [1] };
-  });
-  if (std <= 1e-12) return out;
-  const row = new Float64Array(m);
-  unlinked.forEach((i, u) => {
-    for (let e = 0; e < m; e++) row[e] = (sims[u * m + e]! - mean) / std;
-    const top = topSoftmax(row, params.profileK, params.profileTau, params.noneLevel);
-    out[i] = { idx: top.idx.map((e) => eligible[e]![0]), p: top.p };
-  });
-  return out;
+  for (let n = 0; n < count; n++) total += p[n] = Math.exp((logits[idx[n]!]! - max) / tau);
+  for (let n = 0; n < count; n++) p[n]! /= total;
+  return count;
 }
 
 /** Scores every candidate; returns them best first. With no entities, the order is plain cosine. */
@@ -237,20 +199,21 @@ export function refine(
   attributable?: ReadonlySet<number>,
 ): RefinedCandidate[] {
   const n = candidates.length;
+  const k = params.profileK;
   const indexOf = new Map(entities.map((e, i) => [e.entityId, i]));
   const e = entityScores(query, entities, params);
 
   // Entity scores standardised over the entities: evidence is relative (an image with no likely
   // entity gets 0, the average), and p(e|q) has its temperature in standard deviations.
-  const eStats = meanStd(e);
   const ez = zScores(e);
   const qShare = new Float64Array(entities.length);
-  if (eStats.std > 1e-12) {
-    const q = topSoftmax(ez, params.profileK, params.profileTau, params.noneLevel);
-    q.idx.forEach((j, n) => (qShare[j] = q.p[n]!));
+  const idx = new Int32Array(k);
+  const p = new Float64Array(k);
+  if (meanStd(e).std > 1e-12) {
+    const count = topSoftmax(ez, k, params.profileTau, params.noneLevel, idx, p);
+    for (let t = 0; t < count; t++) qShare[idx[t]!] = p[t]!;
   }
 
-  const vProfiles = imageProfiles(candidates, vectors, entities, indexOf, params, attributable);
   const initial = new Float64Array(n).fill(NaN);
   const missing: number[] = [];
   for (const [i, c] of candidates.entries()) {
@@ -263,29 +226,56 @@ export function refine(
   );
   missing.forEach((i, r) => (initial[i] = cosines[r]!));
   const zi = zScores(initial);
+
+  // p(·|v): a linked image's profile is its entity. An unlinked one gets a profile over the eligible
+  // photo references, on similarities standardised over all (image, entity) pairs, computed in one
+  // batch; "none of them" takes the rest of the mass, and with it the image keeps its own
+  // standardised cosine as evidence, so it competes fairly with look-alikes that have references.
+  const eligible: number[] = [];
+  entities.forEach((ref, j) => ref.image && (!attributable || attributable.has(ref.entityId)) && eligible.push(j));
+  const unlinked: number[] = [];
+  for (const [i, c] of candidates.entries()) if ((c.entityId === null || !indexOf.has(c.entityId)) && vectors.has(c.itemId)) unlinked.push(i);
+  const sims = vectors.dots(
+    unlinked.map((i) => candidates[i]!.itemId),
+    eligible.map((j) => entities[j]!.image!),
+  );
+  const { mean, std } = meanStd(sims);
+  const noneWeight = entities.length === 0 ? 0 : 1;
   const entity = new Float64Array(n);
   const refspace = new Float64Array(n);
   const attributed: Array<number | null> = new Array<number | null>(n).fill(null);
-  vProfiles.forEach(({ idx, p }, i) => {
-    let evidence = 0;
-    let shared = 0;
-    let mass = 0;
-    let best = -1;
-    idx.forEach((j, n) => {
-      const pj = p[n]!;
-      if (Number.isFinite(ez[j]!)) evidence += pj * ez[j]!;
-      shared += pj * qShare[j]!;
-      mass += pj;
-      if (best < 0 || pj > p[best]!) best = n;
-    });
-    // An image that is none of the known entities keeps its own evidence (its standardised
-    // cosine), so it competes fairly with look-alikes that happen to have references.
-    const noneMass = entities.length === 0 ? 0 : Math.max(0, 1 - mass);
-    entity[i] = evidence + noneMass * zi[i]!;
-    refspace[i] = shared;
-    // "Most likely entity" only when it beats the "none" option.
-    attributed[i] = best >= 0 && p[best]! > noneMass ? entities[idx[best]!]!.entityId : null;
+  candidates.forEach((c, i) => {
+    const own = c.entityId === null ? undefined : indexOf.get(c.entityId);
+    if (own === undefined) return void (entity[i] = noneWeight * zi[i]!);
+    entity[i] = Number.isFinite(ez[own]!) ? ez[own]! : 0;
+    refspace[i] = qShare[own]!;
+    attributed[i] = entities[own]!.entityId;
   });
+  if (std > 1e-12) {
+    const m = eligible.length;
+    const row = new Float64Array(m);
+    unlinked.forEach((i, u) => {
+      for (let t = 0; t < m; t++) row[t] = (sims[u * m + t]! - mean) / std;
+      const count = topSoftmax(row, k, params.profileTau, params.noneLevel, idx, p);
+      let evidence = 0;
+      let shared = 0;
+      let mass = 0;
+      let best = -1;
+      for (let t = 0; t < count; t++) {
+        const j = eligible[idx[t]!]!;
+        const pj = p[t]!;
+        if (Number.isFinite(ez[j]!)) evidence += pj * ez[j]!;
+        shared += pj * qShare[j]!;
+        mass += pj;
+        if (best < 0 || pj > p[best]!) best = t;
+      }
+      const noneMass = Math.max(0, 1 - mass);
+      entity[i] = evidence + noneMass * zi[i]!;
+      refspace[i] = shared;
+      // "Most likely entity" only when it beats the "none" option.
+      attributed[i] = best >= 0 && p[best]! > noneMass ? entities[eligible[idx[best]!]!]!.entityId : null;
+    });
+  }
 
   const ze = zScores(entity);
   const out = candidates.map((c, i): RefinedCandidate => {
