@@ -1,14 +1,16 @@
 /**
- * Composition root for `npm start`: configuration from the environment (and .env), then the server.
- * Later the chat adapters (Slack, Teams) start here too when their settings are present.
+ * Composition root for `npm start`: configuration from the environment (and .env), then the server
+ * with the web chat. Later the chat adapters (Slack, Teams) start here too when their settings are present.
  */
 import { ErrorCode, isReferentError } from '../src/errors.js';
 import { loadConfig } from './env.js';
 import { serve } from './serve.js';
 
 const demoHint =
-  '\nTo try Referent offline right now, start it on the demo encoder (it only understands colours):\n' +
-  '  REFERENT_MODEL=test/fixtures/tiny-clip npm start\n';
+  '\nTo try Referent offline right now:\n' +
+  '  npm run demo                                      a demo gallery and the web chat, fully offline\n' +
+  '  REFERENT_MODEL=test/fixtures/tiny-clip npm start  your data folder on the demo encoder\n' +
+  '(the demo encoder only understands colours).\n';
 
 serve(loadConfig()).catch((err: unknown) => {
   if (isReferentError(err)) {
