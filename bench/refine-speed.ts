@@ -186,7 +186,7 @@ export class LookupEncoder implements Encoder {
 }
 
 /** Runs the CLIP-sized text tower on the texts' token ids (batch = number of texts) for its cost, then returns the prepared vectors. */
-class TowerEncoder implements Encoder {
+export class TowerEncoder implements Encoder {
   readonly modelId = MODEL_ID;
   readonly displayName = 'bench text tower (CLIP ViT-B/16-sized, random weights)';
   readonly isDemo = false;

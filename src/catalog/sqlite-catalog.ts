@@ -9,6 +9,7 @@ import { asDiskError, ErrorCode, ReferentError } from '../errors.js';
 import type { Catalog, Collection, CollectionKind, IndexChange, Item, NewItem, StoredModel, TextEmbedding } from './catalog.js';
 import { migrations, SCHEMA_VERSION } from './migrations.js';
 import { SqliteAccess } from './sqlite-access.js';
+import { VerdictCache } from './verdict-cache.js';
 import { fromBlob, SqliteEntities } from './sqlite-entities.js';
 
 interface ItemRow {
@@ -62,6 +63,9 @@ function checkName(name: string, what: string): void {
 export class SqliteCatalog implements Catalog {
   private readonly entities: SqliteEntities;
   private readonly access: SqliteAccess;
+  private readonly verdicts: VerdictCache;
+  /** Commits through this connection (the verdict cache's own-write check). */
+  private commits = 0;
   /** Prepared once, reused: preparing costs about as much as running the small queries of a search. */
   private readonly statements = new Map<string, Database.Statement>();
 
@@ -71,6 +75,15 @@ export class SqliteCatalog implements Catalog {
   ) {
     this.entities = new SqliteEntities({ prepare: (sql) => this.prepare(sql) }, (fn) => this.write(fn), (ids) => this.getItems(ids));
     this.access = new SqliteAccess({ prepare: (sql) => this.prepare(sql) }, (fn) => this.write(fn));
+    this.verdicts = new VerdictCache({
+      dataVersion: () => this.db.pragma('data_version', { simple: true }) as number,
+      ownWrites: () => this.commits,
+      fingerprint: () => {
+        const row = this.prepare(`SELECT COALESCE(MAX(id), 0) AS maxId, COUNT(*) FILTER (WHERE undone_at IS NULL) AS live FROM feedback`).get() as { maxId: number; live: number };
+        return `${row.maxId}:${row.live}`;
+      },
+      loadAll: (modelId) => this.entities.liveVerdicts(modelId),
+    });
   }
 
   private prepare(sql: string): Database.Statement {
@@ -103,7 +116,7 @@ export class SqliteCatalog implements Catalog {
   addVerdict: Catalog['addVerdict'] = (...a) => this.entities.addVerdict(...a);
   getVerdict: Catalog['getVerdict'] = (...a) => this.entities.getVerdict(...a);
   undoVerdict: Catalog['undoVerdict'] = (...a) => this.entities.undoVerdict(...a);
-  verdictsOn: Catalog['verdictsOn'] = (...a) => this.entities.verdictsOn(...a);
+  verdictsOn: Catalog['verdictsOn'] = (...a) => this.verdicts.verdictsOn(...a);
   forgetEntity: Catalog['forgetEntity'] = (...a) => this.entities.forgetEntity(...a);
   textsWithoutVector: Catalog['textsWithoutVector'] = (...a) => this.entities.textsWithoutVector(...a);
   putTextEmbedding: Catalog['putTextEmbedding'] = (...a) => this.entities.putTextEmbedding(...a);
@@ -150,6 +163,8 @@ export class SqliteCatalog implements Catalog {
       return this.db.transaction(fn)();
     } catch (err) {
       throw asDiskError(err, 'the catalogue');
+    } finally {
+      this.commits++;
     }
   }
 

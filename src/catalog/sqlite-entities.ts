@@ -248,14 +248,14 @@ export class SqliteEntities {
     }
   }
 
-  verdictsOn(itemIds: readonly number[], modelId: string): Array<{ id: number; itemId: number; verdict: VerdictKind; vector: Float32Array }> {
-    if (itemIds.length === 0) return [];
+  /** Every live verdict with its query vector for the model (the verdict cache's source). */
+  liveVerdicts(modelId: string): Array<{ id: number; itemId: number; verdict: VerdictKind; vector: Float32Array }> {
     const rows = this.db
       .prepare(
         `SELECT f.id, f.item_id AS itemId, f.verdict, v.data FROM feedback f CROSS JOIN vectors v ON v.owner_kind = 'feedback' AND v.owner_id = f.id AND v.model_id = ?
-         WHERE f.item_id IN (SELECT value FROM json_each(?)) AND f.undone_at IS NULL`,
+         WHERE f.undone_at IS NULL`,
       )
-      .all(modelId, JSON.stringify(itemIds)) as Array<{ id: number; itemId: number; verdict: VerdictKind; data: Buffer }>;
+      .all(modelId) as Array<{ id: number; itemId: number; verdict: VerdictKind; data: Buffer }>;
     return rows.map((r) => ({ id: r.id, itemId: r.itemId, verdict: r.verdict, vector: fromBlob(r.data) }));
   }
 

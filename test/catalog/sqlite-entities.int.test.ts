@@ -107,6 +107,28 @@ describe('SqliteCatalog entities', () => {
     expect(catalog.getItem(item.id)!.entityId).toBeNull();
   });
 
+  it('verdicts another process gives or undoes are seen on the next read (the in-memory verdict cache follows)', () => {
+    const item = addItem('a');
+    const other = addItem('b');
+    expect(catalog.verdictsOn([item.id, other.id], model)).toEqual([]);
+    const second = SqliteCatalog.open(path.join(dir, 'catalog.sqlite'));
+    try {
+      const v = second.addVerdict({ query: 'brass', itemId: item.id, entityId: null, verdict: 'reject' }, embedding(vec(1, 0)));
+      expect(catalog.verdictsOn([item.id, other.id], model)).toEqual([{ id: v.id, itemId: item.id, verdict: 'reject', vector: vec(1, 0) }]);
+      expect(catalog.verdictsOn([other.id], model)).toEqual([]);
+      second.undoVerdict(v.id);
+      expect(catalog.verdictsOn([item.id], model)).toEqual([]);
+      // An add and an undo between two reads still show: the newest id moved.
+      const w = second.addVerdict({ query: 'zinc', itemId: other.id, entityId: null, verdict: 'reject' }, embedding(vec(0, 1)));
+      const x = second.addVerdict({ query: 'steel', itemId: item.id, entityId: null, verdict: 'reject' }, embedding(vec(1, 0)));
+      second.undoVerdict(w.id);
+      expect(catalog.verdictsOn([item.id, other.id], model).map((r) => r.id)).toEqual([x.id]);
+      expect(catalog.verdictsOn([item.id], 'another/model')).toEqual([]);
+    } finally {
+      second.close();
+    }
+  });
+
   it('forgetting an entity scrubs its photos, texts, phrases, verdicts and vectors', () => {
     const a = addItem('a', 'P-1', 'secret caption');
     const b = addItem('b', 'P-1');
