@@ -175,6 +175,11 @@ export interface Catalog extends EntityCatalog, AccessCatalog {
 
   lastLogSeq(): number;
   changesSince(seq: number, modelId: string): IndexChange[];
+  /**
+   * A value that changes whenever anything is committed, by this connection or another (SQLite's
+   * data_version and this connection's own commits): followers skip their log reads while it stands.
+   */
+  changeStamp(): string;
 
   close(): void;
 }

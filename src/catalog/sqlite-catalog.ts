@@ -64,8 +64,9 @@ export class SqliteCatalog implements Catalog {
   private readonly entities: SqliteEntities;
   private readonly access: SqliteAccess;
   private readonly verdicts: VerdictCache;
-  /** Commits through this connection (the verdict cache's own-write check). */
+  /** Commits through this connection (SQLite's data_version counts only other connections'). */
   private commits = 0;
+  private readonly dataVersion: Database.Statement;
   /** Prepared once, reused: preparing costs about as much as running the small queries of a search. */
   private readonly statements = new Map<string, Database.Statement>();
 
@@ -74,10 +75,10 @@ export class SqliteCatalog implements Catalog {
     private readonly db: Database.Database,
   ) {
     this.entities = new SqliteEntities({ prepare: (sql) => this.prepare(sql) }, (fn) => this.write(fn), (ids) => this.getItems(ids));
+    this.dataVersion = db.prepare('PRAGMA data_version').pluck();
     this.access = new SqliteAccess({ prepare: (sql) => this.prepare(sql) }, (fn) => this.write(fn));
     this.verdicts = new VerdictCache({
-      dataVersion: () => this.db.pragma('data_version', { simple: true }) as number,
-      ownWrites: () => this.commits,
+      stamp: () => this.changeStamp(),
       fingerprint: () => {
         const row = this.prepare(`SELECT COALESCE(MAX(id), 0) AS maxId, COUNT(*) FILTER (WHERE undone_at IS NULL) AS live FROM feedback`).get() as { maxId: number; live: number };
         return `${row.maxId}:${row.live}`;
@@ -294,6 +295,10 @@ export class SqliteCatalog implements Catalog {
 
   deleteVectorsExcept(modelId: string): number {
     return this.write(() => this.prepare(`DELETE FROM vectors WHERE model_id != ?`).run(modelId).changes);
+  }
+
+  changeStamp(): string {
+    return `${this.dataVersion.get() as number}:${this.commits}`;
   }
 
   lastLogSeq(): number {

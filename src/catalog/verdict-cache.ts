@@ -1,9 +1,9 @@
 /**
  * Live review verdicts kept in memory for the refined search, which asks for the verdicts on ~150
  * candidates per query. Reading them from SQLite each time cost ~0.1 ms, more right after the
- * encoder has run (cold caches). The cache is checked cheaply before use: SQLite's data_version
- * (another connection committed) and this connection's own write count; only when one moved is a
- * fingerprint of the live verdicts read, and only when that moved are they reloaded. The
+ * encoder has run (cold caches). The cache is checked cheaply before use, against the catalogue's
+ * change stamp (anything committed by any connection); only when it moved is a fingerprint of the
+ * live verdicts read, and only when that moved are they reloaded. The
  * fingerprint (largest id, number of live verdicts) changes on every add, undo and forget: an
  * addition raises the largest id, a removal lowers the count.
  */
@@ -17,10 +17,8 @@ export interface CachedVerdict {
 }
 
 export interface VerdictSource {
-  /** Changes whenever another connection commits (PRAGMA data_version). */
-  dataVersion(): number;
-  /** Changes whenever this connection commits. */
-  ownWrites(): number;
+  /** Changes whenever anything is committed. */
+  stamp(): string;
   fingerprint(): string;
   /** Every live verdict with its query vector for the model. */
   loadAll(modelId: string): CachedVerdict[];
@@ -41,7 +39,7 @@ export class VerdictCache {
   }
 
   private refresh(modelId: string): void {
-    const stamp = `${this.source.dataVersion()}:${this.source.ownWrites()}`;
+    const stamp = this.source.stamp();
     if (stamp === this.stamp && modelId === this.modelId) return;
     const fingerprint = this.source.fingerprint();
     this.stamp = stamp;

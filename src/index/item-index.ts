@@ -57,6 +57,8 @@ export class ItemIndex {
   private readonly vectors: Int8VectorStore;
   /** Watermark of the last snapshot written or loaded; saving again at the same one is skipped. */
   private savedSeq: number;
+  /** The catalogue's change stamp when the log was last read. */
+  private stamp = '';
   private saving = false;
 
   private constructor(
@@ -127,7 +129,9 @@ export class ItemIndex {
    * While a snapshot is being written the graph is read-only, so changes wait for the next call.
    */
   catchUp(): number {
-    if (this.saving) return 0;
+    // Read before the log, so a commit that lands in between moves it again and is read next time.
+    const stamp = this.options.catalog.changeStamp();
+    if (this.saving || stamp === this.stamp) return 0;
     const changes = this.options.catalog.changesSince(this.watermarkSeq, this.options.modelId);
     for (const change of changes) {
       const id = String(change.itemId);
@@ -143,6 +147,7 @@ export class ItemIndex {
       }
       this.watermarkSeq = change.seq;
     }
+    this.stamp = stamp;
     return changes.length;
   }
 

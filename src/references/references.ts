@@ -50,6 +50,8 @@ export class References {
   private readonly entries = new Map<number, ReferenceEntry>();
   private readonly entityOfItem = new Map<number, number>();
   private watermark = 0;
+  /** The catalogue's change stamp when the entity log was last read. */
+  private stamp = '';
   /** Graph changes since the snapshot was written or loaded. */
   private dirty = false;
   /** While a snapshot is written the graphs are read-only: changes wait for the next catch-up. */
@@ -127,10 +129,13 @@ export class References {
 
   /** Recomputes the entities changed since the last call (by any process); returns how many. */
   catchUp(): number {
-    if (this.saving) return 0;
+    // Read before the log, so a commit that lands in between moves it again and is read next time.
+    const stamp = this.options.catalog.changeStamp();
+    if (this.saving || stamp === this.stamp) return 0;
     const changes = this.options.catalog.entityChangesSince(this.watermark);
     for (const id of changes.entityIds) this.refresh(id);
     this.watermark = changes.seq;
+    this.stamp = stamp;
     return changes.entityIds.length;
   }
 

@@ -68,10 +68,15 @@ describe('ItemIndex (HNSW cache of the catalogue)', () => {
     const other = SqliteCatalog.open(catalog.path);
     const c = other.ensureCollection('c');
     const id = other.addItem({ collectionId: c.id, hash: 'other', mediaKey: 'k', width: 1, height: 1 }, { modelId: MODEL, data: unit(99) }).id;
-    other.close();
     expect(index.has(id)).toBe(false);
     expect(index.catchUp()).toBe(1);
     expect(index.search(unit(99), 1)[0]!.itemId).toBe(id);
+    // Nothing new: the log is not read again. A later write is.
+    expect(index.catchUp()).toBe(0);
+    other.removeItem(id);
+    other.close();
+    expect(index.catchUp()).toBe(1);
+    expect(index.has(id)).toBe(false);
   });
 
   it.each([
