@@ -13,6 +13,7 @@ import { readBody, sendError, sendJson } from './respond.js';
 export const WEB_SCOPE: ChatScope = { platform: 'web', workspace: 'local', channel: 'chat' };
 export const WEB_USER: ChatUser = { platform: 'web', id: 'local', name: 'you' };
 const MAX_IMAGES = 4;
+const MAX_CHAT_BODY = 64 * 2 ** 20;
 
 export const DEMO_NOTICE =
   'This is the demo encoder: a tiny generated model that only understands colours (try "red" or "golden elbow"). ' +
@@ -59,8 +60,9 @@ export async function handleChatApi(assistant: Assistant, config: Config, pathna
     const { value } = parse(actionBody, await jsonBody(req, 16 * 1024));
     return sendJson(res, 200, await assistant.act(value, WEB_USER, WEB_SCOPE));
   }
-  // Base64 is 4/3 of the bytes; a little room for the text and the JSON around it.
-  const limit = Math.ceil((MAX_IMAGES * config.maxImageBytes * 4) / 3) + 64 * 1024;
+  // Base64 is 4/3 of the bytes, plus room for the text and the JSON around it; never more than
+  // MAX_CHAT_BODY, whatever the per-image limit, since the body is held in memory while parsed.
+  const limit = Math.min(MAX_CHAT_BODY, Math.ceil((MAX_IMAGES * config.maxImageBytes * 4) / 3) + 64 * 1024);
   const body = parse(chatBody(config.maxTextChars), await jsonBody(req, limit));
   const images = body.images.map((img) => {
     const bytes = Buffer.from(img.data, 'base64');
