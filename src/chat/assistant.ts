@@ -102,15 +102,15 @@ export class Assistant {
       case 'add':
         return [await this.add(message, command.label, command.text, command.collection)];
       case 'describe': {
-        const { entity, collection } = this.resolve(message.scope, command.label);
+        const { entity, collection } = this.resolve(message.scope, command.label, message);
         await describe(this.deps, { label: entity.label, text: command.text, collection: collection.name, author: userKey(message.user) }, this.options.limits);
         return [{ kind: 'info', text: `Noted: ${entity.label} — "${command.text}". Searches use it from now on.`, cards: [] }];
       }
       case 'show':
-        return [this.show(message.scope, command.label)];
+        return [this.show(message, command.label)];
       case 'forget': {
         if (!isAdmin(this.options.policy, message.user)) throw new ReferentError(ErrorCode.Forbidden, 'Only an admin can make me forget something.');
-        const { entity, collection } = this.resolve(message.scope, command.label);
+        const { entity, collection } = this.resolve(message.scope, command.label, message);
         const result = await forget(this.deps, entity.label, collection.name);
         return [{ kind: 'info', text: `Forgotten: ${entity.label}, with its ${result.items} photo${result.items === 1 ? '' : 's'}, descriptions and verdicts.`, cards: [] }];
       }
@@ -155,8 +155,11 @@ export class Assistant {
     };
   }
 
-  /** The visible entity with this label; errors name what to do in chat. */
-  private resolve(scope: ChatScope, label: string): { entity: Entity; collection: Collection } {
+  /**
+   * The visible entity with this label; errors name what to do in chat. Naming a person is a person
+   * query: with the message at hand, it is audited.
+   */
+  private resolve(scope: ChatScope, label: string, message?: ChatMessage): { entity: Entity; collection: Collection } {
     const visible = this.visible(scope);
     const byId = new Map(visible.collections.map((c) => [c.id, c]));
     const found = this.deps.catalog.findEntities(label).filter((e) => byId.has(e.collectionId));
@@ -164,7 +167,9 @@ export class Assistant {
     if (found.length > 1) {
       throw new ReferentError(ErrorCode.LabelAmbiguous, `"${label}" exists in ${found.map((e) => byId.get(e.collectionId)!.name).join(' and ')}.`);
     }
-    return { entity: found[0]!, collection: byId.get(found[0]!.collectionId)! };
+    const collection = byId.get(found[0]!.collectionId)!;
+    if (message) this.audit(visible, message.user, scope, message.text, collection.id);
+    return { entity: found[0]!, collection };
   }
 
   /** The collection an `add` goes to: the named one, the entity's own, or the only one visible here. */
@@ -205,8 +210,8 @@ export class Assistant {
     return { kind: summary.added > 0 ? 'info' : 'error', text: lines.join('\n'), cards: [] };
   }
 
-  private show(scope: ChatScope, label: string): Reply {
-    const { entity, collection } = this.resolve(scope, label);
+  private show(message: ChatMessage, label: string): Reply {
+    const { entity, collection } = this.resolve(message.scope, label, message);
     const view = show(this.deps, entity.label, collection.name);
     const lines = [`${entity.label} (${collection.name}): ${view.items.length} photo${view.items.length === 1 ? '' : 's'}, ${view.descriptions.length} description${view.descriptions.length === 1 ? '' : 's'}.`];
     for (const d of view.descriptions.slice(0, 5)) lines.push(`• ${d.text}`);

@@ -121,6 +121,10 @@ describe('assistant (real catalogue, index and demo encoder)', () => {
     expect(after.cards[0]!.collection).toBe('people');
     const [entry] = referent.catalog.listAudit(1);
     expect(entry).toMatchObject({ user: 'slack:U-ALICE', platform: 'slack', scope: 'slack:T1/C-GENERAL', collectionId: people.id, query: 'white' });
+    // Naming a person is a person query too.
+    const person = referent.catalog.getItem(after.cards[0]!.itemId)!.entityLabel!;
+    expect((await only(ask(`show ${person}`))).kind).toBe('results');
+    expect(referent.catalog.listAudit(1)[0]).toMatchObject({ user: 'slack:U-ALICE', collectionId: people.id, query: `show ${person}` });
   });
 
   it('learns a new entity from a photo with "add X: …" and shows it', async () => {
