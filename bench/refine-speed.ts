@@ -149,7 +149,7 @@ function tokenBatch(texts: readonly string[]): { input_ids: Extract<TensorInput,
  * Returns the prepared vector of each text (a hash-seeded unit vector for an unknown one) and costs
  * nothing: the data build's and the zero-cost runs' encoder. Counts the time spent inside encodeTexts.
  */
-export class LookupEncoder implements Encoder {
+class LookupEncoder implements Encoder {
   readonly modelId = MODEL_ID;
   readonly displayName = 'bench lookup encoder (prepared vectors)';
   readonly isDemo = false;
@@ -186,7 +186,7 @@ export class LookupEncoder implements Encoder {
 }
 
 /** Runs the CLIP-sized text tower on the texts' token ids (batch = number of texts) for its cost, then returns the prepared vectors. */
-export class TowerEncoder implements Encoder {
+class TowerEncoder implements Encoder {
   readonly modelId = MODEL_ID;
   readonly displayName = 'bench text tower (CLIP ViT-B/16-sized, random weights)';
   readonly isDemo = false;
@@ -217,13 +217,13 @@ export class TowerEncoder implements Encoder {
   async close(): Promise<void> {}
 }
 
-export interface BenchQuery {
+interface BenchQuery {
   text: string;
   /** The entity it is aimed at (its index in the plan), or null for a generic query. */
   target: number | null;
 }
 
-export interface Plan {
+interface Plan {
   centres: Float32Array[];
   /** Each entity's appearance (a point in its cluster). */
   looks: Float32Array[];
@@ -236,7 +236,7 @@ export interface Plan {
   multi: BenchQuery[];
 }
 
-export function makePlan(o: { items: number; entities: number; queries: number; warmup: number; dim: number; seed: number }): Plan {
+function makePlan(o: { items: number; entities: number; queries: number; warmup: number; dim: number; seed: number }): Plan {
   const rand = mulberry32(o.seed);
   const gauss = gaussian(rand);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
@@ -311,7 +311,7 @@ function shuffled<T>(xs: readonly T[], rand: () => number): T[] {
 }
 
 /** Writes the catalogue through the Catalog API. Returns timings and counts. */
-export function buildCatalogue(
+function buildCatalogue(
   file: string,
   plan: Plan,
   o: { items: number; dim: number; seed: number },
@@ -484,7 +484,7 @@ async function measureMode(
  * Where the refined path's time goes: wraps the parts it calls on this open Referent (instance
  * methods only, restored afterwards) and runs the queries once more with the zero-cost encoder.
  */
-export async function refinedBreakdown(referent: Referent, deps: SearchDeps, queries: readonly BenchQuery[], limit: number): Promise<Record<string, { ms: number; calls: number }>> {
+async function refinedBreakdown(referent: Referent, deps: SearchDeps, queries: readonly BenchQuery[], limit: number): Promise<Record<string, { ms: number; calls: number }>> {
   const spent = new Map<string, bigint>();
   const calls = new Map<string, number>();
   const restore: Array<() => void> = [];
