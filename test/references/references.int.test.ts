@@ -24,7 +24,7 @@ describe('References', () => {
   });
 
   const open = (snapshots?: string) =>
-    References.open({ catalog, modelId: model, dim: 4, fusion: DEFAULT_FUSION_OPTIONS, hnsw: { m: 8, efConstruction: 50, efSearch: 50 }, ...(snapshots ? { dir: snapshots } : {}) });
+    References.open({ catalog, modelId: model, dim: 4, fusion: DEFAULT_FUSION_OPTIONS, hnsw: { efConstruction: 50 }, ...(snapshots ? { dir: snapshots } : {}) });
   const add = (collection: string, hash: string, vector: Float32Array, entityLabel?: string) =>
     catalog.addItem({ collectionId: catalog.ensureCollection(collection).id, hash, mediaKey: hash, width: 1, height: 1, ...(entityLabel ? { entityLabel } : {}) }, { modelId: model, data: vector });
 
