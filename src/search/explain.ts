@@ -42,6 +42,8 @@ const round = (x: number) => Number(x.toFixed(3));
 
 export function explain(args: {
   query: Float32Array;
+  /** cos(query, v) for the entry's vectors when the caller has them batched; computed otherwise. */
+  similarity?: (v: Float32Array) => number;
   initial: number;
   carriedBy: Carrier;
   entry: ReferenceEntry | undefined;
@@ -51,9 +53,10 @@ export function explain(args: {
   itemId: number;
 }): Why {
   const { entry, query } = args;
-  const description = entry ? best(entry.material.texts, (t) => dot(query, t.vector)) : null;
-  const detail = entry ? best(entry.material.phrases, (p) => dot(query, p.vector)) : null;
-  const photo = entry ? best(entry.material.images.filter((i) => i.itemId !== args.itemId), (i) => dot(query, i.vector)) : null;
+  const sim = args.similarity ?? ((v: Float32Array) => dot(query, v));
+  const description = entry ? best(entry.material.texts, (t) => sim(t.vector)) : null;
+  const detail = entry ? best(entry.material.phrases, (p) => sim(p.vector)) : null;
+  const photo = entry ? best(entry.material.images.filter((i) => i.itemId !== args.itemId), (i) => sim(i.vector)) : null;
   const why: Why = {
     carriedBy: args.carriedBy,
     entity: entry ? { id: entry.entity.id, label: entry.entity.label, linked: args.linked } : null,

@@ -10,10 +10,11 @@ import type { MethodConfig } from '../config.js';
 import type { Encoder } from '../encoder/encoder.js';
 import { ErrorCode, ReferentError } from '../errors.js';
 import type { ItemIndex } from '../index/item-index.js';
+import { dotMatrix } from '../method/dot-matrix.js';
 import { splitPhrases } from '../method/phrases.js';
 import { refinedRanking, type RetrievalParts } from '../method/pipeline.js';
 import type { RefinedCandidate, RefineQuery } from '../method/refine.js';
-import type { References } from '../references/references.js';
+import type { ReferenceEntry, References } from '../references/references.js';
 import { dot, normalizedSum } from '../vectors.js';
 import { carrier, explain, type Why } from './explain.js';
 
@@ -117,6 +118,7 @@ function refinedSearch(deps: SearchDeps, query: RefineQuery, limit: number, coll
   const groups = groupByEntity(ranked, limit);
   // `more` needs no rows: its ids come from the index and the references, both caught up just now.
   const items = deps.catalog.getItems(groups.map((g) => g.hit.itemId));
+  const similarity = explanationSimilarities(query.vector, groups.map((g) => (g.hit.entityId === null ? undefined : references.get(g.hit.entityId))));
   return groups.flatMap(({ hit, more }) => {
     const item = items.get(hit.itemId);
     if (!item) return [];
@@ -124,6 +126,7 @@ function refinedSearch(deps: SearchDeps, query: RefineQuery, limit: number, coll
     const contributions = { ...hit.contributions, entity: hit.entityId === null ? 0 : hit.contributions.entity, feedback: hit.feedback };
     const why = explain({
       query: query.vector,
+      similarity,
       initial: hit.components.initial,
       carriedBy: carrier(contributions),
       entry: hit.entityId === null ? undefined : references.get(hit.entityId),
@@ -134,6 +137,24 @@ function refinedSearch(deps: SearchDeps, query: RefineQuery, limit: number, coll
     const components = { ...hit.components, feedback: hit.feedback, final: hit.final };
     return [{ itemId: hit.itemId, score: hit.final, item, components, why, more }];
   });
+}
+
+/**
+ * cos(q, ·) for every description, detail and photo of the hits' entities, in one batched call (the
+ * explanations compare the query with each of them); other vectors fall back to a plain dot product.
+ */
+function explanationSimilarities(q: Float32Array, entries: ReadonlyArray<ReferenceEntry | undefined>): (v: Float32Array) => number {
+  const vectors = new Set<Float32Array>();
+  for (const e of entries) {
+    if (!e) continue;
+    for (const t of e.material.texts) vectors.add(t.vector);
+    for (const p of e.material.phrases) vectors.add(p.vector);
+    for (const i of e.material.images) vectors.add(i.vector);
+  }
+  const columns = [...vectors];
+  const sims = dotMatrix([q], columns);
+  const byVector = new Map(columns.map((v, j) => [v, sims[j]!]));
+  return (v) => byVector.get(v) ?? dot(q, v);
 }
 
 type Scored = RefinedCandidate & { feedback: number };
