@@ -172,7 +172,7 @@ export class Assistant {
     return { entity: found[0]!, collection };
   }
 
-  /** The collection an `add` goes to: the named one, the entity's own, or the only one visible here. */
+  /** The collection an `add` goes to: the named one, the entity's own, or the only one (the only non-person one) visible here. */
   private addTarget(visible: Visible, label: string, named: string | undefined): Collection {
     if (named !== undefined) {
       const c = visible.collections.find((x) => x.name === named);
@@ -182,6 +182,9 @@ export class Assistant {
     const existing = this.deps.catalog.findEntities(label).find((e) => visible.ids.has(e.collectionId));
     if (existing) return visible.collections.find((c) => c.id === existing.collectionId)!;
     if (visible.collections.length === 1) return visible.collections[0]!;
+    // Photos of people go into a person collection only when someone says so.
+    const others = visible.collections.filter((c) => c.kind !== 'person');
+    if (others.length === 1) return others[0]!;
     const names = visible.collections.map((c) => c.name);
     throw new ReferentError(ErrorCode.UsageInvalid, `Say which collection: "add ${label} in ${names[0]}: …" (here: ${names.join(', ')}).`);
   }
