@@ -3,6 +3,7 @@
  * network allows), bind the HTTP server with the web chat, and shut down cleanly on SIGINT/SIGTERM.
  */
 import type http from 'node:http';
+import { accessPolicy } from '../src/chat/access.js';
 import { Assistant } from '../src/chat/assistant.js';
 import type { Config } from '../src/config.js';
 import { openReferent, type Referent } from '../src/open.js';
@@ -12,7 +13,7 @@ import { createHttpServer } from './web/http-server.js';
 
 export function assistantFor(referent: Referent, config: Config, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Assistant {
   return new Assistant(referent, {
-    policy: { admins: new Set(config.chat.admins), webCollections: config.chat.webCollections },
+    policy: accessPolicy(config.chat),
     limits: { maxTextChars: config.maxTextChars, maxImageBytes: config.maxImageBytes, batchSize: config.batchSize },
     results: config.chat.results,
     log,

@@ -53,7 +53,7 @@ export async function handleChatApi(assistant: Assistant, config: Config, pathna
   if (pathname === '/api/session') {
     if (req.method !== 'GET') return sendError(res, 405, 'METHOD_NOT_ALLOWED', 'Use GET.');
     const demo = assistant.demoEncoder;
-    return sendJson(res, 200, { model: assistant.modelName(), demoEncoder: demo, demoNotice: demo ? DEMO_NOTICE : null, user: WEB_USER.name, help: assistant.help() });
+    return sendJson(res, 200, { model: assistant.modelName, demoEncoder: demo, demoNotice: demo ? DEMO_NOTICE : null, user: WEB_USER.name, help: assistant.help() });
   }
   if (req.method !== 'POST') return sendError(res, 405, 'METHOD_NOT_ALLOWED', 'Use POST.');
   if (pathname === '/api/action') {

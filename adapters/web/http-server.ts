@@ -6,6 +6,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
+import { accessPolicy, visibleCollections } from '../../src/chat/access.js';
 import type { Assistant } from '../../src/chat/assistant.js';
 import type { Config } from '../../src/config.js';
 import { ErrorCode, isReferentError, ReferentError } from '../../src/errors.js';
@@ -15,7 +16,6 @@ import { hitJson } from '../hit-json.js';
 import { handleChatApi, WEB_SCOPE } from './chat-api.js';
 import { sendJson, sendError } from './respond.js';
 import { servePage } from './static-page.js';
-import { visibleCollections } from '../../src/chat/access.js';
 
 const MEDIA_ROUTE = /^\/media\/([0-9a-f]{64})\/(thumbnail|original)$/;
 const TOKEN_COOKIE = 'referent_token';
@@ -82,7 +82,7 @@ async function handle(referent: Referent, config: Config, options: HttpServerOpt
 async function searchApi(referent: Referent, config: Config, url: URL, res: http.ServerResponse): Promise<void> {
   const limit = Number(url.searchParams.get('limit') ?? 10);
   const names = url.searchParams.getAll('collection');
-  const visible = visibleCollections(referent.catalog, { admins: new Set(config.chat.admins), webCollections: config.chat.webCollections }, WEB_SCOPE);
+  const visible = visibleCollections(referent.catalog, accessPolicy(config.chat), WEB_SCOPE);
   for (const name of names) {
     if (!visible.collections.some((c) => c.name === name)) throw new ReferentError(ErrorCode.NotFound, `There is no collection named "${name}".`);
   }

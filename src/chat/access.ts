@@ -5,6 +5,7 @@
  * configuration names (all by default) instead of grants.
  */
 import type { Catalog, Collection } from '../catalog/catalog.js';
+import type { ChatConfig } from '../config.js';
 import { type ChatScope, type ChatUser, userKey } from './message.js';
 
 export interface AccessPolicy {
@@ -18,10 +19,15 @@ export interface Visible {
   /** Collections this scope may search and act on. */
   collections: Collection[];
   ids: ReadonlySet<number>;
+  byId: ReadonlyMap<number, Collection>;
   /** Person collections granted here but not enabled by an admin (so the reply can say why). */
   personOff: Collection[];
   /** May this scope start a collection with `add` (the web chat when it sees every collection)? */
   mayCreate: boolean;
+}
+
+export function accessPolicy(chat: Pick<ChatConfig, 'admins' | 'webCollections'>): AccessPolicy {
+  return { admins: new Set(chat.admins), webCollections: chat.webCollections };
 }
 
 export function isAdmin(policy: AccessPolicy, user: ChatUser): boolean {
@@ -42,6 +48,7 @@ export function visibleCollections(catalog: Catalog, policy: AccessPolicy, scope
   return {
     collections,
     ids: new Set(collections.map((c) => c.id)),
+    byId: new Map(collections.map((c) => [c.id, c])),
     personOff: reachable.filter((c) => !c.enabled && c.kind === 'person'),
     mayCreate: scope.platform === 'web' && policy.webCollections === '*',
   };

@@ -56,7 +56,7 @@ export class Assistant {
     return helpReply(this.deps.encoder.isDemo);
   }
 
-  modelName(): string {
+  get modelName(): string {
     return this.deps.encoder.displayName;
   }
 
@@ -150,7 +150,7 @@ export class Assistant {
     return {
       kind: 'results',
       text: hits.length ? `${hits.length} match${hits.length === 1 ? '' : 'es'} for ${asked}.${extra}` : `Nothing matches ${asked} in what this conversation can see.`,
-      cards: hitCards(hits, new Map(visible.collections.map((c) => [c.id, c])), text ? { text, typed: true } : PHOTO_QUERY),
+      cards: hitCards(hits, visible.byId, text ? { text, typed: true } : PHOTO_QUERY),
       ...(this.deps.encoder.isDemo ? { demoEncoder: true } : {}),
     };
   }
@@ -161,7 +161,7 @@ export class Assistant {
    */
   private resolve(scope: ChatScope, label: string, message?: ChatMessage): { entity: Entity; collection: Collection } {
     const visible = this.visible(scope);
-    const byId = new Map(visible.collections.map((c) => [c.id, c]));
+    const { byId } = visible;
     const found = this.deps.catalog.findEntities(label).filter((e) => byId.has(e.collectionId));
     if (found.length === 0) throw new ReferentError(ErrorCode.NotFound, `I don't know anything called "${label}" here. Teach me: post a photo with "add ${label}: what it looks like".`);
     if (found.length > 1) {
@@ -180,7 +180,7 @@ export class Assistant {
       return c;
     }
     const existing = this.deps.catalog.findEntities(label).find((e) => visible.ids.has(e.collectionId));
-    if (existing) return visible.collections.find((c) => c.id === existing.collectionId)!;
+    if (existing) return visible.byId.get(existing.collectionId)!;
     if (visible.collections.length === 1) return visible.collections[0]!;
     // Photos of people go into a person collection only when someone says so.
     const others = visible.collections.filter((c) => c.kind !== 'person');
@@ -220,7 +220,8 @@ export class Assistant {
     for (const d of view.descriptions.slice(0, 5)) lines.push(`• ${d.text}`);
     const cards = view.items.slice(0, this.results).map((item): Card => {
       const base = { itemId: item.id, entityId: entity.id, band: 'strong' as const, why: `a photo of ${entity.label}` };
-      return { itemId: item.id, mediaKey: item.mediaKey, title: cardTitle(item), collection: collection.name, band: 'strong', why: base.why, more: 0, actions: cardActions(base, PHOTO_QUERY).filter((a) => a.kind === 'more') };
+      const actions = cardActions(base, PHOTO_QUERY).filter((a) => a.kind === 'more');
+      return { itemId: item.id, mediaKey: item.mediaKey, title: cardTitle(item), collection: collection.name, band: base.band, why: base.why, more: 0, actions };
     });
     return { kind: 'results', text: lines.join('\n'), cards };
   }
@@ -241,12 +242,12 @@ export class Assistant {
     const item = this.deps.catalog.getItem(action.i);
     // The same answer whether the image is gone or merely elsewhere: nothing leaks across scopes.
     if (!item || !visible.ids.has(item.collectionId)) throw new ReferentError(ErrorCode.NotFound, 'That image is not available in this conversation.');
-    const collection = visible.collections.find((c) => c.id === item.collectionId)!;
+    const collection = visible.byId.get(item.collectionId)!;
     const query = action.t ? action.q : PHOTO_NOTE;
     this.audit(visible, user, scope, `${action.a} on image #${item.id}: ${query}`, item.collectionId);
     if (action.a === 'more') {
       const hits = await searchItems(this.deps, { likeItem: item.id, collectionIds: visible.ids, limit: this.results }, this.options.limits);
-      const cards = hitCards(hits, new Map(visible.collections.map((c) => [c.id, c])), PHOTO_QUERY);
+      const cards = hitCards(hits, visible.byId, PHOTO_QUERY);
       return { replies: [{ kind: 'results', text: `${hits.length} image${hits.length === 1 ? '' : 's'} like ${cardTitle(item)}.`, cards }], card: null };
     }
     try {

@@ -39,7 +39,7 @@ const actionSchema = z.object({
 
 export type ActionValue = z.infer<typeof actionSchema>;
 
-const clip = (s: string, n: number) => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
+const clip = (s: string, n: number) => (s.length <= n ? s : n < 1 ? '' : `${s.slice(0, n - 1)}…`);
 
 /** What the buttons answer: words someone typed, or a note standing for a photo query. */
 export interface AskedQuery {
@@ -54,19 +54,25 @@ export interface CardBasis {
   why: string;
 }
 
+/**
+ * The button value: at most MAX_ACTION_VALUE characters once JSON has escaped it (quotes and control
+ * characters take 2 to 6 characters each), shortening the query and the why line as needed.
+ */
 export function encodeAction(kind: CardActionKind, card: CardBasis, query: AskedQuery): string {
-  const value: ActionValue = { v: 1, a: kind, i: card.itemId, q: clip(query.text, MAX_QUERY_IN_VALUE), e: card.entityId, b: card.band, w: clip(card.why, MAX_WHY_IN_VALUE), t: query.typed };
-  return JSON.stringify(value);
+  for (let q = MAX_QUERY_IN_VALUE, w = MAX_WHY_IN_VALUE; ; q = Math.floor(q / 2), w = Math.floor(w / 2)) {
+    const value: ActionValue = { v: 1, a: kind, i: card.itemId, q: clip(query.text, q), e: card.entityId, b: card.band, w: clip(card.why, w), t: query.typed };
+    const json = JSON.stringify(value);
+    if (json.length <= MAX_ACTION_VALUE) return json;
+  }
 }
 
 /** Parses a button value sent back by a client; anything malformed is USAGE_INVALID. */
 export function decodeAction(value: unknown): ActionValue {
   let parsed: unknown;
   try {
-    if (typeof value !== 'string' || value.length > MAX_ACTION_VALUE) throw new Error('not a bounded string');
-    parsed = JSON.parse(value);
+    parsed = typeof value === 'string' && value.length <= MAX_ACTION_VALUE ? JSON.parse(value) : undefined;
   } catch {
-    throw new ReferentError(ErrorCode.UsageInvalid, 'That button is not one of mine (or it is from an older version): search again.');
+    parsed = undefined;
   }
   const result = actionSchema.safeParse(parsed);
   if (!result.success) throw new ReferentError(ErrorCode.UsageInvalid, 'That button is not one of mine (or it is from an older version): search again.');

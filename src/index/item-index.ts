@@ -194,11 +194,6 @@ export class ItemIndex {
     return this.hnsw.vector(String(itemId));
   }
 
-  /** The collection of an item in the index. */
-  collectionOfItem(itemId: number): number | undefined {
-    return this.collectionOf.get(itemId);
-  }
-
   /** Top-k items by cosine, optionally restricted to some collections. Higher score = better. */
   search(query: Float32Array, k: number, collectionIds?: ReadonlySet<number>): ItemHit[] {
     const filter = collectionIds ? (id: string) => collectionIds.has(this.collectionOf.get(Number(id)) ?? -1) : undefined;

@@ -115,6 +115,8 @@ export function detailScore(queryDetails: readonly Float32Array[], entityDetails
   return total / queryDetails.length;
 }
 
+type EntityWeights = Pick<RefineParams, 'textWeight' | 'imageWeight' | 'detailWeight'>;
+
 /** The weighted mean of the [weight, value] terms that have a weight and a finite value; NaN when none do. */
 function weightedMean(terms: ReadonlyArray<readonly [number, number]>): number {
   let sum = 0;
@@ -129,19 +131,15 @@ function weightedMean(terms: ReadonlyArray<readonly [number, number]>): number {
 }
 
 /** E(q, e): the weighted mean of the terms the entity has; NaN when it has none. */
-export function entityScore(query: RefineQuery, ref: EntityReference, p: Pick<RefineParams, 'textWeight' | 'imageWeight' | 'detailWeight'>): number {
-  return weightedMean([
-    [p.textWeight, ref.text ? dot(query.vector, ref.text) : NaN],
-    [p.imageWeight, ref.image ? dot(query.vector, ref.image) : NaN],
-    [p.detailWeight, detailScore(query.details, ref.details)],
-  ]);
+export function entityScore(query: RefineQuery, ref: EntityReference, p: EntityWeights): number {
+  return entityScores(query, [ref], p)[0]!;
 }
 
 /**
- * E(q, e) for every entity, as `entityScore` gives it, with the reference dot products in one batch
+ * E(q, e) for every entity, with the reference dot products in one batch
  * (about 30 entities × 2 references per query).
  */
-function entityScores(query: RefineQuery, entities: readonly EntityReference[], p: RefineParams): number[] {
+function entityScores(query: RefineQuery, entities: readonly EntityReference[], p: EntityWeights): number[] {
   const columns: Float32Array[] = [];
   const at = entities.map((ref) => ({ text: ref.text ? columns.push(ref.text) - 1 : -1, image: ref.image ? columns.push(ref.image) - 1 : -1 }));
   const sims = dotMatrix([query.vector], columns);

@@ -18,6 +18,10 @@ describe('cards', () => {
     const value = encodeAction('confirm', card, { text: 'q'.repeat(5000), typed: true });
     expect(value.length).toBeLessThanOrEqual(MAX_ACTION_VALUE);
     expect(decodeAction(value)).toMatchObject({ a: 'confirm', i: 7, e: 3, b: 'good', t: true });
+    // Quotes and control characters grow under JSON escaping; the value still fits and still decodes.
+    const escaped = encodeAction('reject', { ...card, why: '\u0001'.repeat(400) }, { text: '"'.repeat(1000), typed: true });
+    expect(escaped.length).toBeLessThanOrEqual(MAX_ACTION_VALUE);
+    expect(decodeAction(escaped).q).toMatch(/^"+…$/);
     for (const bad of [value.replace('"i":7', '"i":-1'), value.replace('"v":1', '"v":2'), '[]', 'null', undefined, 7]) {
       expect(() => decodeAction(bad), String(bad).slice(0, 40)).toThrow(expect.objectContaining({ code: 'USAGE_INVALID' }));
     }
