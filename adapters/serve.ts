@@ -9,7 +9,8 @@ import type { Config } from '../src/config.js';
 import { openReferent, type Referent } from '../src/open.js';
 import { describeOpen } from './cli/report.js';
 import { createProgressBar } from './cli/progress-bar.js';
-import { createHttpServer } from './web/http-server.js';
+import { createSlackAdapter, SLACK_EVENTS_PATH, type SlackAdapter } from './slack/slack-adapter.js';
+import { createHttpServer, type Mount } from './web/http-server.js';
 
 export function assistantFor(referent: Referent, config: Config, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Assistant {
   return new Assistant(referent, {
@@ -33,13 +34,38 @@ export async function listen(server: http.Server, config: Config): Promise<strin
   return `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 }
 
+/** The chat platforms whose settings are present; they share the web chat's server. */
+export async function chatAdapters(referent: Referent, assistant: Assistant, config: Config, log: (line: string) => void): Promise<{ slack?: SlackAdapter; mounts: Mount[] }> {
+  if (!config.slack) return { mounts: [] };
+  const slack = await createSlackAdapter(referent, assistant, { ...config, slack: config.slack }, { log });
+  return { slack, mounts: slack.mount ? [slack.mount] : [] };
+}
+
 export async function serve(config: Config, options: { banner?: string } = {}): Promise<void> {
   const referent = await openReferent(config, { progress: createProgressBar() });
   describeOpen(referent);
-  const server = createHttpServer(referent, config, { assistant: assistantFor(referent, config) });
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const assistant = assistantFor(referent, config, log);
+  let adapters: Awaited<ReturnType<typeof chatAdapters>>;
+  try {
+    adapters = await chatAdapters(referent, assistant, config, log);
+  } catch (err) {
+    await referent.shutdown();
+    throw err;
+  }
+  const server = createHttpServer(referent, config, { assistant, log, mounts: adapters.mounts });
   const url = await listen(server, config);
+  await adapters.slack?.start();
   const lines = [`Referent is running: open ${url}/${config.chat.webToken ? '?token=<REFERENT_WEB_TOKEN>' : ''} for the web chat`];
   lines.push(`  data: ${config.dataDir} · model: ${referent.encoder.displayName} · ${referent.catalog.countItems()} images`);
+  const { slack } = adapters;
+  if (slack) {
+    lines.push(
+      slack.mode === 'socket'
+        ? `  Slack: connected in Socket Mode as <@${slack.botUserId}> in workspace ${slack.team}`
+        : `  Slack: events, interactivity and /referent at ${config.chat.publicUrl ?? url}${SLACK_EVENTS_PATH} (bot <@${slack.botUserId}> in workspace ${slack.team})`,
+    );
+  }
   if (!isLoopback(config.host) && !config.chat.webToken) {
     lines.push(`  WARNING: bound to ${config.host} without REFERENT_WEB_TOKEN: anyone who can reach this address can search and teach. Set a token.`);
   }
@@ -51,6 +77,7 @@ export async function serve(config: Config, options: { banner?: string } = {}): 
     process.once('SIGTERM', stop);
   });
   process.stdout.write('Shutting down…\n');
+  await adapters.slack?.stop();
   server.closeAllConnections?.();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await referent.shutdown();

@@ -54,6 +54,11 @@ export const configVariables = {
   REFERENT_WEB_COLLECTIONS: [z.string().min(1), '*', 'Collections the local web chat may search: * for all, or comma-separated names (chat platforms use grants instead).'],
   REFERENT_WEB_TOKEN: [z.string().min(16).optional(), undefined, 'Access token for the web chat (at least 16 characters); open the page once as /?token=<token>. Strongly advised when HOST is not 127.0.0.1.'],
   REFERENT_CHAT_RESULTS: [int(1, 20), '5', 'Result cards per chat answer.'],
+  REFERENT_PUBLIC_URL: [z.url().optional(), undefined, 'Public base URL of this server (https://referent.example.com): chat cards then link images here (signed URLs) instead of uploading them.'],
+  SLACK_BOT_TOKEN: [z.string().regex(/^xoxb-/, 'a bot token starts with xoxb-').optional(), undefined, 'Slack bot token (xoxb-…): turns the Slack adapter on.'],
+  SLACK_SIGNING_SECRET: [z.string().min(8).optional(), undefined, 'Slack signing secret: verifies requests to POST /slack/events (HTTP mode).'],
+  SLACK_APP_TOKEN: [z.string().regex(/^xapp-/, 'an app-level token starts with xapp-').optional(), undefined, 'Slack app-level token (xapp-…, scope connections:write): Socket Mode, no public URL needed.'],
+  SLACK_API_URL: [z.url().optional(), undefined, 'Slack Web API base URL (default https://slack.com/api/): a proxy, or a fake Slack in tests.'],
 } as const;
 
 type Vars = typeof configVariables;
@@ -82,6 +87,18 @@ export interface Config {
   hnsw: { m: number; efConstruction: number; efSearch: number };
   method: MethodConfig;
   chat: ChatConfig;
+  /** Present when SLACK_BOT_TOKEN is set. */
+  slack?: SlackConfig;
+}
+
+export interface SlackConfig {
+  botToken: string;
+  /** HTTP mode: verifies request signatures. Absent in Socket Mode only. */
+  signingSecret?: string;
+  /** Socket Mode when set. */
+  appToken?: string;
+  /** Ends in /api/. */
+  apiUrl: string;
 }
 
 export interface ChatConfig {
@@ -90,6 +107,8 @@ export interface ChatConfig {
   webCollections: '*' | string[];
   webToken?: string;
   results: number;
+  /** Public base URL (no trailing slash): cards link images here. */
+  publicUrl?: string;
 }
 
 /** The retrieval method's settings (MMRef refinement, fusion, review feedback). */
@@ -126,6 +145,7 @@ export function parseConfig(sources: ConfigSources): Config {
     throw new ReferentError(ErrorCode.ConfigInvalid, `Invalid configuration:\n  ${problems.join('\n  ')}`, { details: { problems } });
   }
   const v = result.data;
+  const slack = slackConfig(v);
   const cwd = sources.cwd ?? process.cwd();
   return {
     dataDir: path.resolve(cwd, v.REFERENT_DATA_DIR),
@@ -163,7 +183,28 @@ export function parseConfig(sources: ConfigSources): Config {
       webCollections: v.REFERENT_WEB_COLLECTIONS.trim() === '*' ? '*' : list(v.REFERENT_WEB_COLLECTIONS),
       ...(v.REFERENT_WEB_TOKEN ? { webToken: v.REFERENT_WEB_TOKEN } : {}),
       results: v.REFERENT_CHAT_RESULTS,
+      ...(v.REFERENT_PUBLIC_URL ? { publicUrl: v.REFERENT_PUBLIC_URL.replace(/\/+$/, '') } : {}),
     },
+    ...(slack ? { slack } : {}),
+  };
+}
+
+/** The Slack settings that belong together, or every problem with them at once. */
+function slackConfig(v: z.infer<typeof schema>): SlackConfig | undefined {
+  const problems: string[] = [];
+  if (!v.SLACK_BOT_TOKEN) {
+    for (const name of ['SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN'] as const) if (v[name]) problems.push(`${name}: set, but SLACK_BOT_TOKEN is not (the Slack adapter needs its bot token)`);
+  } else if (!v.SLACK_APP_TOKEN && !v.SLACK_SIGNING_SECRET) {
+    problems.push('SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
+  }
+  if (problems.length) throw new ReferentError(ErrorCode.ConfigInvalid, `Invalid configuration:\n  ${problems.join('\n  ')}`, { details: { problems } });
+  if (!v.SLACK_BOT_TOKEN) return undefined;
+  const apiUrl = (v.SLACK_API_URL ?? 'https://slack.com/api/').replace(/\/*$/, '/');
+  return {
+    botToken: v.SLACK_BOT_TOKEN,
+    apiUrl: apiUrl.endsWith('/api/') ? apiUrl : `${apiUrl}api/`,
+    ...(v.SLACK_SIGNING_SECRET ? { signingSecret: v.SLACK_SIGNING_SECRET } : {}),
+    ...(v.SLACK_APP_TOKEN ? { appToken: v.SLACK_APP_TOKEN } : {}),
   };
 }
 

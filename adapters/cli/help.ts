@@ -23,6 +23,7 @@ Commands:
   revoke <collection> <platform:workspace[/ch]> Take a grant back
   enable | disable <collection>                 Switch person search on or off for a collection
   audit [--limit N]                             Show the audit log of person queries
+  slack-manifest [--url https://host]           Print the Slack app manifest (Socket Mode, or HTTP at that URL)
 
 Options for every command:
   --data-dir DIR     Data folder (REFERENT_DATA_DIR, default ./index-data)
@@ -64,6 +65,12 @@ and every query that reaches it is written to the audit log.
   disable: `Usage: referent disable <collection>
 
 Switches a collection off: no chat message reaches it until it is enabled again.
+`,
+  'slack-manifest': `Usage: referent slack-manifest [--url https://referent.example.com]
+
+Prints the Slack app manifest (JSON) to paste into api.slack.com/apps → Create New App → From an app
+manifest. Without --url it is for Socket Mode (set SLACK_APP_TOKEN; no public address needed). With
+--url it is for HTTP mode: events, buttons and /referent go to <url>/slack/events.
 `,
   audit: `Usage: referent audit [--limit N] [--json]
 

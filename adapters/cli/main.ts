@@ -20,6 +20,7 @@ import { runReview } from './cmd-review.js';
 import { runAudit, runCollections, runDisable, runEnable, runGrant, runRevoke } from './cmd-access.js';
 import { runAdd, runDescribe, runForget, runShow } from './cmd-entities.js';
 import { commandHelp, globalHelp } from './help.js';
+import { runSlackManifest } from './cmd-slack.js';
 
 const options = {
   'data-dir': { type: 'string' },
@@ -41,6 +42,7 @@ const options = {
   split: { type: 'string' },
   'reference-share': { type: 'string' },
   kind: { type: 'string' },
+  url: { type: 'string' },
 } as const;
 
 export type CliValues = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
@@ -63,6 +65,7 @@ const commands: Record<string, (args: string[], values: CliValues, config: () =>
   enable: runEnable,
   disable: runDisable,
   audit: runAudit,
+  'slack-manifest': runSlackManifest,
 };
 
 /** Our package.json, found by walking up (this file runs from adapters/ in dev and dist/adapters/ when built). */

@@ -14,6 +14,7 @@ import type { Referent } from '../../src/open.js';
 import { searchItems } from '../../src/search/search.js';
 import { hitJson } from '../hit-json.js';
 import { handleChatApi, WEB_SCOPE } from './chat-api.js';
+import { mediaSignature } from './media-links.js';
 import { sendJson, sendError } from './respond.js';
 import { servePage } from './static-page.js';
 
@@ -57,7 +58,10 @@ async function handle(referent: Referent, config: Config, options: HttpServerOpt
   // Platform endpoints carry their own authentication (signatures, Bot Framework tokens).
   const mount = options.mounts?.find((m) => m.matches(url.pathname));
   if (mount) return mount.handle(req, res);
-  if (!authorised(config, req, url, res)) return;
+  // A chat platform fetches card images by signed link (REFERENT_PUBLIC_URL); nothing else passes without the token.
+  const signedMedia = MEDIA_ROUTE.exec(url.pathname);
+  const signed = signedMedia?.[2] === 'thumbnail' && config.chat.webToken && sameToken(url.searchParams.get('sig') ?? undefined, mediaSignature(config.chat.webToken, signedMedia[1]!));
+  if (!signed && !authorised(config, req, url, res)) return;
   if (url.pathname === '/api/chat' || url.pathname === '/api/action' || url.pathname === '/api/session') {
     return handleChatApi(options.assistant, config, url.pathname, req, res);
   }

@@ -242,4 +242,14 @@ export interface AccessCatalog {
   addAudit(entry: NewAuditEntry): void;
   /** Newest first. */
   listAudit(limit: number): AuditEntry[];
+  /** The platform's own file for an image in one workspace (a Slack file id), or null. */
+  platformFile(ref: PlatformFileKey): string | null;
+  /** Remembers (or replaces) that mapping. Forgetting the image's last item removes it. */
+  setPlatformFile(ref: PlatformFileKey, fileRef: string): void;
+}
+
+export interface PlatformFileKey {
+  platform: string;
+  workspace: string;
+  mediaKey: string;
 }

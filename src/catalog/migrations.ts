@@ -140,6 +140,19 @@ export const migrations: readonly string[] = [
   CREATE INDEX feedback_item ON feedback (item_id);
   CREATE INDEX entities_label ON entities (label);
   `,
+  // 3: images as a chat platform already holds them (a Slack file id per workspace), so a card shows
+  // the posted photo or one upload instead of uploading the same image again for every answer.
+  `
+  CREATE TABLE platform_files (
+    platform TEXT NOT NULL,
+    workspace TEXT NOT NULL,
+    media_key TEXT NOT NULL,
+    file_ref TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (platform, workspace, media_key)
+  ) WITHOUT ROWID;
+  CREATE INDEX platform_files_media ON platform_files (media_key);
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -3,7 +3,7 @@
  * and the audit log of person queries. The access half of SqliteCatalog, on the same connection
  * (see sqlite-entities.ts for why it is a separate file).
  */
-import type { AuditEntry, Grant, NewAuditEntry } from './catalog.js';
+import type { AuditEntry, Grant, NewAuditEntry, PlatformFileKey } from './catalog.js';
 import type { SqlDb } from './sqlite-entities.js';
 
 /** A grant to a whole workspace/team is stored with this channel. */
@@ -75,5 +75,20 @@ export class SqliteAccess {
   listAudit(limit: number): AuditEntry[] {
     const rows = this.db.prepare(`SELECT * FROM audit ORDER BY id DESC LIMIT ?`).all(limit) as AuditRow[];
     return rows.map((r) => ({ id: r.id, user: r.user ?? '', platform: r.platform ?? '', scope: r.scope ?? '', collectionId: r.collection_id, query: r.query, at: r.created_at }));
+  }
+
+  platformFile(ref: PlatformFileKey): string | null {
+    const row = this.db
+      .prepare(`SELECT file_ref FROM platform_files WHERE platform = ? AND workspace = ? AND media_key = ?`)
+      .get(ref.platform, ref.workspace, ref.mediaKey) as { file_ref: string } | undefined;
+    return row?.file_ref ?? null;
+  }
+
+  setPlatformFile(ref: PlatformFileKey, fileRef: string): void {
+    this.write(() =>
+      this.db
+        .prepare(`INSERT OR REPLACE INTO platform_files (platform, workspace, media_key, file_ref, created_at) VALUES (?, ?, ?, ?, ?)`)
+        .run(ref.platform, ref.workspace, ref.mediaKey, fileRef, Date.now()),
+    );
   }
 }

@@ -101,6 +101,8 @@ export class SqliteCatalog implements Catalog {
   setCollectionEnabled: Catalog['setCollectionEnabled'] = (...a) => this.access.setCollectionEnabled(...a);
   addAudit: Catalog['addAudit'] = (...a) => this.access.addAudit(...a);
   listAudit: Catalog['listAudit'] = (...a) => this.access.listAudit(...a);
+  platformFile: Catalog['platformFile'] = (...a) => this.access.platformFile(...a);
+  setPlatformFile: Catalog['setPlatformFile'] = (...a) => this.access.setPlatformFile(...a);
 
   // Entities, descriptions, verdicts: see sqlite-entities.ts.
   ensureEntity: Catalog['ensureEntity'] = (...a) => (checkName(a[1], 'entity label'), this.entities.ensureEntity(...a));

@@ -282,6 +282,8 @@ export class SqliteEntities {
       const orphanedMedia = [...new Set(items.map((i) => i.media_key))].filter(
         (key) => !this.db.prepare(`SELECT 1 FROM items WHERE media_key = ? AND deleted_at IS NULL`).get(key),
       );
+      // The platforms' copies go with the image: no card can show a forgotten photo again.
+      for (const key of orphanedMedia) this.db.prepare(`DELETE FROM platform_files WHERE media_key = ?`).run(key);
       return { itemIds, orphanedMedia };
     });
   }

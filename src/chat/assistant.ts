@@ -13,7 +13,7 @@ import type { MediaStore } from '../media/media-store.js';
 import { type AccessPolicy, isAdmin, type Visible, visibleCollections } from './access.js';
 import { cardActions, cardTitle, decodeAction, hitCards } from './cards.js';
 import { helpReply } from './help.js';
-import { type ChatMessage, type ChatScope, type ChatUser, parseCommand, scopeKey, userKey } from './message.js';
+import { type ChatMessage, type ChatScope, type ChatUser, type Command, parseCommand, scopeKey, userKey } from './message.js';
 import type { Card, Reply } from './reply.js';
 
 export interface AssistantDeps extends SearchDeps {
@@ -60,14 +60,22 @@ export class Assistant {
     return this.deps.encoder.displayName;
   }
 
+  /** Photos one message may carry. */
+  get maxImages(): number {
+    return this.options.maxImages ?? 4;
+  }
+
   get demoEncoder(): boolean {
     return this.deps.encoder.isDemo;
   }
 
-  /** Answers one message. */
-  async handle(message: ChatMessage): Promise<Reply[]> {
+  /**
+   * Answers one message. `command` is for forms that were not typed (a platform's dialog): it is
+   * used instead of parsing the text, which then only serves the audit log.
+   */
+  async handle(message: ChatMessage, command?: Command): Promise<Reply[]> {
     try {
-      return await this.dispatch(message);
+      return await this.dispatch(message, command);
     } catch (err) {
       return [this.failure(err, `message from ${userKey(message.user)} in ${scopeKey(message.scope)}`)];
     }
@@ -82,14 +90,14 @@ export class Assistant {
     }
   }
 
-  private async dispatch(message: ChatMessage): Promise<Reply[]> {
+  private async dispatch(message: ChatMessage, given: Command | undefined): Promise<Reply[]> {
     const { maxTextChars } = this.options.limits;
     if (message.text.length > maxTextChars) {
       throw new ReferentError(ErrorCode.TextTooLong, `That message is ${message.text.length} characters; I read at most ${maxTextChars}.`);
     }
-    const maxImages = this.options.maxImages ?? 4;
+    const { maxImages } = this;
     if (message.images.length > maxImages) throw new ReferentError(ErrorCode.UsageInvalid, `Attach at most ${maxImages} photos to one message.`);
-    const command = parseCommand(message.text, message.images.length > 0);
+    const command = given ?? parseCommand(message.text, message.images.length > 0);
     switch (command.kind) {
       case 'help':
         return [this.help()];
@@ -121,13 +129,13 @@ export class Assistant {
     return visibleCollections(this.deps.catalog, this.options.policy, scope);
   }
 
-  private nothingShared(visible: Visible): ReferentError {
+  private nothingShared(visible: Visible, scope: ChatScope): ReferentError {
     if (visible.mayCreate) {
       return new ReferentError(ErrorCode.NotFound, 'There is nothing to search yet. Teach me: attach a photo and write "add <label>: what it is", or add a folder with `referent ingest`.');
     }
     const off = visible.personOff.map((c) => c.name);
     const more = off.length ? ` Person search is off for ${off.join(', ')} until an admin enables it.` : '';
-    return new ReferentError(ErrorCode.Forbidden, `No collection is shared with this conversation yet: an admin can grant one (referent grant <collection> <scope>).${more}`);
+    return new ReferentError(ErrorCode.Forbidden, `No collection is shared with this conversation yet: an admin can grant one (referent grant <collection> ${scopeKey(scope)}).${more}`);
   }
 
   /** Person queries are audited before they run: who, where, what, when. */
@@ -140,7 +148,7 @@ export class Assistant {
 
   private async find(message: ChatMessage, text: string): Promise<Reply> {
     const visible = this.visible(message.scope);
-    if (visible.collections.length === 0) throw this.nothingShared(visible);
+    if (visible.collections.length === 0) throw this.nothingShared(visible, message.scope);
     const image = message.images[0];
     this.audit(visible, message.user, message.scope, text || PHOTO_NOTE);
     const request: SearchRequest = { limit: this.results, collectionIds: visible.ids, ...(text ? { text } : {}), ...(image ? { image } : {}) };
@@ -196,7 +204,7 @@ export class Assistant {
       this.deps.catalog.ensureCollection(DEFAULT_COLLECTION, 'other');
       visible = this.visible(message.scope);
     }
-    if (visible.collections.length === 0) throw this.nothingShared(visible);
+    if (visible.collections.length === 0) throw this.nothingShared(visible, message.scope);
     const collection = this.addTarget(visible, label, named);
     if (message.images.length === 0) {
       await describe(this.deps, { label, text, collection: collection.name, author: userKey(message.user) }, this.options.limits);
