@@ -1,6 +1,6 @@
 /**
  * Composition root for `npm start`: configuration from the environment (and .env), then the server
- * with the web chat. Later the chat adapters (Slack, Teams) start here too when their settings are present.
+ * with the web chat, and the chat adapters whose settings are present (Slack).
  */
 import { ErrorCode, isReferentError } from '../src/errors.js';
 import { loadConfig } from './env.js';

@@ -140,8 +140,10 @@ export function parseConfig(sources: ConfigSources): Config {
     merged[name] = value === '' ? undefined : value;
   }
   const result = schema.safeParse(merged);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message} (got ${JSON.stringify(merged[String(i.path[0])])})`);
+  // Secrets are never echoed back into logs.
+  const shown = (name: string) => (/TOKEN|SECRET/.test(name) ? 'a value (hidden)' : JSON.stringify(merged[name]));
+  const problems = [...(result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message} (got ${shown(String(i.path[0]))})`)), ...slackProblems(merged)];
+  if (!result.success || problems.length) {
     throw new ReferentError(ErrorCode.ConfigInvalid, `Invalid configuration:\n  ${problems.join('\n  ')}`, { details: { problems } });
   }
   const v = result.data;
@@ -189,15 +191,15 @@ export function parseConfig(sources: ConfigSources): Config {
   };
 }
 
-/** The Slack settings that belong together, or every problem with them at once. */
-function slackConfig(v: z.infer<typeof schema>): SlackConfig | undefined {
-  const problems: string[] = [];
+/** Slack settings that only work together. */
+function slackProblems(v: Record<string, string | undefined>): string[] {
   if (!v.SLACK_BOT_TOKEN) {
-    for (const name of ['SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN'] as const) if (v[name]) problems.push(`${name}: set, but SLACK_BOT_TOKEN is not (the Slack adapter needs its bot token)`);
-  } else if (!v.SLACK_APP_TOKEN && !v.SLACK_SIGNING_SECRET) {
-    problems.push('SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
+    return ['SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN'].filter((name) => v[name]).map((name) => `${name}: set, but SLACK_BOT_TOKEN is not (the Slack adapter needs its bot token)`);
   }
-  if (problems.length) throw new ReferentError(ErrorCode.ConfigInvalid, `Invalid configuration:\n  ${problems.join('\n  ')}`, { details: { problems } });
+  return v.SLACK_APP_TOKEN || v.SLACK_SIGNING_SECRET ? [] : ['SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)'];
+}
+
+function slackConfig(v: z.infer<typeof schema>): SlackConfig | undefined {
   if (!v.SLACK_BOT_TOKEN) return undefined;
   const apiUrl = (v.SLACK_API_URL ?? 'https://slack.com/api/').replace(/\/*$/, '/');
   return {

@@ -56,4 +56,28 @@ describe('parseConfig', () => {
       expect(description.length, name).toBeGreaterThan(10);
     }
   });
+
+  it('turns Slack on with a bot token: HTTP mode with a signing secret, Socket Mode with an app token', () => {
+    expect(parseConfig({ env: {} }).slack).toBeUndefined();
+    const http = parseConfig({ env: { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'secret-123', SLACK_API_URL: 'http://127.0.0.1:9' } }).slack;
+    expect(http).toEqual({ botToken: 'xoxb-1', signingSecret: 'secret-123', apiUrl: 'http://127.0.0.1:9/api/' });
+    const socket = parseConfig({ env: { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' } }).slack;
+    expect(socket).toEqual({ botToken: 'xoxb-1', appToken: 'xapp-1', apiUrl: 'https://slack.com/api/' });
+  });
+
+  it('reports Slack settings that do not go together with the other problems, and never echoes a secret', () => {
+    const problemsOf = (env: Record<string, string>) => {
+      try {
+        parseConfig({ env });
+      } catch (err) {
+        return (err as ReferentError).details.problems as string[];
+      }
+      return [];
+    };
+    expect(problemsOf({ SLACK_BOT_TOKEN: 'xoxb-1' }).map((p) => p.split(':')[0])).toEqual(['SLACK_SIGNING_SECRET']);
+    expect(problemsOf({ SLACK_SIGNING_SECRET: 'secret-123', PORT: 'x' }).map((p) => p.split(':')[0]).sort()).toEqual(['PORT', 'SLACK_SIGNING_SECRET']);
+    const leaked = problemsOf({ SLACK_BOT_TOKEN: 'xoxp-very-secret-user-token', SLACK_SIGNING_SECRET: 'secret-123' });
+    expect(leaked.map((p) => p.split(':')[0])).toEqual(['SLACK_BOT_TOKEN']);
+    expect(leaked.join(' ')).not.toContain('very-secret');
+  });
 });

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { migrations } from '../../src/catalog/migrations.js';
+import { migrations, SCHEMA_VERSION } from '../../src/catalog/migrations.js';
 import { SqliteCatalog } from '../../src/catalog/sqlite-catalog.js';
 
 const vec = (...xs: number[]) => new Float32Array(xs);
@@ -31,7 +31,7 @@ describe('SqliteCatalog entities', () => {
       caption ? embedding(vec(0, 1), [caption]) : null,
     );
 
-  it('migrates a version 1 catalogue to version 2 and keeps its vectors', () => {
+  it('migrates a version 1 catalogue to the current version and keeps its vectors', () => {
     const file = path.join(dir, 'old.sqlite');
     const db = new Database(file);
     db.exec(migrations[0]!);
@@ -42,7 +42,8 @@ describe('SqliteCatalog entities', () => {
     db.close();
     const migrated = SqliteCatalog.open(file);
     try {
-      expect(migrated.schemaVersion()).toBe(2);
+      expect(migrated.schemaVersion()).toBe(SCHEMA_VERSION);
+      expect(migrated.platformFile({ platform: 'slack', workspace: 'T1', mediaKey: 'k' })).toBeNull();
       expect([...[...migrated.itemVectors(model)][0]!.vector]).toEqual([expect.closeTo(0.6, 6), expect.closeTo(0.8, 6)]);
       expect(migrated.lastEntitySeq()).toBe(0);
     } finally {

@@ -130,10 +130,15 @@ describe('entities', () => {
     await review(referent, { query: 'red bolt', itemId: items[0]!.id, verdict: 'reject' }, limits);
     const files = items.map((i) => referent.media.paths(i.mediaKey).original);
     expect(files.every((f) => fs.existsSync(f))).toBe(true);
+    const uploaded = { platform: 'slack', workspace: 'T1', mediaKey: items[0]!.mediaKey };
+    referent.catalog.setPlatformFile(uploaded, 'F-UPLOADED');
+    expect(referent.catalog.platformFile(uploaded)).toBe('F-UPLOADED');
 
     const { items: forgotten } = await forget(referent, label);
     expect(forgotten).toBe(items.length);
     expect(files.some((f) => fs.existsSync(f))).toBe(false);
+    // The copy a chat platform holds is forgotten too: no card can show the photo again.
+    expect(referent.catalog.platformFile(uploaded)).toBeNull();
     for (const i of items) {
       expect(referent.catalog.getItem(i.id)).toBeNull();
       expect(referent.index.has(i.id)).toBe(false);

@@ -7,6 +7,7 @@ import { ingest } from '../../src/ingest/ingest.js';
 import { readSources } from '../../src/ingest/sources.js';
 import { openReferent, type Referent } from '../../src/open.js';
 import { makeColourGallery, tempDir, testConfig } from '../support/fixtures.js';
+import { publicThumbnailUrl } from '../../adapters/web/media-links.js';
 import { startServer as start, type TestServer } from '../support/web.js';
 
 const TOKEN = 'a-long-enough-test-token';
@@ -111,6 +112,19 @@ describe('web chat API on 127.0.0.1', () => {
     const withCookie = await chat(locked.base, { text: 'red' }, { cookie: cookie.split(';')[0]! });
     expect(withCookie.status).toBe(200);
     expect((await chat(locked.base, { text: 'red' }, { authorization: `Bearer ${TOKEN}` })).status).toBe(200);
+  });
+
+  it('with a token, opens one thumbnail to its signed link (REFERENT_PUBLIC_URL) and nothing else', async () => {
+    const [key, other] = [...referent.catalog.itemVectors(referent.encoder.modelId)].slice(0, 2).map((v) => referent.catalog.getItem(v.itemId)!.mediaKey);
+    const link = new URL(publicThumbnailUrl(locked.base, key!, TOKEN));
+    const thumbnail = await fetch(link);
+    expect(thumbnail.status).toBe(200);
+    expect(thumbnail.headers.get('content-type')).toBe('image/jpeg');
+    const sig = link.searchParams.get('sig')!;
+    expect((await fetch(`${locked.base}/media/${other}/thumbnail?sig=${sig}`)).status).toBe(401);
+    expect((await fetch(`${locked.base}/media/${key}/original?sig=${sig}`)).status).toBe(401);
+    expect((await fetch(`${locked.base}/api/search?q=red&sig=${sig}`)).status).toBe(401);
+    expect(publicThumbnailUrl('https://r.example', key!, undefined)).toBe(`https://r.example/media/${key}/thumbnail`);
   });
 });
 

@@ -1,0 +1,75 @@
+/**
+ * What the issue promises: with SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_API_URL pointing at
+ * a fake Web API, the real composition root (`npm start`'s adapters/main.ts, in a child process)
+ * answers a correctly signed app_mention asking for "red" with Block Kit whose first hit is red.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeSlack, postSigned, startFakeSlack } from '../support/fake-slack.js';
+import { repoRoot, tempDir, tinyModelDir } from '../support/fixtures.js';
+import { BOT_TOKEN, blocksOf, buildWorld, eventBody, imageIds, meanColour, mentionEvent, SIGNING_SECRET, slackConfig, TEAM } from '../support/slack-world.js';
+
+describe('npm start with Slack settings', () => {
+  let dir: string;
+  let fake: FakeSlack;
+  let child: ChildProcess;
+  let base: string;
+  let output = '';
+
+  beforeAll(async () => {
+    dir = tempDir();
+    fake = await startFakeSlack({ botToken: BOT_TOKEN, teamId: TEAM });
+    const dataDir = path.join(dir, 'data');
+    await (await buildWorld(dir, slackConfig(dataDir, fake.apiUrl))).shutdown();
+    child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'adapters', 'main.ts')], {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', REFERENT_OFFLINE: '1', REFERENT_DATA_DIR: dataDir, REFERENT_MODEL: tinyModelDir, PORT: '0', SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: fake.apiUrl },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    base = await new Promise<string>((resolve, reject) => {
+      const onData = (d: Buffer) => {
+        output += d.toString();
+        const url = /open (http:\/\/127\.0\.0\.1:\d+)\//.exec(output)?.[1];
+        if (url && /Slack: /.test(output)) resolve(url);
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+      child.on('exit', (code) => reject(new Error(`referent exited (${code}) before it was ready:\n${output}`)));
+    });
+  }, 60_000);
+  afterAll(async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await fake.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('says where Slack sends its requests', () => {
+    expect(output).toContain(`Slack: events, interactivity and /referent at ${base}/slack/events (bot <@UBOT> in workspace ${TEAM})`);
+  });
+
+  it('answers a signed app_mention for "red" with Block Kit whose first hit is red', async () => {
+    const event = mentionEvent('red');
+    const response = await postSigned(`${base}/slack/events`, SIGNING_SECRET, eventBody(event));
+    expect(response.status).toBe(200);
+    const placeholder = await fake.waitFor('chat.postMessage', (c) => c.args.thread_ts === event.ts);
+    const update = await fake.waitFor('chat.update', (c) => c.args.ts === placeholder.response?.ts);
+    const blocks = blocksOf(update);
+    expect(blocks.filter((b) => b.type === 'image').length).toBeGreaterThan(0);
+    const [r, g, b] = await meanColour(fake.uploaded.get(imageIds(blocks)[0]!)!);
+    expect(r).toBeGreaterThan(150);
+    expect(g + b).toBeLessThan(150);
+  });
+
+  it('stops cleanly on SIGTERM', async () => {
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
