@@ -14,7 +14,7 @@ import type { Config, SlackConfig } from '../../src/config.js';
 import { ErrorCode, ReferentError } from '../../src/errors.js';
 import type { Referent } from '../../src/open.js';
 import type { Mount } from '../web/http-server.js';
-import { ADD_REFERENCE_VIEW, addReferenceModal, homeView, plainFromSlack, replaceCard } from './blocks.js';
+import { ADD_REFERENCE_VIEW, addReferenceModal, homeView, plainFromSlack, replaceCard, workingMessage } from './blocks.js';
 import { answer, type AnswerDeps, channelSink, deliver, respondSink, type Where } from './slack-replies.js';
 import { isImageFile, type SlackFileRef, SlackImages } from './slack-files.js';
 
@@ -78,7 +78,20 @@ export async function createSlackAdapter(referent: Referent, assistant: Assistan
     : new HTTPReceiver({ signingSecret: slack.signingSecret!, endpoints: [SLACK_EVENTS_PATH], logger, bodyLimit: BODY_LIMIT });
   const app = new App({ token: slack.botToken, botId: identity.botId, botUserId: identity.botUserId, tokenVerificationEnabled: false, receiver, clientOptions, logger, convoStore: false });
   const images = new SlackImages(app.client, referent, { ...(config.chat.publicUrl ? { publicUrl: config.chat.publicUrl } : {}), ...(config.chat.webToken ? { mediaSecret: config.chat.webToken } : {}), log: options.log });
-  const deps: AnswerDeps = { assistant, images, media: referent.media, download: { botToken: slack.botToken, apiUrl: slack.apiUrl, maxBytes: config.maxImageBytes }, log: options.log };
+  const deps: AnswerDeps = {
+    assistant,
+    images,
+    media: referent.media,
+    download: { botToken: slack.botToken, apiUrl: slack.apiUrl, maxBytes: config.maxImageBytes },
+    fileInfo: async (file) => {
+      try {
+        return (await app.client.files.info({ file })).file as SlackFileRef;
+      } catch (err) {
+        throw new ReferentError(ErrorCode.NotFound, 'Slack no longer gives me that photo (deleted, or shared from elsewhere).', { cause: err });
+      }
+    },
+    log: options.log,
+  };
   listen(app, deps, identity.botUserId);
   app.error(async (err) => options.log(`slack: ${err.stack ?? err.message}`));
   const base = { team: identity.team, botUserId: identity.botUserId };
@@ -174,7 +187,8 @@ function listen(app: App, deps: AnswerDeps, botUserId: string): void {
     const meta = metadataSchema.safeParse(safeJson(view.private_metadata));
     if (!meta.success) return;
     const where: Where = { team: body.team?.id ?? body.user.team_id ?? '', channel: meta.data.c, ...(meta.data.t ? { thread: meta.data.t } : {}), user: slackUser(body.user) };
-    const files = await Promise.all(meta.data.f.map(async (file) => (await client.files.info({ file })).file as SlackFileRef));
+    // The dialog only carries file ids: answer() asks files.info for the rest.
+    const files = meta.data.f.map((id): SlackFileRef => ({ id, file_access: 'check_file_info' }));
     const text = value('text');
     const collection = value('collection');
     await answer(deps, channelSink(client, where), where, `add ${label}: ${text}`, files, { kind: 'add', label, text, ...(collection ? { collection } : {}) });
@@ -187,6 +201,7 @@ function listen(app: App, deps: AnswerDeps, botUserId: string): void {
     const message = body.message as { ts: string; thread_ts?: string; text?: string; blocks?: never[] } | undefined;
     const where: Where = { team: body.team?.id ?? body.user.team_id ?? '', channel, ...(message ? { thread: message.thread_ts ?? message.ts } : {}), user: slackUser(body.user) };
     const sink = message ? channelSink(client, where) : respondSink(respond as never);
+    const placeholder = (action as { action_id?: string }).action_id === 'referent.more' ? await sink.post(workingMessage('Searching')) : null;
     const result = await assistant.act(action.value, where.user, { platform: 'slack', workspace: where.team, channel });
     if (result.card && message?.blocks) {
       const picture = (await images.sources(where.team, [result.card.mediaKey])).get(result.card.mediaKey);
@@ -196,7 +211,7 @@ function listen(app: App, deps: AnswerDeps, botUserId: string): void {
     // A verdict's thanks is for the person who gave it; More like this answers in the thread.
     if (first?.kind === 'info' && result.card) await sink.tell(first.text);
     const shared = first?.kind === 'info' && result.card ? rest : result.replies;
-    await deliver(images, sink, where.team, shared, null);
+    await deliver(images, sink, where.team, shared, placeholder);
   });
 
   app.event('app_home_opened', async ({ event, client }) => {

@@ -79,6 +79,8 @@ export interface AnswerDeps {
   images: SlackImages;
   media: MediaStore;
   download: DownloadOptions;
+  /** files.info: the whole file object, for files an event only names (Slack Connect, "check_file_info"). */
+  fileInfo: (id: string) => Promise<SlackFileRef>;
   log: (line: string) => void;
 }
 
@@ -88,9 +90,14 @@ const WORKING: Partial<Record<Command['kind'], string>> = { find: 'Searching', a
 export async function answer(deps: AnswerDeps, sink: Sink, where: Where, text: string, files: readonly SlackFileRef[], command?: Command): Promise<void> {
   let placeholder: string | null = null;
   try {
-    const photos = files.filter(isImageFile);
+    const known = await completeFiles(deps, sink, files);
+    const photos = known.filter(isImageFile);
     if (photos.length > deps.assistant.maxImages) return void (await sink.tell(`Attach at most ${deps.assistant.maxImages} photos to one message.`));
-    if (files.length > 0 && photos.length === 0) return void (await sink.tell('I can only read photos (PNG, JPEG, WebP, GIF…).'));
+    if (files.length > 0 && photos.length === 0) {
+      // Files Slack would not describe were reported already; anything else posted is not a photo.
+      if (known.length > 0) await sink.tell('I can only read photos (PNG, JPEG, WebP, GIF…).');
+      return;
+    }
     const kind = command?.kind ?? parseCommand(text, photos.length > 0).kind;
     const working = WORKING[kind];
     if (working) placeholder = await sink.post(workingMessage(working));
@@ -116,6 +123,24 @@ export async function answer(deps: AnswerDeps, sink: Sink, where: Where, text: s
     await sink.tell('Something went wrong on my side; it has been logged. Please try again.').catch(() => {});
     if (placeholder) await sink.remove(placeholder).catch(() => {});
   }
+}
+
+/** Events name some files without describing them (Slack Connect: "check_file_info"); files.info fills them in. */
+async function completeFiles(deps: AnswerDeps, sink: Sink, files: readonly SlackFileRef[]): Promise<SlackFileRef[]> {
+  const out: SlackFileRef[] = [];
+  for (const file of files) {
+    if (file.file_access !== 'check_file_info' && (file.url_private_download ?? file.url_private)) {
+      out.push(file);
+      continue;
+    }
+    try {
+      out.push(await deps.fileInfo(file.id));
+    } catch (err) {
+      if (!isReferentError(err)) throw err;
+      await sink.tell(err.message);
+    }
+  }
+  return out;
 }
 
 /** The photos someone posted are now images in the catalogue: cards show Slack's own file for them. */

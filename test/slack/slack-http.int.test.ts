@@ -196,7 +196,7 @@ describe('Slack adapter over HTTP (signed requests, fake Web API)', () => {
   });
 
   it('waits out a 429 and retries', async () => {
-    fake.rateLimit('chat.update', 0, 1);
+    fake.rateLimit('chat.update', 1, 1);
     const { update } = await ask('green');
     expect(update.rateLimited).toBeUndefined();
     expect(fake.callsTo('chat.update').filter((c) => c.args.ts === update.args.ts && c.rateLimited)).toHaveLength(1);
@@ -280,6 +280,50 @@ describe('Slack adapter over HTTP (signed requests, fake Web API)', () => {
     const view = published.args.view as { type: string; blocks: unknown };
     expect(view.type).toBe('home');
     expect(textsOf(view.blocks).mrkdwn.join('\n')).toMatch(/Find similar/);
+  });
+
+  it('answers More like this in the thread, with a placeholder first', async () => {
+    const { update, blocks } = await ask('red');
+    const actions = blocks.find((x) => x.type === 'actions')!;
+    const more = actions.elements!.find((e) => e.action_id === 'referent.more')!;
+    const messageTs = update.args.ts as string;
+    const thread = update.args.thread_ts ?? (await fake.waitFor('chat.postMessage', (c) => c.response?.ts === messageTs)).args.thread_ts;
+    await interact({
+      type: 'block_actions',
+      team: { id: TEAM, domain: 'fake' },
+      user: { id: 'UBOB', username: 'bob', name: 'bob', team_id: TEAM },
+      container: { type: 'message', message_ts: messageTs, channel_id: 'CGENERAL', is_ephemeral: false },
+      channel: { id: 'CGENERAL', name: 'general' },
+      message: { type: 'message', ts: messageTs, thread_ts: thread, text: update.args.text, blocks },
+      actions: [{ type: 'button', action_id: 'referent.more', block_id: actions.block_id, value: more.value, action_ts: '2' }],
+      response_url: `${fake.base}/respond/more`,
+      trigger_id: '1.2.4',
+    });
+    // A new placeholder in the same thread (the answer's own placeholder became messageTs).
+    const placeholder = await fake.waitFor('chat.postMessage', (c) => c.args.thread_ts === thread && c.args.text === 'Searching…' && c.response?.ts !== messageTs);
+    const answer = await fake.waitFor('chat.update', (c) => c.args.ts === placeholder.response?.ts);
+    expect(String(answer.args.text)).toMatch(/images? like RED-/);
+    expect(imageIds(blocksOf(answer)).length).toBeGreaterThan(0);
+  });
+
+  it('answers help in a direct message, in place', async () => {
+    const ts = nextTs();
+    await send(eventBody({ type: 'message', channel_type: 'im', channel: 'DHELP', user: 'UALICE', text: 'help', ts, event_ts: ts }));
+    const help = await fake.waitFor('chat.postMessage', (c) => c.args.channel === 'DHELP');
+    expect(help.args.thread_ts).toBeUndefined();
+    expect(textsOf(help.args.blocks).mrkdwn.join('\n')).toMatch(/add/);
+  });
+
+  it('asks files.info for a file the event only names (Slack Connect), then adds it', async () => {
+    const file = fake.addFile(await pngOf([240, 240, 240]), { name: 'white.png', mimetype: 'image/png' });
+    const event = mentionEvent('add WHITE-1: a white part', { files: [{ id: file.id, file_access: 'check_file_info' }] });
+    await send(eventBody(event));
+    await fake.waitFor('chat.update', (c) => /Added 1 photo of WHITE-1 to parts/.test(String(c.args.text)));
+    expect(fake.callsTo('files.info').some((c) => c.args.file === file.id)).toBe(true);
+  });
+
+  it('never reads channel history', () => {
+    expect(fake.calls.filter((c) => /^conversations\.(history|replies)$/.test(c.method))).toEqual([]);
   });
 
   it('answers only POST on the events path', async () => {
