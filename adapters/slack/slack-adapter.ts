@@ -74,7 +74,7 @@ export async function createSlackAdapter(referent: Referent, assistant: Assistan
   const clientOptions: webApi.WebClientOptions = { slackApiUrl: slack.apiUrl, retryConfig: options.retryConfig ?? DEFAULT_RETRIES, logger };
   const identity = await whoAmI(new webApi.WebClient(slack.botToken, clientOptions));
   const receiver = slack.appToken
-    ? new SocketModeReceiver({ appToken: slack.appToken, logger, installerOptions: { clientOptions } })
+    ? new SocketModeReceiver({ appToken: slack.appToken, logger, installerOptions: { clientOptions: { ...clientOptions } } })
     : new HTTPReceiver({ signingSecret: slack.signingSecret!, endpoints: [SLACK_EVENTS_PATH], logger, bodyLimit: BODY_LIMIT });
   const app = new App({ token: slack.botToken, botId: identity.botId, botUserId: identity.botUserId, tokenVerificationEnabled: false, receiver, clientOptions, logger, convoStore: false });
   const images = new SlackImages(app.client, referent, { ...(config.chat.publicUrl ? { publicUrl: config.chat.publicUrl } : {}), ...(config.chat.webToken ? { mediaSecret: config.chat.webToken } : {}), log: options.log });
@@ -105,7 +105,15 @@ export async function createSlackAdapter(referent: Referent, assistant: Assistan
     };
     return { ...base, mode: 'http', mount, start: async () => {}, stop: async () => {} };
   }
-  return { ...base, mode: 'socket', start: async () => void (await app.start()), stop: async () => void (await app.stop()) };
+  const start = async () => {
+    try {
+      await app.start();
+    } catch (err) {
+      const code = (err as { data?: { error?: string } }).data?.error;
+      throw new ReferentError(ErrorCode.ConfigInvalid, `Slack Socket Mode could not connect${code ? ` (Slack answered "${code}")` : ''}: check SLACK_APP_TOKEN (an app-level token with connections:write) and that Socket Mode is on for the app.`, { cause: err });
+    }
+  };
+  return { ...base, mode: 'socket', start, stop: async () => void (await app.stop()) };
 }
 
 async function whoAmI(client: webApi.WebClient): Promise<{ team: string; botUserId: string; botId: string }> {

@@ -4,17 +4,23 @@
  * on 127.0.0.1 that speaks Slack's wire protocol.
  */
 import fs from 'node:fs';
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assistantFor } from '../../adapters/serve.js';
-import { createSlackAdapter } from '../../adapters/slack/slack-adapter.js';
+import { createHttpServer } from '../../adapters/web/http-server.js';
+import { ADD_REFERENCE, createSlackAdapter, FIND_SIMILAR } from '../../adapters/slack/slack-adapter.js';
 import type { Config } from '../../src/config.js';
+import { ErrorCode } from '../../src/errors.js';
 import type { Referent } from '../../src/open.js';
 import { type FakeSlack, postSigned, startFakeSlack } from '../support/fake-slack.js';
 import { tempDir } from '../support/fixtures.js';
 import {
   BOT_TOKEN,
   blocksOf,
+  buttonPress,
+  messageShortcut,
   buildWorld,
   eventBody,
   imageIds,
@@ -28,9 +34,6 @@ import {
   textsOf,
   type Block,
 } from '../support/slack-world.js';
-import { createHttpServer } from '../../adapters/web/http-server.js';
-import type { AddressInfo } from 'node:net';
-import type http from 'node:http';
 
 describe('Slack adapter over HTTP (signed requests, fake Web API)', () => {
   let dir: string;
@@ -97,18 +100,9 @@ describe('Slack adapter over HTTP (signed requests, fake Web API)', () => {
     const confirm = actions.elements!.find((e) => e.action_id === 'referent.confirm')!;
     const messageTs = update.args.ts as string;
     const before = referent.catalog.countItems();
-    await interact({
-      type: 'block_actions',
-      team: { id: TEAM, domain: 'fake' },
-      user: { id: 'UALICE', username: 'alice', name: 'alice', team_id: TEAM },
-      api_app_id: 'A1',
-      container: { type: 'message', message_ts: messageTs, channel_id: 'CGENERAL', is_ephemeral: false },
-      channel: { id: 'CGENERAL', name: 'general' },
-      message: { type: 'message', ts: messageTs, thread_ts: update.args.thread_ts ?? messageTs, text: update.args.text, blocks },
-      actions: [{ type: 'button', action_id: 'referent.confirm', block_id: actions.block_id, value: confirm.value, action_ts: '1' }],
-      response_url: `${fake.base}/respond/1`,
-      trigger_id: '1.2.3',
-    });
+    await interact(
+      buttonPress({ user: 'alice', message: { ts: messageTs, thread_ts: messageTs, text: update.args.text, blocks }, actionId: 'referent.confirm', blockId: actions.block_id, value: confirm.value, responseUrl: `${fake.base}/respond/1` }),
+    );
     const edited = await fake.waitFor('chat.update', (c) => c.args.ts === messageTs && JSON.stringify(c.args.blocks).includes('Confirmed by alice'));
     expect(blocksOf(edited).filter((b) => b.type === 'image')).toHaveLength(5);
     const thanks = await fake.waitFor('chat.postEphemeral', (c) => c.args.user === 'UALICE' && /Thanks, alice/.test(String(c.args.text)));
@@ -222,17 +216,7 @@ describe('Slack adapter over HTTP (signed requests, fake Web API)', () => {
   it('runs the "Find similar" shortcut on a posted photo, answering in its thread', async () => {
     const file = fake.addFile(await pngOf([220, 30, 30]), { name: 'red.png', mimetype: 'image/png' });
     const ts = nextTs();
-    await interact({
-      type: 'message_action',
-      callback_id: 'referent_find_similar',
-      trigger_id: '1.2.3',
-      message_ts: ts,
-      response_url: `${fake.base}/respond/find`,
-      team: { id: TEAM, domain: 'fake' },
-      channel: { id: 'CGENERAL', name: 'general' },
-      user: { id: 'UBOB', name: 'bob', team_id: TEAM },
-      message: { type: 'message', user: 'UBOB', ts, text: 'what is this?', files: [file] },
-    });
+    await interact(messageShortcut(FIND_SIMILAR, { ts, text: 'what is this?', files: [file], triggerId: '1.2.3', responseUrl: `${fake.base}/respond/find` }));
     const placeholder = await fake.waitFor('chat.postMessage', (c) => c.args.thread_ts === ts);
     expect(placeholder.args.text).toBe('Searching…');
     const update = await fake.waitFor('chat.update', (c) => c.args.ts === placeholder.response?.ts);
@@ -244,17 +228,7 @@ describe('Slack adapter over HTTP (signed requests, fake Web API)', () => {
   it('adds a posted photo through the "Add as reference" dialog', async () => {
     const file = fake.addFile(await pngOf([30, 30, 220]), { name: 'valve.png', mimetype: 'image/png' });
     const ts = nextTs();
-    await interact({
-      type: 'message_action',
-      callback_id: 'referent_add_reference',
-      trigger_id: '9.9.9',
-      message_ts: ts,
-      response_url: `${fake.base}/respond/add`,
-      team: { id: TEAM, domain: 'fake' },
-      channel: { id: 'CGENERAL', name: 'general' },
-      user: { id: 'UBOB', name: 'bob', team_id: TEAM },
-      message: { type: 'message', user: 'UBOB', ts, text: 'the new blue valve', files: [file] },
-    });
+    await interact(messageShortcut(ADD_REFERENCE, { ts, text: 'the new blue valve', files: [file], triggerId: '9.9.9', responseUrl: `${fake.base}/respond/add` }));
     const opened = await fake.waitFor('views.open', (c) => c.args.trigger_id === '9.9.9');
     const view = opened.args.view as { callback_id: string; private_metadata: string; blocks: Array<{ block_id: string; element: { initial_value?: string } }> };
     expect(view.callback_id).toBe('referent.add_reference');
@@ -288,17 +262,7 @@ describe('Slack adapter over HTTP (signed requests, fake Web API)', () => {
     const more = actions.elements!.find((e) => e.action_id === 'referent.more')!;
     const messageTs = update.args.ts as string;
     const thread = update.args.thread_ts ?? (await fake.waitFor('chat.postMessage', (c) => c.response?.ts === messageTs)).args.thread_ts;
-    await interact({
-      type: 'block_actions',
-      team: { id: TEAM, domain: 'fake' },
-      user: { id: 'UBOB', username: 'bob', name: 'bob', team_id: TEAM },
-      container: { type: 'message', message_ts: messageTs, channel_id: 'CGENERAL', is_ephemeral: false },
-      channel: { id: 'CGENERAL', name: 'general' },
-      message: { type: 'message', ts: messageTs, thread_ts: thread, text: update.args.text, blocks },
-      actions: [{ type: 'button', action_id: 'referent.more', block_id: actions.block_id, value: more.value, action_ts: '2' }],
-      response_url: `${fake.base}/respond/more`,
-      trigger_id: '1.2.4',
-    });
+    await interact(buttonPress({ user: 'bob', message: { ts: messageTs, thread_ts: thread, text: update.args.text, blocks }, actionId: 'referent.more', blockId: actions.block_id, value: more.value, responseUrl: `${fake.base}/respond/more` }));
     // A new placeholder in the same thread (the answer's own placeholder became messageTs).
     const placeholder = await fake.waitFor('chat.postMessage', (c) => c.args.thread_ts === thread && c.args.text === 'Searching…' && c.response?.ts !== messageTs);
     const answer = await fake.waitFor('chat.update', (c) => c.args.ts === placeholder.response?.ts);
@@ -324,6 +288,18 @@ describe('Slack adapter over HTTP (signed requests, fake Web API)', () => {
 
   it('never reads channel history', () => {
     expect(fake.calls.filter((c) => /^conversations\.(history|replies)$/.test(c.method))).toEqual([]);
+  });
+
+  it('refuses to start with a bot token Slack does not accept, and says which setting to fix', async () => {
+    const wrong = slackConfig(path.join(dir, 'data'), fake.apiUrl, { SLACK_BOT_TOKEN: 'xoxb-revoked' });
+    const start = createSlackAdapter(referent, assistantFor(referent, wrong, () => {}), { ...wrong, slack: wrong.slack! }, { log: () => {}, retryConfig: { retries: 0 } });
+    await expect(start).rejects.toMatchObject({ code: ErrorCode.ConfigInvalid, message: expect.stringMatching(/SLACK_BOT_TOKEN was not accepted: Slack answered "invalid_auth"/) });
+  });
+
+  it("answers Slack's URL verification (signed) with its challenge", async () => {
+    const response = await send({ token: 'legacy', challenge: 'c-123', type: 'url_verification' });
+    expect(response.status).toBe(200);
+    expect(response.text).toContain('c-123');
   });
 
   it('answers only POST on the events path', async () => {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assistantFor } from '../../adapters/serve.js';
 import { createSlackAdapter, type SlackAdapter } from '../../adapters/slack/slack-adapter.js';
+import { ErrorCode } from '../../src/errors.js';
 import type { Referent } from '../../src/open.js';
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
 import { tempDir } from '../support/fixtures.js';
@@ -65,6 +66,12 @@ describe('Slack adapter in Socket Mode (fake Socket Mode server)', () => {
     const marker = await fake.waitFor('chat.postMessage', (c) => c.args.thread_ts === later.ts);
     await fake.waitFor('chat.update', (c) => c.args.ts === marker.response?.ts);
     expect(fake.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === event.ts)).toHaveLength(1);
+  });
+
+  it('says plainly when the app-level token is refused', async () => {
+    const config = slackConfig(path.join(dir, 'data'), fake.apiUrl, { SLACK_APP_TOKEN: 'xapp-wrong', SLACK_SIGNING_SECRET: '' });
+    const wrong = await createSlackAdapter(referent, assistantFor(referent, config, () => {}), { ...config, slack: config.slack! }, { log: () => {}, retryConfig: { retries: 0 } });
+    await expect(wrong.start()).rejects.toMatchObject({ code: ErrorCode.ConfigInvalid, message: expect.stringContaining('SLACK_APP_TOKEN') });
   });
 
   it('answers a slash command envelope', async () => {

@@ -63,6 +63,37 @@ export function mentionEvent(text: string, options: { channel?: string; user?: s
   return { type: 'app_mention', user: options.user ?? 'UALICE', text: `<@UBOT> ${text}`, ts, event_ts: ts, channel: options.channel ?? 'CGENERAL', ...(options.files ? { files: options.files } : {}) };
 }
 
+/** A message shortcut on a message with these files, as Slack posts it (interactivity payload). */
+export function messageShortcut(callbackId: string, options: { ts: string; text: string; files: unknown[]; triggerId: string; responseUrl: string }): Record<string, unknown> {
+  return {
+    type: 'message_action',
+    callback_id: callbackId,
+    trigger_id: options.triggerId,
+    message_ts: options.ts,
+    response_url: options.responseUrl,
+    team: { id: TEAM, domain: 'fake' },
+    channel: { id: 'CGENERAL', name: 'general' },
+    user: { id: 'UBOB', name: 'bob', team_id: TEAM },
+    message: { type: 'message', user: 'UBOB', ts: options.ts, text: options.text, files: options.files },
+  };
+}
+
+/** A button press on one of Referent's messages in CGENERAL (block_actions payload). */
+export function buttonPress(options: { user: string; message: { ts: string; thread_ts?: unknown; text?: unknown; blocks: unknown[] }; actionId: string; blockId?: string; value: unknown; responseUrl: string }): Record<string, unknown> {
+  return {
+    type: 'block_actions',
+    team: { id: TEAM, domain: 'fake' },
+    user: { id: `U${options.user.toUpperCase()}`, username: options.user, name: options.user, team_id: TEAM },
+    api_app_id: 'A1',
+    container: { type: 'message', message_ts: options.message.ts, channel_id: 'CGENERAL', is_ephemeral: false },
+    channel: { id: 'CGENERAL', name: 'general' },
+    message: { type: 'message', ...options.message },
+    actions: [{ type: 'button', action_id: options.actionId, block_id: options.blockId, value: options.value, action_ts: '1' }],
+    response_url: options.responseUrl,
+    trigger_id: '1.2.3',
+  };
+}
+
 /** Every block's text objects, by type: what a client would render as mrkdwn or as plain text. */
 export function textsOf(blocks: unknown): { mrkdwn: string[]; plain: string[] } {
   const out = { mrkdwn: [] as string[], plain: [] as string[] };
