@@ -10,6 +10,7 @@ import { openReferent, type Referent } from '../src/open.js';
 import { describeOpen } from './cli/report.js';
 import { createProgressBar } from './cli/progress-bar.js';
 import { createSlackAdapter, SLACK_EVENTS_PATH, type SlackAdapter } from './slack/slack-adapter.js';
+import { createTeamsAdapter, TEAMS_MESSAGES_PATH, type TeamsAdapter } from './teams/teams-adapter.js';
 import { createHttpServer, type Mount } from './web/http-server.js';
 
 export function assistantFor(referent: Referent, config: Config, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Assistant {
@@ -34,11 +35,12 @@ export async function listen(server: http.Server, config: Config): Promise<strin
   return `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 }
 
-/** The chat platforms whose settings are present; they share the web chat's server. */
-export async function chatAdapters(referent: Referent, assistant: Assistant, config: Config, log: (line: string) => void): Promise<{ slack?: SlackAdapter; mounts: Mount[] }> {
-  if (!config.slack) return { mounts: [] };
+/** The chat platforms: Slack when its settings are present, Teams always (local mode without an app id). They share the web chat's server. */
+export async function chatAdapters(referent: Referent, assistant: Assistant, config: Config, log: (line: string) => void): Promise<{ slack?: SlackAdapter; teams: TeamsAdapter; mounts: Mount[] }> {
+  const teams = createTeamsAdapter(referent, assistant, config, { log });
+  if (!config.slack) return { teams, mounts: [teams.mount] };
   const slack = await createSlackAdapter(referent, assistant, { ...config, slack: config.slack }, { log });
-  return { slack, mounts: slack.mount ? [slack.mount] : [] };
+  return { slack, teams, mounts: [teams.mount, ...(slack.mount ? [slack.mount] : [])] };
 }
 
 export async function serve(config: Config, options: { banner?: string } = {}): Promise<void> {
@@ -58,7 +60,12 @@ export async function serve(config: Config, options: { banner?: string } = {}): 
   await adapters.slack?.start();
   const lines = [`Referent is running: open ${url}/${config.chat.webToken ? '?token=<REFERENT_WEB_TOKEN>' : ''} for the web chat`];
   lines.push(`  data: ${config.dataDir} · model: ${referent.encoder.displayName} · ${referent.catalog.countItems()} images`);
-  const { slack } = adapters;
+  const { slack, teams } = adapters;
+  lines.push(
+    teams.mode === 'local'
+      ? `  Teams: ${url}${TEAMS_MESSAGES_PATH} in local mode (no MICROSOFT_APP_ID): unauthenticated, so it answers this machine only (Bot Framework Emulator)`
+      : `  Teams: ${config.chat.publicUrl ?? url}${TEAMS_MESSAGES_PATH} for bot ${config.teams.appId} (Bot Framework auth required)`,
+  );
   if (slack) {
     lines.push(
       slack.mode === 'socket'

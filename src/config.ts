@@ -59,6 +59,10 @@ export const configVariables = {
   SLACK_SIGNING_SECRET: [z.string().min(8).optional(), undefined, 'Slack signing secret: verifies requests to POST /slack/events (HTTP mode).'],
   SLACK_APP_TOKEN: [z.string().regex(/^xapp-/, 'an app-level token starts with xapp-').optional(), undefined, 'Slack app-level token (xapp-…, scope connections:write): Socket Mode, no public URL needed.'],
   SLACK_API_URL: [z.url().optional(), undefined, 'Slack Web API base URL (default https://slack.com/api/): a proxy, or a fake Slack in tests.'],
+  MICROSOFT_APP_ID: [z.string().min(1).optional(), undefined, 'Teams bot: the Azure Bot\'s app id. Set, POST /api/messages refuses requests without valid Bot Framework auth; unset, it runs in local mode (this machine only).'],
+  MICROSOFT_APP_PASSWORD: [z.string().min(1).optional(), undefined, 'Teams bot: the app\'s client secret (not for UserAssignedMSI).'],
+  MICROSOFT_APP_TENANT_ID: [z.string().min(1).optional(), undefined, 'Teams bot: the tenant id (required for SingleTenant and UserAssignedMSI).'],
+  MICROSOFT_APP_TYPE: [z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']), 'MultiTenant', 'Teams bot: MultiTenant, SingleTenant or UserAssignedMSI.'],
 } as const;
 
 type Vars = typeof configVariables;
@@ -89,6 +93,15 @@ export interface Config {
   chat: ChatConfig;
   /** Present when SLACK_BOT_TOKEN is set. */
   slack?: SlackConfig;
+  teams: TeamsConfig;
+}
+
+/** Without an app id, the Teams endpoint runs in local mode: unauthenticated, this machine only. */
+export interface TeamsConfig {
+  appId?: string;
+  appPassword?: string;
+  tenantId?: string;
+  appType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
 }
 
 export interface SlackConfig {
@@ -141,8 +154,8 @@ export function parseConfig(sources: ConfigSources): Config {
   }
   const result = schema.safeParse(merged);
   // Secrets are never echoed back into logs.
-  const shown = (name: string) => (/TOKEN|SECRET/.test(name) ? 'a value (hidden)' : JSON.stringify(merged[name]));
-  const problems = [...(result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message} (got ${shown(String(i.path[0]))})`)), ...slackProblems(merged)];
+  const shown = (name: string) => (/TOKEN|SECRET|PASSWORD/.test(name) ? 'a value (hidden)' : JSON.stringify(merged[name]));
+  const problems = [...(result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message} (got ${shown(String(i.path[0]))})`)), ...slackProblems(merged), ...teamsProblems(merged)];
   if (!result.success || problems.length) {
     throw new ReferentError(ErrorCode.ConfigInvalid, `Invalid configuration:\n  ${problems.join('\n  ')}`, { details: { problems } });
   }
@@ -188,7 +201,25 @@ export function parseConfig(sources: ConfigSources): Config {
       ...(v.REFERENT_PUBLIC_URL ? { publicUrl: v.REFERENT_PUBLIC_URL.replace(/\/+$/, '') } : {}),
     },
     ...(slack ? { slack } : {}),
+    teams: {
+      appType: v.MICROSOFT_APP_TYPE,
+      ...(v.MICROSOFT_APP_ID ? { appId: v.MICROSOFT_APP_ID } : {}),
+      ...(v.MICROSOFT_APP_PASSWORD ? { appPassword: v.MICROSOFT_APP_PASSWORD } : {}),
+      ...(v.MICROSOFT_APP_TENANT_ID ? { tenantId: v.MICROSOFT_APP_TENANT_ID } : {}),
+    },
   };
+}
+
+/** Teams credentials that only work together. */
+function teamsProblems(v: Record<string, string | undefined>): string[] {
+  const type = v.MICROSOFT_APP_TYPE ?? 'MultiTenant';
+  if (!v.MICROSOFT_APP_ID) {
+    return ['MICROSOFT_APP_PASSWORD', 'MICROSOFT_APP_TENANT_ID'].filter((name) => v[name]).map((name) => `${name}: set, but MICROSOFT_APP_ID is not`);
+  }
+  const problems: string[] = [];
+  if (type !== 'UserAssignedMSI' && !v.MICROSOFT_APP_PASSWORD) problems.push(`MICROSOFT_APP_PASSWORD: required with MICROSOFT_APP_ID for a ${type} app`);
+  if (type !== 'MultiTenant' && !v.MICROSOFT_APP_TENANT_ID) problems.push(`MICROSOFT_APP_TENANT_ID: required for a ${type} app`);
+  return problems;
 }
 
 /** Slack settings that only work together. */

@@ -8,6 +8,7 @@ import type { webApi } from '@slack/bolt';
 import type { Catalog } from '../../src/catalog/catalog.js';
 import { ErrorCode, ReferentError } from '../../src/errors.js';
 import type { MediaStore } from '../../src/media/media-store.js';
+import { readBounded } from '../read-bounded.js';
 import { publicThumbnailUrl } from '../web/media-links.js';
 import type { SlackImage } from './blocks.js';
 
@@ -68,20 +69,6 @@ export async function downloadSlackFile(file: SlackFileRef, options: DownloadOpt
     }
     return readBounded(response, options.maxBytes, name);
   }
-}
-
-async function readBounded(response: Response, maxBytes: number, name: string): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    total += chunk.byteLength;
-    if (total > maxBytes) {
-      await response.body?.cancel().catch(() => {});
-      throw new ReferentError(ErrorCode.ImageTooLarge, `${name} is larger than ${(maxBytes / 1048576).toFixed(0)} MB.`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 export interface SlackImagesOptions {
