@@ -80,4 +80,21 @@ describe('parseConfig', () => {
     expect(leaked.map((p) => p.split(':')[0])).toEqual(['SLACK_BOT_TOKEN']);
     expect(leaked.join(' ')).not.toContain('very-secret');
   });
+
+  it('runs Teams in local mode without an app id, and needs the credentials that go with an app type', () => {
+    expect(parseConfig({ env: {} }).teams).toEqual({ appType: 'MultiTenant' });
+    const single = parseConfig({ env: { MICROSOFT_APP_ID: 'app', MICROSOFT_APP_PASSWORD: 'pw', MICROSOFT_APP_TYPE: 'SingleTenant', MICROSOFT_APP_TENANT_ID: 't' } }).teams;
+    expect(single).toEqual({ appId: 'app', appPassword: 'pw', appType: 'SingleTenant', tenantId: 't' });
+    const problems = (env: Record<string, string>) => {
+      try {
+        parseConfig({ env });
+        return [];
+      } catch (err) {
+        return ((err as ReferentError).details.problems as string[]).map((p) => p.split(':')[0]);
+      }
+    };
+    expect(problems({ MICROSOFT_APP_ID: 'app' })).toEqual(['MICROSOFT_APP_PASSWORD']);
+    expect(problems({ MICROSOFT_APP_ID: 'app', MICROSOFT_APP_TYPE: 'UserAssignedMSI' })).toEqual(['MICROSOFT_APP_TENANT_ID']);
+    expect(problems({ MICROSOFT_APP_PASSWORD: 'pw' })).toEqual(['MICROSOFT_APP_PASSWORD']);
+  });
 });

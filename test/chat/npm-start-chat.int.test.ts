@@ -1,20 +1,24 @@
 /**
- * What the issue promises: with SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_API_URL pointing at
- * a fake Web API, the real composition root (`npm start`'s adapters/main.ts, in a child process)
- * answers a correctly signed app_mention asking for "red" with Block Kit whose first hit is red.
+ * What the chat issues promise of `npm start` (adapters/main.ts, in a child process): with
+ * SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_API_URL pointing at a fake Web API, a correctly
+ * signed app_mention asking for "red" gets Block Kit whose first hit is red; and an activity POSTed
+ * to /api/messages asking for "red", its serviceUrl at a fake connector, gets an Adaptive Card whose
+ * first image is red.
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeConnector, startFakeConnector } from '../support/fake-connector.js';
 import { type FakeSlack, postSigned, startFakeSlack } from '../support/fake-slack.js';
 import { repoRoot, tempDir, tinyModelDir } from '../support/fixtures.js';
 import { BOT_TOKEN, blocksOf, buildWorld, eventBody, imageIds, meanColour, mentionEvent, SIGNING_SECRET, slackConfig, TEAM } from '../support/slack-world.js';
 
-describe('npm start with Slack settings', () => {
+describe('npm start with Slack settings, and Teams in local mode', () => {
   let dir: string;
   let fake: FakeSlack;
+  let connector: FakeConnector;
   let child: ChildProcess;
   let base: string;
   let output = '';
@@ -22,8 +26,11 @@ describe('npm start with Slack settings', () => {
   beforeAll(async () => {
     dir = tempDir();
     fake = await startFakeSlack({ botToken: BOT_TOKEN, teamId: TEAM });
+    connector = await startFakeConnector();
     const dataDir = path.join(dir, 'data');
-    await (await buildWorld(dir, slackConfig(dataDir, fake.apiUrl))).shutdown();
+    const world = await buildWorld(dir, slackConfig(dataDir, fake.apiUrl));
+    world.catalog.grant({ collectionId: world.catalog.findCollection('parts')!.id, platform: 'teams', workspace: 'tenant-1' });
+    await world.shutdown();
     child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'adapters', 'main.ts')], {
       cwd: repoRoot,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', REFERENT_OFFLINE: '1', REFERENT_DATA_DIR: dataDir, REFERENT_MODEL: tinyModelDir, PORT: '0', SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: fake.apiUrl },
@@ -47,6 +54,7 @@ describe('npm start with Slack settings', () => {
       await exited;
     }
     await fake.close();
+    await connector.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -63,6 +71,31 @@ describe('npm start with Slack settings', () => {
     const blocks = blocksOf(update);
     expect(blocks.filter((b) => b.type === 'image').length).toBeGreaterThan(0);
     const [r, g, b] = await meanColour(fake.uploaded.get(imageIds(blocks)[0]!)!);
+    expect(r).toBeGreaterThan(150);
+    expect(g + b).toBeLessThan(150);
+  });
+
+  it('says the Teams endpoint runs in local mode', () => {
+    expect(output).toContain(`Teams: ${base}/api/messages in local mode (no MICROSOFT_APP_ID)`);
+  });
+
+  it('answers a Teams activity for "red" with an Adaptive Card whose first image is red', async () => {
+    const activity = {
+      type: 'message',
+      id: 'm-red',
+      serviceUrl: connector.base,
+      channelId: 'msteams',
+      from: { id: '29:alice', name: 'Alice', aadObjectId: 'aad-alice' },
+      recipient: { id: '28:referent', name: 'Referent' },
+      conversation: { id: 'a:personal', conversationType: 'personal', tenantId: 'tenant-1' },
+      channelData: { tenant: { id: 'tenant-1' } },
+      text: 'red',
+    };
+    const response = await fetch(`${base}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(activity) });
+    expect(response.status).toBe(200);
+    const reply = await connector.waitFor((c) => c.activityId === 'm-red' && c.activity.type === 'message');
+    const image = (reply.activity.attachments![0]!.content as { body: Array<{ type: string; url?: string }> }).body.find((e) => e.type === 'Image')!;
+    const [r, g, b] = await meanColour(Buffer.from(image.url!.split(',')[1]!, 'base64'));
     expect(r).toBeGreaterThan(150);
     expect(g + b).toBeLessThan(150);
   });
