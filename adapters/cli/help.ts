@@ -24,6 +24,7 @@ Commands:
   enable | disable <collection>                 Switch person search on or off for a collection
   audit [--limit N]                             Show the audit log of person queries
   slack-manifest [--url https://host]           Print the Slack app manifest (Socket Mode, or HTTP at that URL)
+  teams-package --app-id ID [--out F.zip]       Write the Teams app package (manifest and icons) for a bot
 
 Options for every command:
   --data-dir DIR     Data folder (REFERENT_DATA_DIR, default ./index-data)
@@ -71,6 +72,17 @@ Switches a collection off: no chat message reaches it until it is enabled again.
 Prints the Slack app manifest (JSON) to paste into api.slack.com/apps → Create New App → From an app
 manifest. Without --url it is for Socket Mode (set SLACK_APP_TOKEN; no public address needed). With
 --url it is for HTTP mode: events, buttons and /referent go to <url>/slack/events.
+`,
+  'teams-package': `Usage: referent teams-package --app-id ID [--out referent-teams.zip] [--url https://referent.example.com]
+
+Writes the Teams app package: a zip of manifest.json, color.png and outline.png to upload in Teams →
+Apps → Manage your apps → Upload an app (or in the Teams admin center). No configuration is read.
+
+  --app-id ID   the Azure Bot's Microsoft App ID (Azure portal → your Azure Bot → Configuration);
+                it becomes the app's id and its bot id
+  --out FILE    where to write the zip (default referent-teams.zip in the current folder)
+  --url URL     Referent's public https address: its host becomes the app's valid domain, and
+                its start page the developer, privacy and terms links (placeholders without it)
 `,
   audit: `Usage: referent audit [--limit N] [--json]
 

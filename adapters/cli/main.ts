@@ -21,6 +21,7 @@ import { runAudit, runCollections, runDisable, runEnable, runGrant, runRevoke } 
 import { runAdd, runDescribe, runForget, runShow } from './cmd-entities.js';
 import { commandHelp, globalHelp } from './help.js';
 import { runSlackManifest } from './cmd-slack.js';
+import { runTeamsPackage } from './cmd-teams.js';
 
 const options = {
   'data-dir': { type: 'string' },
@@ -43,6 +44,8 @@ const options = {
   'reference-share': { type: 'string' },
   kind: { type: 'string' },
   url: { type: 'string' },
+  'app-id': { type: 'string' },
+  out: { type: 'string' },
 } as const;
 
 export type CliValues = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
@@ -66,6 +69,7 @@ const commands: Record<string, (args: string[], values: CliValues, config: () =>
   disable: runDisable,
   audit: runAudit,
   'slack-manifest': runSlackManifest,
+  'teams-package': runTeamsPackage,
 };
 
 /** Our package.json, found by walking up (this file runs from adapters/ in dev and dist/adapters/ when built). */
