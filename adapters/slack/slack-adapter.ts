@@ -15,7 +15,7 @@ import { ErrorCode, ReferentError } from '../../src/errors.js';
 import type { Referent } from '../../src/open.js';
 import type { Mount } from '../web/http-server.js';
 import { ADD_REFERENCE_VIEW, addReferenceModal, homeView, plainFromSlack, replaceCard, workingMessage } from './blocks.js';
-import { answer, type AnswerDeps, channelSink, deliver, respondSink, type Where } from './slack-replies.js';
+import { answer, type AnswerDeps, channelSink, deliver, failed, respondSink, type Where } from './slack-replies.js';
 import { isImageFile, type SlackFileRef, SlackImages } from './slack-files.js';
 
 export const SLACK_EVENTS_PATH = '/slack/events';
@@ -72,7 +72,8 @@ export async function createSlackAdapter(referent: Referent, assistant: Assistan
   const { slack } = config;
   const logger = boltLogger(options.log);
   const clientOptions: webApi.WebClientOptions = { slackApiUrl: slack.apiUrl, retryConfig: options.retryConfig ?? DEFAULT_RETRIES, logger };
-  const identity = await whoAmI(new webApi.WebClient(slack.botToken, clientOptions));
+  // At start-up, fail within seconds when Slack cannot be reached rather than retrying for a minute.
+  const identity = await whoAmI(new webApi.WebClient(slack.botToken, { ...clientOptions, retryConfig: options.retryConfig ?? { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2000 } }));
   const receiver = slack.appToken
     ? new SocketModeReceiver({ appToken: slack.appToken, logger, installerOptions: { clientOptions: { ...clientOptions } } })
     : new HTTPReceiver({ signingSecret: slack.signingSecret!, endpoints: [SLACK_EVENTS_PATH], logger, bodyLimit: BODY_LIMIT });
@@ -209,17 +210,21 @@ function listen(app: App, deps: AnswerDeps, botUserId: string): void {
     const message = body.message as { ts: string; thread_ts?: string; text?: string; blocks?: never[] } | undefined;
     const where: Where = { team: body.team?.id ?? body.user.team_id ?? '', channel, ...(message ? { thread: message.thread_ts ?? message.ts } : {}), user: slackUser(body.user) };
     const sink = message ? channelSink(client, where) : respondSink(respond as never);
-    const placeholder = (action as { action_id?: string }).action_id === 'referent.more' ? await sink.post(workingMessage('Searching')) : null;
-    const result = await assistant.act(action.value, where.user, { platform: 'slack', workspace: where.team, channel });
-    if (result.card && message?.blocks) {
-      const picture = (await images.sources(where.team, [result.card.mediaKey])).get(result.card.mediaKey);
-      await client.chat.update({ channel, ts: message.ts, text: message.text ?? '', blocks: replaceCard(message.blocks, result.card, picture) as never });
+    let placeholder: string | null = null;
+    try {
+      if ((action as { action_id?: string }).action_id === 'referent.more') placeholder = await sink.post(workingMessage('Searching'));
+      const result = await assistant.act(action.value, where.user, { platform: 'slack', workspace: where.team, channel });
+      if (result.card && message?.blocks) {
+        const picture = (await images.sources(where.team, [result.card.mediaKey])).get(result.card.mediaKey);
+        await client.chat.update({ channel, ts: message.ts, text: message.text ?? '', blocks: replaceCard(message.blocks, result.card, picture) as never });
+      }
+      const [first, ...rest] = result.replies;
+      // A verdict's thanks is for the person who gave it; More like this answers in the thread.
+      if (first?.kind === 'info' && result.card) await sink.tell(first.text);
+      await deliver(images, sink, where.team, first?.kind === 'info' && result.card ? rest : result.replies, placeholder);
+    } catch (err) {
+      await failed(deps.log, sink, placeholder, `on a button from ${where.user.id} in ${where.team}/${channel}`, err);
     }
-    const [first, ...rest] = result.replies;
-    // A verdict's thanks is for the person who gave it; More like this answers in the thread.
-    if (first?.kind === 'info' && result.card) await sink.tell(first.text);
-    const shared = first?.kind === 'info' && result.card ? rest : result.replies;
-    await deliver(images, sink, where.team, shared, placeholder);
   });
 
   app.event('app_home_opened', async ({ event, client }) => {

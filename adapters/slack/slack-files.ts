@@ -82,6 +82,8 @@ export interface SlackImagesOptions {
 export class SlackImages {
   /** Uploads under way, so two answers at once upload an image only once. */
   private readonly pending = new Map<string, Promise<string | null>>();
+  /** Workspaces where the app may not upload (no files:write): cards there show titles only, and it is said once. */
+  private readonly mayNotUpload = new Set<string>();
 
   constructor(
     private readonly client: webApi.WebClient,
@@ -111,6 +113,7 @@ export class SlackImages {
     if (known) return { slack_file: { id: known } };
     const { publicUrl, mediaSecret } = this.options;
     if (publicUrl) return { image_url: publicThumbnailUrl(publicUrl, mediaKey, mediaSecret) };
+    if (this.mayNotUpload.has(team)) return null;
     const slot = `${team}/${mediaKey}`;
     let upload = this.pending.get(slot);
     if (!upload) {
@@ -133,7 +136,13 @@ export class SlackImages {
       this.deps.catalog.setPlatformFile({ platform: PLATFORM, workspace: team, mediaKey }, id);
       return id;
     } catch (err) {
-      this.options.log(`slack: could not upload image ${mediaKey.slice(0, 12)} for ${team}: ${err instanceof Error ? err.message : String(err)}`);
+      const code = (err as { data?: { error?: string } }).data?.error;
+      if (code === 'missing_scope' || code === 'not_allowed_token_type') {
+        if (!this.mayNotUpload.has(team)) this.options.log(`slack: cards in ${team} show no images: the app may not upload files (${code}); add the files:write scope and reinstall, or set REFERENT_PUBLIC_URL.`);
+        this.mayNotUpload.add(team);
+      } else {
+        this.options.log(`slack: could not upload image ${mediaKey.slice(0, 12)} for ${team}: ${err instanceof Error ? err.message : String(err)}`);
+      }
       return null;
     }
   }

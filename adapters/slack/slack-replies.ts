@@ -119,10 +119,15 @@ export async function answer(deps: AnswerDeps, sink: Sink, where: Where, text: s
     if (kind === 'add' && replies[0]?.kind === 'info') await rememberPosted(deps, where.team, posted);
     await deliver(deps.images, sink, where.team, replies, placeholder);
   } catch (err) {
-    deps.log(`slack: unexpected error answering ${where.user.id} in ${where.team}/${where.channel}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    await sink.tell('Something went wrong on my side; it has been logged. Please try again.').catch(() => {});
-    if (placeholder) await sink.remove(placeholder).catch(() => {});
+    await failed(deps.log, sink, placeholder, `answering ${where.user.id} in ${where.team}/${where.channel}`, err);
   }
+}
+
+/** The one place the unexpected is handled: logged once, an apology to the asker, the placeholder gone. */
+export async function failed(log: (line: string) => void, sink: Sink, placeholder: string | null, context: string, err: unknown): Promise<void> {
+  log(`slack: unexpected error ${context}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  await sink.tell('Something went wrong on my side; it has been logged. Please try again.').catch(() => {});
+  if (placeholder) await sink.remove(placeholder).catch(() => {});
 }
 
 /** Events name some files without describing them (Slack Connect: "check_file_info"); files.info fills them in. */

@@ -2,22 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { addReferenceModal, cardBlocks, escapeMrkdwn, MAX_BLOCKS, plainFromSlack, replaceCard, replyMessage, type SlackImage } from '../../adapters/slack/blocks.js';
 import type { Card, Reply } from '../../src/chat/reply.js';
 import { mulberry32 } from '../../src/random.js';
+import { sampleCard } from '../support/cards.js';
 
-const card = (itemId: number, over: Partial<Card> = {}): Card => ({
-  itemId,
-  mediaKey: String(itemId).padStart(64, '0'),
-  title: `P-${itemId}`,
-  collection: 'parts',
-  band: 'strong',
-  why: 'its detail "brass" matches',
-  more: 0,
-  actions: [
-    { kind: 'confirm', label: "That's it", value: '{"v":1}' },
-    { kind: 'reject', label: 'Not it', value: '{"v":1}' },
-    { kind: 'more', label: 'More like this', value: '{"v":1}' },
-  ],
-  ...over,
-});
+const card = sampleCard;
 const results = (cards: Card[], text = `${cards.length} matches`): Reply => ({ kind: 'results', text, cards });
 const noImages = new Map<string, SlackImage>();
 

@@ -189,6 +189,28 @@ describe('Slack adapter over HTTP (signed requests, fake Web API)', () => {
     expect(imageIds(elsewhere.blocks).some((id) => vaultItems.has(id))).toBe(false);
   });
 
+  it('shows titles without images where the app may not upload, says why once, and stops trying', async () => {
+    referent.catalog.grant({ collectionId: referent.catalog.findCollection('parts')!.id, platform: 'slack', workspace: 'T0003' });
+    fake.answer('files.getUploadURLExternal', () => ({ ok: false, error: 'missing_scope', needed: 'files:write' }));
+    try {
+      const askIn = async (text: string) => {
+        const event = mentionEvent(text);
+        await send(eventBody(event, 'T0003'));
+        const placeholder = await fake.waitFor('chat.postMessage', (c) => c.args.thread_ts === event.ts);
+        return blocksOf(await fake.waitFor('chat.update', (c) => c.args.ts === placeholder.response?.ts));
+      };
+      const first = await askIn('red');
+      expect(imageIds(first)).toEqual([]);
+      expect(first.filter((b) => b.type === 'section' && String(b.block_id).startsWith('card:'))).toHaveLength(5);
+      const attempts = fake.callsTo('files.getUploadURLExternal').length;
+      await askIn('blue');
+      expect(fake.callsTo('files.getUploadURLExternal')).toHaveLength(attempts);
+      expect(logged.filter((l) => l.includes('add the files:write scope'))).toHaveLength(1);
+    } finally {
+      fake.answer('files.getUploadURLExternal', null);
+    }
+  });
+
   it('waits out a 429 and retries', async () => {
     fake.rateLimit('chat.update', 1, 1);
     const { update } = await ask('green');

@@ -2,22 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { hitCard, plainFromTeams, submittedValue, textCard } from '../../adapters/teams/cards.js';
 import { otherFiles, photosOf } from '../../adapters/teams/teams-files.js';
 import type { Card } from '../../src/chat/reply.js';
+import { sampleCard } from '../support/cards.js';
 
-const card = (over: Partial<Card> = {}): Card => ({
-  itemId: 7,
-  mediaKey: 'a'.repeat(64),
-  title: 'P-7',
-  collection: 'parts',
-  band: 'good',
-  why: 'its detail "brass" matches',
-  more: 2,
-  actions: [
-    { kind: 'confirm', label: "That's it", value: '{"v":1,"a":"confirm"}' },
-    { kind: 'reject', label: 'Not it', value: '{"v":1,"a":"reject"}' },
-    { kind: 'more', label: 'More like this', value: '{"v":1,"a":"more"}' },
-  ],
-  ...over,
-});
+const card = (over: Partial<Card> = {}) => sampleCard(7, { band: 'good', more: 2, ...over });
 
 describe('plainFromTeams', () => {
   it("reads Teams' message HTML as the words typed", () => {
