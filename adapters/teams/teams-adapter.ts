@@ -83,8 +83,11 @@ export function createTeamsAdapter(referent: { media: MediaStore }, assistant: A
     matches: (pathname) => pathname === TEAMS_MESSAGES_PATH,
     handle: async (req, res) => {
       if (req.method !== 'POST') return void res.writeHead(405, { allow: 'POST' }).end();
-      // Local mode has no authentication: only this machine may talk to it.
-      if (local && !isLoopbackAddress(req.socket.remoteAddress)) return refuse(res, 403, 'The Teams endpoint runs in local mode (no MICROSOFT_APP_ID) and answers this machine only.');
+      // Local mode has no authentication: only this machine may talk to it, and not through a proxy.
+      const proxied = req.headers['x-forwarded-for'] !== undefined || req.headers.forwarded !== undefined;
+      if (local && (proxied || !isLoopbackAddress(req.socket.remoteAddress))) {
+        return refuse(res, 403, 'The Teams endpoint runs in local mode (no MICROSOFT_APP_ID) and answers this machine only.');
+      }
       let body: unknown;
       try {
         body = JSON.parse((await readBody(req, BODY_LIMIT)).toString('utf8'));
@@ -92,7 +95,7 @@ export function createTeamsAdapter(referent: { media: MediaStore }, assistant: A
         return refuse(res, 400, 'The body must be a Bot Framework activity (JSON, at most 1 MB).');
       }
       const serviceUrl = (body as { serviceUrl?: unknown })?.serviceUrl;
-      if (local && typeof serviceUrl === 'string' && !isLoopbackHost(safeHost(serviceUrl))) {
+      if (local && (typeof serviceUrl !== 'string' || !isLoopbackHost(safeHost(serviceUrl)))) {
         return refuse(res, 403, 'In local mode replies go only to a service on this machine.');
       }
       await adapter.process({ body: body as Record<string, unknown>, headers: req.headers, method: req.method }, nodeResponse(res), (context) => turn(deps, adapter, context));

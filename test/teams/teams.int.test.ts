@@ -164,9 +164,11 @@ describe('Teams adapter (CloudAdapter, fake connector)', () => {
     expect(JSON.stringify(cardsOf(help))).toContain('Mention **@Referent**');
   });
 
-  it('in local mode, refuses to send replies off this machine', async () => {
+  it('in local mode, refuses to send replies off this machine, and requests that came through a proxy', async () => {
     const response = await post(mention('red', { serviceUrl: 'https://smba.trafficmanager.net/emea/' }));
     expect(response.status).toBe(403);
+    // A reverse proxy on this machine would make any caller look local: proxied requests are refused too.
+    expect((await post(mention('red'), endpoint, { 'x-forwarded-for': '203.0.113.9' })).status).toBe(403);
   });
 
   it('logged nothing unexpected', () => {
