@@ -8,6 +8,15 @@ import { availableParallelism } from 'node:os';
 import ort from 'onnxruntime-node';
 import { ErrorCode, ReferentError } from '../errors.js';
 
+/**
+ * ONNX Runtime's Linux build collects usage telemetry unless told not to: on the first session it
+ * writes /tmp/mat-debug-<pid>.log, queues events in ~/.cache/Microsoft/DeveloperTools/.onnxruntime
+ * and looks up mobile.events.data.microsoft.com. Nothing leaves this machine, so it is switched off
+ * here, in the one module every model load goes through (the library reads the variable at its
+ * first session, not at import). This is the only write to the environment in src/.
+ */
+process.env.ORT_DISABLE_TELEMETRY = '1';
+
 /** An input tensor as the caller has it; converted to the model's declared element type on run. */
 export type TensorInput =
   | { type: 'int64'; data: BigInt64Array; dims: readonly number[] }

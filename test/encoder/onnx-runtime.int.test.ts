@@ -58,3 +58,38 @@ describe('OnnxSession', () => {
     }
   });
 });
+
+describe('ONNX Runtime telemetry', () => {
+  /** Loads the tiny text model in a fresh process with its own HOME; returns that HOME and the child's pid. */
+  async function loadIn(script: string): Promise<{ home: string; pid: number }> {
+    const { spawn } = await import('node:child_process');
+    const home = await mkdtemp(join(tmpdir(), 'referent-home-'));
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: home };
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: join(import.meta.dirname, '..', '..'), env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, stderr).toBe(0);
+    return { home, pid: child.pid! };
+  }
+  const model = JSON.stringify(join(fixture, 'text_model.onnx'));
+  const traces = async ({ home, pid }: { home: string; pid: number }) => {
+    const { existsSync } = await import('node:fs');
+    return { store: existsSync(join(home, '.cache', 'Microsoft')), debugLog: existsSync(join(tmpdir(), `mat-debug-${pid}.log`)) };
+  };
+
+  it('is off for every model Referent loads: no event store, no debug file (and on without the switch)', async () => {
+    const ours = await loadIn(`import { OnnxSession } from './src/encoder/onnx-runtime.ts'; await OnnxSession.open(${model}, { threads: 1 });`);
+    const bare = await loadIn(`import ort from 'onnxruntime-node'; await ort.InferenceSession.create(${model});`);
+    try {
+      expect(await traces(ours)).toEqual({ store: false, debugLog: false });
+      // The check can fail: the same load without the switch leaves both behind.
+      expect(await traces(bare)).toEqual({ store: true, debugLog: true });
+    } finally {
+      for (const t of [ours, bare]) {
+        await rm(t.home, { recursive: true, force: true });
+        await rm(join(tmpdir(), `mat-debug-${t.pid}.log`), { force: true });
+      }
+    }
+  });
+});
