@@ -6,6 +6,8 @@ import type http from 'node:http';
 import { accessPolicy } from '../src/chat/access.js';
 import { Assistant } from '../src/chat/assistant.js';
 import type { Config } from '../src/config.js';
+import { OcrQueue } from '../src/ocr/ocr-queue.js';
+import { PaddleOcr } from '../src/ocr/paddle-ocr.js';
 import { openReferent, type Referent } from '../src/open.js';
 import { describeOpen } from './cli/report.js';
 import { createProgressBar } from './cli/progress-bar.js';
@@ -13,13 +15,33 @@ import { createSlackAdapter, SLACK_EVENTS_PATH, type SlackAdapter } from './slac
 import { createTeamsAdapter, TEAMS_MESSAGES_PATH, type TeamsAdapter } from './teams/teams-adapter.js';
 import { createHttpServer, type Mount } from './web/http-server.js';
 
-export function assistantFor(referent: Referent, config: Config, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Assistant {
+export function assistantFor(referent: Referent, config: Config, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`), onAdded?: () => void): Assistant {
   return new Assistant(referent, {
     policy: accessPolicy(config.chat),
     limits: { maxTextChars: config.maxTextChars, maxImageBytes: config.maxImageBytes, batchSize: config.batchSize },
     results: config.chat.results,
     log,
+    ...(onAdded ? { onAdded } : {}),
   });
+}
+
+/** How often the server looks for images added by another process (`referent ingest`) to read their labels. */
+const OCR_POLL_MS = 60_000;
+
+/** Label reading in the background: at start, after every chat `add`, and every minute for other writers. */
+function startOcr(referent: Referent, config: Config, log: (line: string) => void): { queue: OcrQueue | null; stop(): Promise<void> } {
+  if (!config.ocr.enabled) return { queue: null, stop: async () => {} };
+  const queue = new OcrQueue(referent, () => PaddleOcr.create({ minConfidence: config.ocr.minConfidence }), { minConfidence: config.ocr.minConfidence, log });
+  queue.kick();
+  const timer = setInterval(() => queue.kick(), OCR_POLL_MS);
+  timer.unref();
+  return {
+    queue,
+    stop: async () => {
+      clearInterval(timer);
+      await queue.close();
+    },
+  };
 }
 
 const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
@@ -47,11 +69,13 @@ export async function serve(config: Config, options: { banner?: string } = {}): 
   const referent = await openReferent(config, { progress: createProgressBar() });
   describeOpen(referent);
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const assistant = assistantFor(referent, config, log);
+  const ocr = startOcr(referent, config, log);
+  const assistant = assistantFor(referent, config, log, () => ocr.queue?.kick());
   let adapters: Awaited<ReturnType<typeof chatAdapters>>;
   try {
     adapters = await chatAdapters(referent, assistant, config, log);
   } catch (err) {
+    await ocr.stop();
     await referent.shutdown();
     throw err;
   }
@@ -60,6 +84,7 @@ export async function serve(config: Config, options: { banner?: string } = {}): 
   await adapters.slack?.start();
   const lines = [`Referent is running: open ${url}/${config.chat.webToken ? '?token=<REFERENT_WEB_TOKEN>' : ''} for the web chat`];
   lines.push(`  data: ${config.dataDir} · model: ${referent.encoder.displayName} · ${referent.catalog.countItems()} images`);
+  lines.push(`  labels (OCR): ${config.ocr.enabled ? `on, ${referent.catalog.countOcr().pending} images waiting to be read` : 'off (REFERENT_OCR)'}`);
   const { slack, teams } = adapters;
   lines.push(
     teams.mode === 'local'
@@ -85,6 +110,7 @@ export async function serve(config: Config, options: { banner?: string } = {}): 
   });
   process.stdout.write('Shutting down…\n');
   await adapters.slack?.stop();
+  await ocr.stop();
   server.closeAllConnections?.();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await referent.shutdown();

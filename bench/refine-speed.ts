@@ -149,7 +149,7 @@ function tokenBatch(texts: readonly string[]): { input_ids: Extract<TensorInput,
  * Returns the prepared vector of each text (a hash-seeded unit vector for an unknown one) and costs
  * nothing: the data build's and the zero-cost runs' encoder. Counts the time spent inside encodeTexts.
  */
-class LookupEncoder implements Encoder {
+export class LookupEncoder implements Encoder {
   readonly modelId = MODEL_ID;
   readonly displayName = 'bench lookup encoder (prepared vectors)';
   readonly isDemo = false;
@@ -186,7 +186,7 @@ class LookupEncoder implements Encoder {
 }
 
 /** Runs the CLIP-sized text tower on the texts' token ids (batch = number of texts) for its cost, then returns the prepared vectors. */
-class TowerEncoder implements Encoder {
+export class TowerEncoder implements Encoder {
   readonly modelId = MODEL_ID;
   readonly displayName = 'bench text tower (CLIP ViT-B/16-sized, random weights)';
   readonly isDemo = false;
@@ -217,13 +217,13 @@ class TowerEncoder implements Encoder {
   async close(): Promise<void> {}
 }
 
-interface BenchQuery {
+export interface BenchQuery {
   text: string;
   /** The entity it is aimed at (its index in the plan), or null for a generic query. */
   target: number | null;
 }
 
-interface Plan {
+export interface Plan {
   centres: Float32Array[];
   /** Each entity's appearance (a point in its cluster). */
   looks: Float32Array[];
@@ -236,7 +236,7 @@ interface Plan {
   multi: BenchQuery[];
 }
 
-function makePlan(o: { items: number; entities: number; queries: number; warmup: number; dim: number; seed: number }): Plan {
+export function makePlan(o: { items: number; entities: number; queries: number; warmup: number; dim: number; seed: number }): Plan {
   const rand = mulberry32(o.seed);
   const gauss = gaussian(rand);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
@@ -311,7 +311,7 @@ function shuffled<T>(xs: readonly T[], rand: () => number): T[] {
 }
 
 /** Writes the catalogue through the Catalog API. Returns timings and counts. */
-function buildCatalogue(
+export function buildCatalogue(
   file: string,
   plan: Plan,
   o: { items: number; dim: number; seed: number },
@@ -381,7 +381,7 @@ function buildCatalogue(
   }
 }
 
-function seconds(started: bigint): number {
+export function seconds(started: bigint): number {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
@@ -406,7 +406,7 @@ function timedProgress(inner: Progress): Progress & { phases: Map<string, { star
   };
 }
 
-function figures(ms: readonly number[]): Figures {
+export function figures(ms: readonly number[]): Figures {
   const sorted = [...ms].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
   return { p50: at(0.5), p90: at(0.9), mean: ms.reduce((a, b) => a + b, 0) / Math.max(1, ms.length) };

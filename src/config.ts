@@ -54,6 +54,8 @@ export const configVariables = {
   REFERENT_WEB_COLLECTIONS: [z.string().min(1), '*', 'Collections the local web chat may search: * for all, or comma-separated names (chat platforms use grants instead).'],
   REFERENT_WEB_TOKEN: [z.string().min(16).optional(), undefined, 'Access token for the web chat (at least 16 characters); open the page once as /?token=<token>. Strongly advised when HOST is not 127.0.0.1.'],
   REFERENT_CHAT_RESULTS: [int(1, 20), '5', 'Result cards per chat answer.'],
+  REFERENT_OCR: [flag, 'true', 'Read the text on images (labels, part numbers) in the background after they are added, for hybrid search.'],
+  REFERENT_OCR_MIN_CONFIDENCE: [num(0, 1), '0.6', 'OCR lines below this confidence (0–1) are ignored.'],
   REFERENT_PUBLIC_URL: [z.url().optional(), undefined, 'Public base URL of this server (https://referent.example.com): chat cards then link images here (signed URLs) instead of uploading them.'],
   SLACK_BOT_TOKEN: [z.string().regex(/^xoxb-/, 'a bot token starts with xoxb-').optional(), undefined, 'Slack bot token (xoxb-…): turns the Slack adapter on.'],
   SLACK_SIGNING_SECRET: [z.string().min(8).optional(), undefined, 'Slack signing secret: verifies requests to POST /slack/events (HTTP mode).'],
@@ -89,6 +91,8 @@ export interface Config {
   maxTextChars: number;
   batchSize: number;
   hnsw: { m: number; efConstruction: number; efSearch: number };
+  /** OCR of labels after ingest (PaddleOCR models from the installed package). */
+  ocr: { enabled: boolean; minConfidence: number };
   method: MethodConfig;
   chat: ChatConfig;
   /** Present when SLACK_BOT_TOKEN is set. */
@@ -177,6 +181,7 @@ export function parseConfig(sources: ConfigSources): Config {
     maxTextChars: v.REFERENT_MAX_TEXT_CHARS,
     batchSize: v.REFERENT_BATCH_SIZE,
     hnsw: { m: v.REFERENT_HNSW_M, efConstruction: v.REFERENT_HNSW_EF_CONSTRUCTION, efSearch: v.REFERENT_HNSW_EF_SEARCH },
+    ocr: { enabled: v.REFERENT_OCR, minConfidence: v.REFERENT_OCR_MIN_CONFIDENCE },
     method: {
       refine: v.REFERENT_REFINE,
       pipeline: {

@@ -45,6 +45,7 @@ describe('architecture', () => {
     ['hnswlib-node', 'src/index/hnsw-index.ts'],
     ['better-sqlite3', 'src/catalog/sqlite-catalog.ts'],
     ['sharp', 'src/image/image-io.ts'],
+    ['@gutenye/ocr-node', 'src/ocr/paddle-ocr.ts'],
   ])('imports %s from exactly one file', (pkg, expected) => {
     const importers = production.filter((file) => importsOf(file).some((spec) => spec === pkg || spec.startsWith(`${pkg}/`)));
     expect(importers).toEqual([expected]);

@@ -67,7 +67,7 @@ export async function runShow(args: string[], values: CliValues, loadConfig: () 
     const view = show(referent, label, oneCollection(values));
     if (values.json) {
       const items = view.items.map((i) => ({ itemId: i.id, caption: i.caption, media: { id: i.mediaKey, ...referent.media.paths(i.mediaKey) } }));
-      process.stdout.write(`${JSON.stringify({ entity: view.entity, items, descriptions: view.descriptions, details: view.details, photoWeights: view.photoWeights })}\n`);
+      process.stdout.write(`${JSON.stringify({ entity: view.entity, items, descriptions: view.descriptions, details: view.details, photoWeights: view.photoWeights, labels: view.labels })}\n`);
       return 0;
     }
     const lines = [`${view.entity.label} (${view.entity.kind}): ${view.items.length} photo${view.items.length === 1 ? '' : 's'}, ${view.descriptions.length} description${view.descriptions.length === 1 ? '' : 's'}`];
@@ -77,6 +77,7 @@ export async function runShow(args: string[], values: CliValues, loadConfig: () 
     }
     for (const d of view.descriptions) lines.push(`  "${d.text}"  (${d.source}, weight ${d.weight.toFixed(2)})`);
     if (view.details.length > 0) lines.push(`  details: ${view.details.join(' · ')}`);
+    for (const l of view.labels) lines.push(`  label on #${l.itemId} reads: ${l.lines.map((t) => `"${t}"`).join(', ')}${l.identifiers.length ? ` (identifiers ${l.identifiers.join(', ')})` : ''}`);
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   });

@@ -2,17 +2,20 @@ import type { Config } from '../../src/config.js';
 import { ErrorCode, ReferentError } from '../../src/errors.js';
 import { ItemIndex } from '../../src/index/item-index.js';
 import { reembed } from '../../src/ingest/reembed.js';
+import { OcrQueue } from '../../src/ocr/ocr-queue.js';
+import { PaddleOcr } from '../../src/ocr/paddle-ocr.js';
 import { dataPaths, loadEncoder, openReferent, openStores } from '../../src/open.js';
 import type { CliValues } from './main.js';
 import { createProgressBar } from './progress-bar.js';
 
-export async function runIndex(args: string[], _values: CliValues, loadConfig: () => Config): Promise<number> {
+export async function runIndex(args: string[], values: CliValues, loadConfig: () => Config): Promise<number> {
   const [sub, ...extra] = args;
-  if (extra.length > 0 || !sub || !['status', 'rebuild', 'reembed'].includes(sub)) {
-    throw new ReferentError(ErrorCode.UsageInvalid, 'Usage: referent index status | rebuild | reembed');
+  if (extra.length > 0 || !sub || !['status', 'rebuild', 'reembed', 'ocr'].includes(sub)) {
+    throw new ReferentError(ErrorCode.UsageInvalid, 'Usage: referent index status | rebuild | reembed | ocr [--all]');
   }
   const config = loadConfig();
   if (sub === 'reembed') return runReembed(config);
+  if (sub === 'ocr') return runOcr(config, values.all === true);
   const referent = await openReferent(config, { progress: createProgressBar() });
   try {
     if (sub === 'rebuild') {
@@ -27,6 +30,7 @@ export async function runIndex(args: string[], _values: CliValues, loadConfig: (
       `model         ${encoder.modelId} (${encoder.dim} dimensions)${encoder.isDemo ? ' — the demo encoder' : ''}`,
       `image index   ${index.size()} images, watermark ${index.watermark}, ${indexReport.source === 'snapshot' ? `loaded from snapshot (+${indexReport.replayed} replayed)` : `rebuilt (${indexReport.reason ?? 'no snapshot'})`}`,
       `references    ${plural(references.size(), 'entity', 'entities')} with a reference, of ${catalog.countEntities()}; refinement ${referent.method.refine ? 'on' : 'off'}`,
+      ocrLine(config, catalog.countOcr()),
     ];
     for (const c of catalog.listCollections()) lines.push(`  ${c.name} (${c.kind}${c.enabled ? '' : ', disabled'}): ${catalog.countItems(c.id)} images`);
     process.stdout.write(`${lines.join('\n')}\n`);
@@ -56,6 +60,29 @@ async function runReembed(config: Config): Promise<number> {
   } finally {
     stores.close();
     await encoder.close();
+  }
+}
+
+function ocrLine(config: Config, c: { read: number; withText: number; pending: number }): string {
+  return `labels (OCR)  ${c.read} images read, ${c.withText} with text, ${c.pending} waiting${config.ocr.enabled ? '' : ' (REFERENT_OCR is off)'}`;
+}
+
+/** Reads the labels on every image not read yet (all of them with --all), in the foreground with a progress bar. */
+async function runOcr(config: Config, all: boolean): Promise<number> {
+  const stores = openStores(config);
+  const queue = new OcrQueue(stores, () => PaddleOcr.create({ minConfidence: config.ocr.minConfidence }), { minConfidence: config.ocr.minConfidence, log: (l) => process.stderr.write(`${l}\n`) });
+  try {
+    const forgotten = all ? stores.catalog.resetOcr() : 0;
+    if (forgotten) process.stdout.write(`Reading all ${forgotten} images again.\n`);
+    const started = Date.now();
+    const summary = await queue.drain(createProgressBar());
+    const seconds = (Date.now() - started) / 1000;
+    const rate = summary.read ? ` (${((seconds * 1000) / summary.read).toFixed(0)} ms per image)` : '';
+    process.stdout.write(`Read ${summary.read} images in ${seconds.toFixed(1)} s${rate}: ${summary.withText} with text, ${summary.failed} unreadable.\n${ocrLine(config, stores.catalog.countOcr())}\n`);
+    return 0;
+  } finally {
+    await queue.close();
+    stores.close();
   }
 }
 

@@ -17,6 +17,7 @@ Commands:
   index status                                  Show catalogue, model and index figures
   index rebuild                                 Rebuild the image index from the catalogue
   index reembed                                 Re-embed every image with the configured model
+  index ocr [--all]                             Read the labels on images not read yet (all with --all)
   serve                                         Start the web chat and HTTP API (what \`npm start\` runs)
   collections [create <name> --kind K]          List collections (kind, on/off, grants), or create one
   grant <collection> <platform:workspace[/ch]>  Let a chat workspace or channel search a collection
@@ -165,12 +166,15 @@ pull  downloads a model (Hugging Face ONNX layout) into the models folder with a
       verifies every file. On an air-gapped machine, copy a pulled folder to <models dir>/<owner>/<name>/.
 list  shows the models present, their variants and whether they are complete.
 `,
-  index: `Usage: referent index status | rebuild | reembed
+  index: `Usage: referent index status | rebuild | reembed | ocr [--all]
 
-status   catalogue, model and index figures
+status   catalogue, model, index and OCR figures
 rebuild  rebuild the image index from the vectors in the catalogue (progress bar)
 reembed  re-embed every image from its stored original with the configured model (--model),
          then switch the data folder to that model; resumable
+ocr      read the text on every image not read yet (labels, part numbers: PaddleOCR, offline),
+         with a progress bar; --all reads every image again. \`referent serve\` does the same in the
+         background after images are added; this runs it now.
 `,
   serve: `Usage: referent serve
 

@@ -44,6 +44,7 @@ const options = {
   'reference-share': { type: 'string' },
   kind: { type: 'string' },
   url: { type: 'string' },
+  all: { type: 'boolean' },
   'app-id': { type: 'string' },
   out: { type: 'string' },
 } as const;

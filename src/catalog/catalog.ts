@@ -4,6 +4,8 @@
  * Invariants: a write that returned has been committed (durable in WAL); an item and its vector,
  * caption and index-log entry are written in one transaction; vectors are unit length.
  */
+import type { OcrLine } from '../ocr/ocr.js';
+
 export type CollectionKind = 'part' | 'person' | 'other';
 
 export interface Collection {
@@ -144,7 +146,42 @@ export interface AuditEntry extends NewAuditEntry {
   at: number;
 }
 
-export interface Catalog extends EntityCatalog, AccessCatalog {
+/** What an OCR engine read off one image. */
+export interface NewOcr {
+  modelId: string;
+  lines: OcrLine[];
+  /** Normalised identifiers on the image (see ocr/identifiers.ts). */
+  identifiers: string[];
+}
+
+export interface StoredOcr extends NewOcr {
+  at: number;
+}
+
+/** The lexical side of a query, per image: see LexicalCatalog.lexicalMatches. */
+export interface LexicalMatches {
+  /** Images whose own label carries one of the query's identifiers, with the line it is on. */
+  identifiers: Map<number, { identifier: string; line: string }>;
+  /** Images whose caption or OCR text, or whose entity's descriptions, share words with the query: BM25 relative to the best match (0..1]. */
+  words: Map<number, { score: number; text: string }>;
+  /** Every image above, with its entity and collection (the vectors may not have found them). */
+  items: Map<number, { entityId: number | null; collectionId: number }>;
+}
+
+/** Text read off images, and lexical matching over it and the catalogue's captions and descriptions. */
+export interface LexicalCatalog {
+  /** Live images not read yet, by id (after `afterId`). */
+  itemsWithoutOcr(limit: number, afterId?: number): Item[];
+  countOcr(): { read: number; withText: number; pending: number };
+  /** Forgets every reading (to read all images again); returns how many there were. */
+  resetOcr(): number;
+  /** False when the image is gone. A removed or forgotten image loses its reading. */
+  putOcr(itemId: number, ocr: NewOcr): boolean;
+  ocrOf(itemId: number): StoredOcr | null;
+  lexicalMatches(query: { words: readonly string[]; identifiers: readonly string[]; collectionIds?: ReadonlySet<number> }): LexicalMatches;
+}
+
+export interface Catalog extends EntityCatalog, AccessCatalog, LexicalCatalog {
   readonly path: string;
   schemaVersion(): number;
   /** The model whose vectors this catalogue serves; null until the first item is stored. */

@@ -153,6 +153,53 @@ export const migrations: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX platform_files_media ON platform_files (media_key);
   `,
+  // 4: text read off the images (OCR) and a lexical index for hybrid search. One item_ocr row per
+  // item once it was read (text '' when there was none), its identifiers normalised for exact
+  // lookup, and two FTS5 tables kept in step by triggers, in the same transactions as the rows
+  // they index (so a crash never leaves them apart):
+  //   lexicon   words of captions, descriptions and OCR text (rowid 2·text id, or 2·item id + 1);
+  //   ocr_chars the OCR text as one run of A–Z0–9 per item (trigram: identifiers as substrings,
+  //             whatever spaces the engine dropped or added).
+  `
+  CREATE TABLE item_ocr (
+    item_id INTEGER PRIMARY KEY REFERENCES items(id),
+    model_id TEXT NOT NULL,
+    lines TEXT NOT NULL,
+    body TEXT NOT NULL,
+    chars TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE item_identifiers (
+    ident TEXT NOT NULL,
+    item_id INTEGER NOT NULL REFERENCES items(id),
+    PRIMARY KEY (ident, item_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX item_identifiers_item ON item_identifiers (item_id);
+
+  CREATE VIRTUAL TABLE lexicon USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');
+  CREATE VIRTUAL TABLE ocr_chars USING fts5(chars, tokenize = 'trigram');
+  INSERT INTO lexicon (rowid, body) SELECT 2 * id, body FROM texts;
+
+  CREATE TRIGGER texts_lexicon_add AFTER INSERT ON texts BEGIN
+    INSERT INTO lexicon (rowid, body) VALUES (2 * new.id, new.body);
+  END;
+  CREATE TRIGGER texts_lexicon_del AFTER DELETE ON texts BEGIN
+    DELETE FROM lexicon WHERE rowid = 2 * old.id;
+  END;
+  CREATE TRIGGER ocr_lexicon_add AFTER INSERT ON item_ocr BEGIN
+    INSERT INTO lexicon (rowid, body) VALUES (2 * new.item_id + 1, new.body);
+    INSERT INTO ocr_chars (rowid, chars) VALUES (new.item_id, new.chars);
+  END;
+  CREATE TRIGGER ocr_lexicon_del AFTER DELETE ON item_ocr BEGIN
+    DELETE FROM lexicon WHERE rowid = 2 * old.item_id + 1;
+    DELETE FROM ocr_chars WHERE rowid = old.item_id;
+    DELETE FROM item_identifiers WHERE item_id = old.item_id;
+  END;
+  -- A removed or forgotten image takes what was read off it along.
+  CREATE TRIGGER items_ocr_forget AFTER UPDATE OF deleted_at ON items WHEN new.deleted_at IS NOT NULL BEGIN
+    DELETE FROM item_ocr WHERE item_id = new.id;
+  END;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -9,6 +9,7 @@ import { asDiskError, ErrorCode, ReferentError } from '../errors.js';
 import type { Catalog, Collection, CollectionKind, IndexChange, Item, NewItem, StoredModel, TextEmbedding } from './catalog.js';
 import { migrations, SCHEMA_VERSION } from './migrations.js';
 import { SqliteAccess } from './sqlite-access.js';
+import { SqliteLexicon } from './sqlite-lexicon.js';
 import { VerdictCache } from './verdict-cache.js';
 import { fromBlob, SqliteEntities } from './sqlite-entities.js';
 
@@ -63,6 +64,7 @@ function checkName(name: string, what: string): void {
 export class SqliteCatalog implements Catalog {
   private readonly entities: SqliteEntities;
   private readonly access: SqliteAccess;
+  private readonly lexicon: SqliteLexicon;
   private readonly verdicts: VerdictCache;
   /** Commits through this connection (SQLite's data_version counts only other connections'). */
   private commits = 0;
@@ -77,6 +79,7 @@ export class SqliteCatalog implements Catalog {
     this.entities = new SqliteEntities({ prepare: (sql) => this.prepare(sql) }, (fn) => this.write(fn), (ids) => this.getItems(ids));
     this.dataVersion = db.prepare('PRAGMA data_version').pluck();
     this.access = new SqliteAccess({ prepare: (sql) => this.prepare(sql) }, (fn) => this.write(fn));
+    this.lexicon = new SqliteLexicon({ prepare: (sql) => this.prepare(sql) }, (fn) => this.write(fn), (ids) => this.getItems(ids));
     this.verdicts = new VerdictCache({
       stamp: () => this.changeStamp(),
       fingerprint: () => {
@@ -103,6 +106,14 @@ export class SqliteCatalog implements Catalog {
   listAudit: Catalog['listAudit'] = (...a) => this.access.listAudit(...a);
   platformFile: Catalog['platformFile'] = (...a) => this.access.platformFile(...a);
   setPlatformFile: Catalog['setPlatformFile'] = (...a) => this.access.setPlatformFile(...a);
+
+  // OCR readings and lexical matching: see sqlite-lexicon.ts.
+  itemsWithoutOcr: Catalog['itemsWithoutOcr'] = (...a) => this.lexicon.itemsWithoutOcr(...a);
+  countOcr: Catalog['countOcr'] = () => this.lexicon.countOcr();
+  resetOcr: Catalog['resetOcr'] = () => this.lexicon.resetOcr();
+  putOcr: Catalog['putOcr'] = (...a) => this.lexicon.putOcr(...a);
+  ocrOf: Catalog['ocrOf'] = (...a) => this.lexicon.ocrOf(...a);
+  lexicalMatches: Catalog['lexicalMatches'] = (...a) => this.lexicon.lexicalMatches(...a);
 
   // Entities, descriptions, verdicts: see sqlite-entities.ts.
   ensureEntity: Catalog['ensureEntity'] = (...a) => (checkName(a[1], 'entity label'), this.entities.ensureEntity(...a));

@@ -29,6 +29,8 @@ export interface AssistantOptions {
   maxImages?: number;
   /** Where the unexpected goes (once per failure). */
   log: (line: string) => void;
+  /** Called after photos were added (the server starts reading their labels). */
+  onAdded?: () => void;
 }
 
 export interface ActionResult {
@@ -215,6 +217,7 @@ export class Assistant {
     const { limits } = this.options;
     const summary = await ingest(this.deps, { sources, problems: [] }, { collection: collection.name, ...limits });
     this.deps.references.catchUp();
+    if (summary.added > 0) this.options.onAdded?.();
     const lines = [`Added ${summary.added} photo${summary.added === 1 ? '' : 's'} of ${label} to ${collection.name}${summary.skipped ? ` (${summary.skipped} already there)` : ''}.`];
     for (const f of summary.failed) lines.push(`Could not add ${f.origin}: ${f.reason}`);
     if (summary.added > 0) lines.push(`Find it with "show ${label}" or by describing it.`);
@@ -226,6 +229,8 @@ export class Assistant {
     const view = show(this.deps, entity.label, collection.name);
     const lines = [`${entity.label} (${collection.name}): ${view.items.length} photo${view.items.length === 1 ? '' : 's'}, ${view.descriptions.length} description${view.descriptions.length === 1 ? '' : 's'}.`];
     for (const d of view.descriptions.slice(0, 5)) lines.push(`• ${d.text}`);
+    const read = [...new Set(view.labels.flatMap((l) => l.lines))];
+    if (read.length) lines.push(`Labels read: ${read.slice(0, 5).map((t) => `"${t}"`).join(', ')}`);
     const cards = view.items.slice(0, this.results).map((item): Card => {
       const base = { itemId: item.id, entityId: entity.id, band: 'strong' as const, why: `a photo of ${entity.label}` };
       const actions = cardActions(base, PHOTO_QUERY).filter((a) => a.kind === 'more');

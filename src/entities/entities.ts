@@ -62,6 +62,8 @@ export interface EntityView {
   details: string[];
   /** Fusion weight of each photo in the image reference (item id → weight). */
   photoWeights: Array<{ itemId: number; weight: number }>;
+  /** What the labels on its photos read (OCR), with the identifiers found on them: searchable as the entity's own. */
+  labels: Array<{ itemId: number; lines: string[]; identifiers: string[] }>;
 }
 
 export function show(deps: EntityDeps, label: string, collection?: string): EntityView {
@@ -69,12 +71,17 @@ export function show(deps: EntityDeps, label: string, collection?: string): Enti
   const entity = resolveEntity(deps.catalog, label, collection);
   const entry = deps.references.get(entity.id);
   const texts = entry?.material.texts ?? [];
+  const items = deps.catalog.entityItems(entity.id);
   return {
     entity,
-    items: deps.catalog.entityItems(entity.id),
+    items,
     descriptions: texts.map((t, i) => ({ textId: t.textId, text: t.body, source: t.source, weight: entry!.ref.textWeights[i] ?? 0 })),
     details: [...new Set((entry?.material.phrases ?? []).map((p) => p.body))],
     photoWeights: (entry?.material.images ?? []).map((img, i) => ({ itemId: img.itemId, weight: entry!.ref.imageWeights[i] ?? 0 })),
+    labels: items.flatMap((item) => {
+      const ocr = deps.catalog.ocrOf(item.id);
+      return ocr && ocr.lines.length ? [{ itemId: item.id, lines: ocr.lines.map((l) => l.text), identifiers: ocr.identifiers }] : [];
+    }),
   };
 }
 

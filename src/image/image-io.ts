@@ -211,6 +211,29 @@ export async function thumbnailJpeg(bytes: Uint8Array, size: number, limits: Ima
   }
 }
 
+/**
+ * The one image OCR sees: EXIF orientation applied (phone photos are otherwise read sideways or
+ * not at all), transparency flattened onto white (a transparent PNG's hidden pixels are black, so
+ * black text would vanish), longest side capped at `maxSide` (the engine has no cap of its own: a
+ * 4000² photo takes ~27 s and 3.4 GB), then written as a lossless sRGB PNG without compression
+ * (it is decoded again at once, in memory). failOn 'error' rather than 'warning': text on an image
+ * with a minor defect libvips only warns about is still worth reading. Throws probeImage's IMAGE_* errors.
+ */
+export async function prepareForOcr(bytes: Uint8Array, maxSide = 1600, limits: ImageLimits = defaultImageLimits): Promise<Buffer> {
+  await probeImage(bytes, limits);
+  try {
+    return await sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'error', sequentialRead: true })
+      .autoOrient()
+      .flatten({ background: '#ffffff' })
+      .resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true })
+      .toColourspace('srgb')
+      .png({ compressionLevel: 0 })
+      .toBuffer();
+  } catch (err) {
+    throw classify(err);
+  }
+}
+
 /** Renders a solid-colour (optionally noisy) PNG; used by generators and tests for known pixels. */
 export async function solidPng(width: number, height: number, rgb: [number, number, number]): Promise<Buffer> {
   return sharp({ create: { width, height, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } }).png().toBuffer();

@@ -6,7 +6,7 @@ import type { Components } from '../method/refine.js';
 import type { ReferenceEntry } from '../references/references.js';
 import { dot } from '../vectors.js';
 
-export type Carrier = 'similarity' | 'entity' | 'reference-space' | 'feedback';
+export type Carrier = 'similarity' | 'entity' | 'reference-space' | 'feedback' | 'label';
 
 export interface Why {
   carriedBy: Carrier;
@@ -15,6 +15,8 @@ export interface Why {
   detail: { text: string; score: number } | null;
   photo: { itemId: number; score: number } | null;
   feedback: 'confirmed' | 'rejected' | null;
+  /** An identifier printed on the image (own) or on another photo of its entity, when the query named it. */
+  label?: { identifier: string; line: string; own: boolean } | null;
   /** One plain sentence for a card or a terminal. */
   summary: string;
 }

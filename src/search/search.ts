@@ -5,7 +5,7 @@
  * verdicts on similar queries move their images, and hits are grouped by entity and explained.
  * `refine: false` gives plain cosine. Higher score = better.
  */
-import type { Catalog, Item } from '../catalog/catalog.js';
+import type { Catalog, Item, LexicalMatches } from '../catalog/catalog.js';
 import type { MethodConfig } from '../config.js';
 import type { Encoder } from '../encoder/encoder.js';
 import { ErrorCode, ReferentError } from '../errors.js';
@@ -17,6 +17,7 @@ import type { RefinedCandidate, RefineQuery } from '../method/refine.js';
 import type { ReferenceEntry, References } from '../references/references.js';
 import { dot, normalizedSum } from '../vectors.js';
 import { carrier, explain, type Why } from './explain.js';
+import { fuseLexical, type LexicalEvidence, PLAIN_HYBRID, queryTerms, REFINED_HYBRID } from './hybrid.js';
 
 export interface SearchDeps {
   catalog: Catalog;
@@ -79,10 +80,21 @@ export async function searchItems(deps: SearchDeps, request: SearchRequest, limi
   const query = request.likeItem === undefined ? await queryVectors(deps.encoder, text, request.image, refine && deps.method.pipeline.detailWeight > 0) : likeItemQuery(deps, request.likeItem);
   if (request.likeItem !== undefined) {
     // The image itself would be the first hit: ask for one more and leave it out.
-    const hits = await searchWith(deps, query, request.limit + 1, collectionIds, refine);
+    const hits = await searchWith(deps, query, request.limit + 1, collectionIds, refine, null);
     return hits.filter((h) => h.itemId !== request.likeItem).slice(0, request.limit);
   }
-  return searchWith(deps, query, request.limit, collectionIds, refine);
+  return searchWith(deps, query, request.limit, collectionIds, refine, text ? lexicalSide(deps.catalog, text, collectionIds) : null);
+}
+
+/**
+ * What the query's identifiers and words find. Only a query that names an identifier has a lexical
+ * side: any other query ranks exactly as the vectors and references rank it (null).
+ */
+function lexicalSide(catalog: Catalog, text: string, collectionIds: ReadonlySet<number> | undefined): LexicalMatches | null {
+  const terms = queryTerms(text);
+  if (terms.identifiers.length === 0) return null;
+  const matches = catalog.lexicalMatches({ ...terms, ...(collectionIds ? { collectionIds } : {}) });
+  return matches.items.size > 0 ? matches : null;
 }
 
 function likeItemQuery(deps: SearchDeps, itemId: number): RefineQuery {
@@ -91,20 +103,46 @@ function likeItemQuery(deps: SearchDeps, itemId: number): RefineQuery {
   return { vector, details: [] };
 }
 
-async function searchWith(deps: SearchDeps, query: RefineQuery, limit: number, collectionIds: ReadonlySet<number> | undefined, refine: boolean): Promise<SearchHit[]> {
-  if (!refine) {
-    const hits = deps.index.search(query.vector, limit, collectionIds);
-    const items = deps.catalog.getItems(hits.map((h) => h.itemId));
-    return hits.flatMap((h) => {
-      const item = items.get(h.itemId);
-      return item ? [{ itemId: h.itemId, score: h.score, item, components: null, why: null, more: [] }] : [];
-    });
-  }
+async function searchWith(
+  deps: SearchDeps,
+  query: RefineQuery,
+  limit: number,
+  collectionIds: ReadonlySet<number> | undefined,
+  refine: boolean,
+  lexical: LexicalMatches | null,
+): Promise<SearchHit[]> {
+  if (!refine) return plainSearch(deps, query, limit, collectionIds, lexical);
   deps.references.catchUp();
-  return refinedSearch(deps, query, limit, collectionIds);
+  return refinedSearch(deps, query, limit, collectionIds, lexical);
 }
 
-function refinedSearch(deps: SearchDeps, query: RefineQuery, limit: number, collectionIds: ReadonlySet<number> | undefined): SearchHit[] {
+function plainSearch(deps: SearchDeps, query: RefineQuery, limit: number, collectionIds: ReadonlySet<number> | undefined, lexical: LexicalMatches | null): SearchHit[] {
+  const found = deps.index.search(query.vector, lexical ? Math.max(limit, 50) : limit, collectionIds);
+  const vectorItems = deps.catalog.getItems(found.map((h) => h.itemId));
+  let ranked: Array<{ itemId: number; entityId: number | null; final: number; lexical?: LexicalEvidence | null }> = found.map((h) => ({ itemId: h.itemId, entityId: vectorItems.get(h.itemId)?.entityId ?? null, final: h.score }));
+  if (lexical) ranked = fuseLexical(ranked, lexical, PLAIN_HYBRID, (itemId, entityId, base) => ({ itemId, entityId, final: base }));
+  ranked = ranked.slice(0, limit);
+  const items = deps.catalog.getItems(ranked.map((h) => h.itemId));
+  return ranked.flatMap((h) => {
+    const item = items.get(h.itemId);
+    const why = h.lexical?.label ? labelWhy(h.lexical, `similarity ${h.final.toFixed(2)}`) : null;
+    return item ? [{ itemId: h.itemId, score: h.final, item, components: null, why, more: [] }] : [];
+  });
+}
+
+/** "label reads …" first when a printed identifier carried the hit. */
+function labelSummary(lexical: LexicalEvidence): string | null {
+  const label = lexical.label;
+  if (!label) return null;
+  const line = label.line.length > 60 ? `${label.line.slice(0, 59)}…` : label.line;
+  return label.own ? `label reads "${line}"` : `a photo of it reads "${line}"`;
+}
+
+function labelWhy(lexical: LexicalEvidence, rest: string): Why {
+  return { carriedBy: 'label', entity: null, description: null, detail: null, photo: null, feedback: null, label: lexical.label, summary: `${labelSummary(lexical)}; ${rest}` };
+}
+
+function refinedSearch(deps: SearchDeps, query: RefineQuery, limit: number, collectionIds: ReadonlySet<number> | undefined, lexical: LexicalMatches | null): SearchHit[] {
   const { references, index } = deps;
   const parts: RetrievalParts = {
     searchImages: (q, k) => index.search(q, k, collectionIds),
@@ -114,7 +152,8 @@ function refinedSearch(deps: SearchDeps, query: RefineQuery, limit: number, coll
     reference: (id) => references.get(id)?.ref,
     entityImages: (id, n) => references.imagesOf(id, n),
   };
-  const ranked = withFeedback(deps, query.vector, refinedRanking(parts, query, limit, deps.method.pipeline));
+  const scored = withFeedback(deps, query.vector, refinedRanking(parts, query, limit, deps.method.pipeline));
+  const ranked: Array<Scored & { lexical?: LexicalEvidence | null }> = lexical ? fuseLexical(scored, lexical, REFINED_HYBRID, freshCandidate) : scored;
   const groups = groupByEntity(ranked, limit);
   // `more` needs no rows: its ids come from the index and the references, both caught up just now.
   const items = deps.catalog.getItems(groups.map((g) => g.hit.itemId));
@@ -135,7 +174,9 @@ function refinedSearch(deps: SearchDeps, query: RefineQuery, limit: number, coll
       itemId: hit.itemId,
     });
     const components = { ...hit.components, feedback: hit.feedback, final: hit.final };
-    return [{ itemId: hit.itemId, score: hit.final, item, components, why, more }];
+    const label = hit.lexical ? labelSummary(hit.lexical) : null;
+    const explained = label ? { ...why, carriedBy: 'label' as const, label: hit.lexical!.label, summary: `${label}; ${why.summary}` } : why;
+    return [{ itemId: hit.itemId, score: hit.final, item, components, why: explained, more }];
   });
 }
 
@@ -158,6 +199,17 @@ function explanationSimilarities(q: Float32Array, entries: ReadonlyArray<Referen
 }
 
 type Scored = RefinedCandidate & { feedback: number };
+
+/** An image only the lexical side found: no visual evidence of its own, its own entity if it has one. */
+const freshCandidate = (itemId: number, entityId: number | null, base: number): Scored => ({
+  itemId,
+  entityId,
+  linked: entityId !== null,
+  components: { initial: 0, entity: 0, refspace: 0 },
+  contributions: { initial: 0, entity: 0, refspace: 0 },
+  final: base,
+  feedback: 0,
+});
 
 /**
  * Verdicts on queries like this one move their images: up to `weight` standard deviations for an

@@ -1,0 +1,84 @@
+/**
+ * Hybrid search: the lexical side of a query fused with the vector and reference scores. CLIP-style
+ * embeddings do not read "P-20417"; an identifier printed on a label is the strongest clue there is.
+ *
+ * An image whose own label carries an identifier the query names gets `identifier` added to its
+ * score (in refined units: standard deviations), so it comes first; the other images of its entity
+ * get `entityIdentifier` (a photo of the same part reads it). Word matches (BM25 over captions, OCR
+ * text and the entity's descriptions, relative to the best) add up to `words`. Images only the
+ * lexical side found join the ranking at the bottom of the vector candidates before their bonus.
+ * A query with neither identifiers nor matching words ranks exactly as before. Pure.
+ */
+import type { LexicalMatches } from '../catalog/catalog.js';
+import { identifiersIn } from '../ocr/identifiers.js';
+
+export interface HybridWeights {
+  identifier: number;
+  entityIdentifier: number;
+  words: number;
+}
+
+/** Refined scores are in standard deviations: an identifier outweighs any visual evidence. */
+export const REFINED_HYBRID: HybridWeights = { identifier: 8, entityIdentifier: 4, words: 1 };
+/** Plain scores are cosines (a spread of a few tenths): the same order, on that scale. */
+export const PLAIN_HYBRID: HybridWeights = { identifier: 1, entityIdentifier: 0.5, words: 0.05 };
+
+export interface LexicalEvidence {
+  /** The identifier and the OCR line it is on; `own` when this image's label reads it, else a photo of its entity. */
+  label: { identifier: string; line: string; own: boolean } | null;
+  words: { score: number; text: string } | null;
+  bonus: number;
+}
+
+const STOPWORDS = new Set('a an and any are as at be by for from has have in is it its of on or show find me the this that to with which what where who one ones'.split(' '));
+
+/** The words (for BM25) and the normalised identifiers of a query. */
+export function queryTerms(text: string): { words: string[]; identifiers: string[] } {
+  const words = (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => w.length > 1 && !STOPWORDS.has(w));
+  return { words: [...new Set(words)], identifiers: identifiersIn(text) };
+}
+
+interface Rankable {
+  itemId: number;
+  entityId: number | null;
+  final: number;
+}
+
+/**
+ * Adds the lexical evidence to every candidate, brings in the images only the lexical side found
+ * (made by `fresh` with the given base score), and re-sorts by the fused score (stable).
+ */
+export function fuseLexical<C extends Rankable>(
+  ranked: readonly C[],
+  matches: LexicalMatches,
+  weights: HybridWeights,
+  fresh: (itemId: number, entityId: number | null, base: number) => C,
+): Array<C & { lexical: LexicalEvidence | null }> {
+  if (matches.items.size === 0) return ranked.map((c) => Object.assign(c, { lexical: null }));
+  const entityLabel = new Map<number, { identifier: string; line: string }>();
+  const entityWords = new Map<number, { score: number; text: string }>();
+  for (const [itemId, info] of matches.items) {
+    if (info.entityId === null) continue;
+    const label = matches.identifiers.get(itemId);
+    if (label && !entityLabel.has(info.entityId)) entityLabel.set(info.entityId, label);
+    const w = matches.words.get(itemId);
+    if (w && (entityWords.get(info.entityId)?.score ?? -1) < w.score) entityWords.set(info.entityId, w);
+  }
+  const present = new Set(ranked.map((c) => c.itemId));
+  const base = ranked.length ? Math.min(...ranked.map((c) => c.final)) : 0;
+  const all: C[] = [...ranked];
+  for (const [itemId, info] of matches.items) if (!present.has(itemId)) all.push(fresh(itemId, info.entityId, base));
+  const fused = all.map((c, order) => {
+    const own = matches.identifiers.get(c.itemId);
+    const shared = c.entityId !== null ? entityLabel.get(c.entityId) : undefined;
+    const label = own ? { ...own, own: true } : shared ? { ...shared, own: false } : null;
+    const ownWords = matches.words.get(c.itemId);
+    const siblingWords = c.entityId !== null ? entityWords.get(c.entityId) : undefined;
+    const words = ownWords && (!siblingWords || ownWords.score >= siblingWords.score) ? ownWords : (siblingWords ?? null);
+    const bonus = (own ? weights.identifier : shared ? weights.entityIdentifier : 0) + (words ? weights.words * words.score : 0);
+    const lexical: LexicalEvidence | null = label || words ? { label, words, bonus } : null;
+    return { candidate: Object.assign(c, { lexical, final: c.final + bonus }), order };
+  });
+  fused.sort((a, b) => b.candidate.final - a.candidate.final || a.order - b.order);
+  return fused.map((f) => f.candidate);
+}
