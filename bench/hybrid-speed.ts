@@ -407,6 +407,14 @@ export async function runHybridSpeedBench(opts: HybridSpeedOptions, progress: Pr
       if (!b && misses.length < 5) {
         const hit = (h: SearchHit): MissHit => ({ itemId: h.itemId, score: h.score, components: h.components, why: h.why?.summary ?? null });
         const rank = t.b.hits.findIndex((h) => carries(h.itemId, query.ident));
+        {
+          const terms = queryTerms(query.text.b);
+          const m = referent!.catalog.lexicalMatches(terms);
+          console.error('DEBUG', query.text.b, JSON.stringify(terms), 'items', m.items.size, 'ids', JSON.stringify([...m.identifiers]), 'ident', query.ident);
+          const m2 = referent!.catalog.lexicalMatches({ words: [], identifiers: terms.identifiers });
+          console.error('DEBUG ids only', JSON.stringify([...m2.identifiers]), JSON.stringify([...m2.items]));
+          for (const id of m2.identifiers.keys()) console.error('DEBUG ocr', id, JSON.stringify(referent!.catalog.ocrOf(id)), JSON.stringify(referent!.catalog.getItem(id)));
+        }
         misses.push({ query: query.text.b, kind: query.kind, first: t.b.hits[0] ? hit(t.b.hits[0]) : null, carrier: rank < 0 ? null : { ...hit(t.b.hits[rank]!), rank: rank + 1 } });
       }
       if (b) {

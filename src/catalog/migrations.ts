@@ -178,6 +178,7 @@ export const migrations: readonly string[] = [
 
   CREATE VIRTUAL TABLE lexicon USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');
   CREATE VIRTUAL TABLE ocr_chars USING fts5(chars, tokenize = 'trigram');
+  CREATE VIRTUAL TABLE lexicon_terms USING fts5vocab(lexicon, 'row');
   INSERT INTO lexicon (rowid, body) SELECT 2 * id, body FROM texts;
 
   CREATE TRIGGER texts_lexicon_add AFTER INSERT ON texts BEGIN

@@ -16,6 +16,12 @@ const WORD_HITS = 200;
 const PER_ENTITY = 50;
 /** Images one identifier may reach (a label printed on every photo of a bin is still one answer). */
 const PER_IDENTIFIER = 200;
+/**
+ * A word on more than this share of the indexed texts ("hex", "bolt" on every label of a bolt bin)
+ * says little about which image is meant, and scoring it would rank most of the catalogue: it is
+ * left to the vectors.
+ */
+const COMMON_WORD_SHARE = 0.02;
 
 /** FTS5 query for some words: each quoted (so no operator can be injected), any of them. */
 function ftsQuery(words: readonly string[]): string | null {
@@ -103,7 +109,7 @@ export class SqliteLexicon {
         if (!out.identifiers.has(row.id)) out.identifiers.set(row.id, { identifier: ident, line: this.lineWith(row.id, ident) });
       }
     }
-    const fts = ftsQuery(query.words);
+    const fts = ftsQuery(this.distinctive(query.words));
     if (!fts) return out;
     const hits = this.db
       .prepare(
@@ -141,6 +147,17 @@ export class SqliteLexicon {
     for (const id of out.words.keys()) if (!keep.has(id)) out.words.delete(id);
     for (const row of reachable) out.items.set(row.id, { entityId: row.entity_id, collectionId: row.collection_id });
     return out;
+  }
+
+  /** The query's words that are not on a large share of the indexed texts. */
+  private distinctive(words: readonly string[]): string[] {
+    if (words.length === 0) return [];
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM lexicon`).get() as { n: number }).n;
+    const limit = Math.max(20, total * COMMON_WORD_SHARE);
+    const counts = new Map(
+      (this.db.prepare(`SELECT term, doc FROM lexicon_terms WHERE term IN (SELECT value FROM json_each(?))`).all(JSON.stringify(words)) as Array<{ term: string; doc: number }>).map((r) => [r.term, r.doc]),
+    );
+    return words.filter((w) => (counts.get(w) ?? 0) > 0 && counts.get(w)! <= limit);
   }
 
   /** The OCR line that carries an identifier, as the engine read it. */

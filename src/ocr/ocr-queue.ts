@@ -57,11 +57,13 @@ export class OcrQueue {
   /** Reads every pending image; resolves when none is left. One run at a time. */
   drain(progress?: Progress): Promise<OcrSummary> {
     if (!this.running) {
-      this.running = this.run(progress).finally(() => {
+      this.running = this.run(progress).finally(async () => {
         this.running = null;
         if (this.again && !this.closed) {
           this.again = false;
           this.kick();
+        } else {
+          await this.release();
         }
       });
     }
@@ -71,7 +73,14 @@ export class OcrQueue {
   async close(): Promise<void> {
     this.closed = true;
     await this.running?.catch(() => {});
-    if (this.reader) await (await this.reader).close();
+    await this.release();
+  }
+
+  /** The engine holds about half a gigabyte: it is let go when there is nothing left to read, and loaded again (a second or two) when there is. */
+  private async release(): Promise<void> {
+    const reader = this.reader;
+    this.reader = null;
+    if (reader) await (await reader.catch(() => null))?.close();
   }
 
   private async run(progress?: Progress): Promise<OcrSummary> {

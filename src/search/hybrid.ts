@@ -2,9 +2,10 @@
  * Hybrid search: the lexical side of a query fused with the vector and reference scores. CLIP-style
  * embeddings do not read "P-20417"; an identifier printed on a label is the strongest clue there is.
  *
- * An image whose own label carries an identifier the query names gets `identifier` added to its
- * score (in refined units: standard deviations), so it comes first; the other images of its entity
- * get `entityIdentifier` (a photo of the same part reads it). Word matches (BM25 over captions, OCR
+ * Images whose own label carries an identifier the query names come first, then the other images
+ * of their entities (a photo of the same part reads it), then the rest; within each, by score, to
+ * which the identifier adds `identifier` or `entityIdentifier` (in the ranking's units: standard
+ * deviations when refined, cosine when plain) so the scores shown agree with the order. Word matches (BM25 over captions, OCR
  * text and the entity's descriptions, relative to the best) add up to `words`. Images only the
  * lexical side found join the ranking at the bottom of the vector candidates before their bonus.
  * A query with neither identifiers nor matching words ranks exactly as before. Pure.
@@ -77,8 +78,10 @@ export function fuseLexical<C extends Rankable>(
     const words = ownWords && (!siblingWords || ownWords.score >= siblingWords.score) ? ownWords : (siblingWords ?? null);
     const bonus = (own ? weights.identifier : shared ? weights.entityIdentifier : 0) + (words ? weights.words * words.score : 0);
     const lexical: LexicalEvidence | null = label || words ? { label, words, bonus } : null;
-    return { candidate: Object.assign(c, { lexical, final: c.final + bonus }), order };
+    // Strictly: images whose own label carries the identifier, then their entity's other photos, then the rest.
+    const tier = own ? 2 : shared ? 1 : 0;
+    return { candidate: Object.assign(c, { lexical, final: c.final + bonus }), order, tier };
   });
-  fused.sort((a, b) => b.candidate.final - a.candidate.final || a.order - b.order);
+  fused.sort((a, b) => b.tier - a.tier || b.candidate.final - a.candidate.final || a.order - b.order);
   return fused.map((f) => f.candidate);
 }
