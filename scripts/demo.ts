@@ -72,7 +72,11 @@ async function main(): Promise<void> {
     fs.writeFileSync(ready, `${JSON.stringify({ examples }, null, 2)}\n`);
   }
   if (values['no-serve']) return;
-  await serve(config, { banner: `  Try: ${examples.map((q) => `"${q}"`).join(', ')}, or "show P-20417".` });
+  await serve(config, {
+    banner:
+      `  Try: ${examples.map((q) => `"${q}"`).join(', ')}, or "show P-20417".\n` +
+      '  One unlabelled photo of each catalogued part has its number on a tag: once the labels are read (a few seconds), "P-55210" finds it.',
+  });
 }
 
 const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);

@@ -16,7 +16,7 @@ import sharp from 'sharp';
 import { mulberry32 } from '../src/random.js';
 import { drawPart, OTHER_PARTS, PART_ENTITIES, SHAPE_POSE, type Material, type Shape } from './demo/parts.js';
 import { drawPerson, OTHER_PEOPLE, PERSON_ENTITIES, type Look } from './demo/people.js';
-import { randomView, svgDocument } from './demo/svg.js';
+import { randomView, svgDocument, tag } from './demo/svg.js';
 
 export const DEFAULT_SEED = 20417;
 
@@ -104,16 +104,19 @@ function partShots(rng: () => number): Shot[] {
   const shots: Shot[] = [];
   // The catalogued parts are photographed close up; the other parts, further away. The demo encoder
   // sees colour area only, so this is what lets a part's own photos outrank look-alikes of its colour.
-  const add = (subject: string, shape: Shape, material: Material, accent: Material | undefined, views: number, size: number, extra: (v: number) => Partial<DemoImage>) => {
+  const add = (subject: string, shape: Shape, material: Material, accent: Material | undefined, views: number, size: number, extra: (v: number) => Partial<DemoImage>, tagged?: (v: number) => string | undefined) => {
     for (let v = 0; v < views; v++) {
       const pose = SHAPE_POSE[shape];
       // Views: turned a quarter-ish each time, some mirrored, plus seeded jitter.
       const view = randomView(rng, { rotate: pose.rotate + v * 67, scale: pose.scale * size, jitter: 14, offset: 10 }, v % 2 === 1);
-      const svg = svgDocument(view, drawPart(shape, material, accent, view.background));
+      const label = tagged?.(v);
+      const svg = svgDocument(view, drawPart(shape, material, accent, view.background), label ? tag(label) : '');
       shots.push({ image: { collection: 'parts', kind: 'part', subject, entity: null, labelled: false, ...extra(v) }, svg, format: 'png' });
     }
   };
-  for (const e of PART_ENTITIES) add(e.name, e.shape, e.material, e.accent, e.views, 1.08, (v) => ({ entity: e.label, labelled: v < e.labelled }));
+  // The last, unlabelled view of each catalogued part has its part number on a tag: the OCR reads it,
+  // so searching the number finds that photo although nobody said what it shows.
+  for (const e of PART_ENTITIES) add(e.name, e.shape, e.material, e.accent, e.views, 1.08, (v) => ({ entity: e.label, labelled: v < e.labelled }), (v) => (v === e.views - 1 ? e.label : undefined));
   for (const p of OTHER_PARTS) add(p.name, p.shape, p.material, p.accent, p.views, 0.82, (v) => (v === 0 && p.caption ? { caption: p.caption } : {}));
   return shots;
 }

@@ -39,8 +39,8 @@ export const BACKGROUNDS: readonly Rgb[] = [
 
 export const IMAGE_SIZE = 256;
 
-/** A square SVG document: plain background, the drawing centred and placed as the view says. */
-export function svgDocument(view: View, body: string): string {
+/** A square SVG document: plain background, the drawing centred and placed as the view says; `overlay` on top, unmoved. */
+export function svgDocument(view: View, body: string, overlay = ''): string {
   const c = IMAGE_SIZE / 2;
   const n = (v: number) => Number(v.toFixed(2));
   const flip = view.flip ? ' scale(-1 1)' : '';
@@ -48,7 +48,7 @@ export function svgDocument(view: View, body: string): string {
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${IMAGE_SIZE}" height="${IMAGE_SIZE}" viewBox="0 0 ${IMAGE_SIZE} ${IMAGE_SIZE}">` +
     `<rect width="${IMAGE_SIZE}" height="${IMAGE_SIZE}" fill="${hex(view.background)}"/>` +
-    `<g transform="${place}">${body}</g></svg>`
+    `<g transform="${place}">${body}</g>${overlay}</svg>`
   );
 }
 
@@ -63,4 +63,14 @@ export function randomView(rng: () => number, base: { rotate: number; scale: num
     flip,
     background: BACKGROUNDS[pick]!,
   };
+}
+
+/** A printed tag in the bottom corner (a part number), for the OCR to read. */
+export function tag(text: string): string {
+  const width = 14 + text.length * 11;
+  const x = IMAGE_SIZE - width - 6;
+  return (
+    `<rect x="${x}" y="${IMAGE_SIZE - 34}" width="${width}" height="28" rx="3" fill="#fbfbf6" stroke="#444" stroke-width="1.5"/>` +
+    `<text x="${x + width / 2}" y="${IMAGE_SIZE - 14}" font-family="DejaVu Sans Mono" font-size="18" font-weight="bold" text-anchor="middle" fill="#111">${text}</text>`
+  );
 }
