@@ -109,6 +109,8 @@ export class SqliteLexicon {
         if (!out.identifiers.has(row.id)) out.identifiers.set(row.id, { identifier: ident, line: this.lineWith(row.id, ident) });
       }
     }
+    // Words only rank among what an identifier found: an identifier found nowhere leaves the query as it was.
+    if (query.identifiers.length > 0 && out.items.size === 0) return out;
     const fts = ftsQuery(this.distinctive(query.words));
     if (!fts) return out;
     const hits = this.db
@@ -135,12 +137,20 @@ export class SqliteLexicon {
         entityScores.set(h.textEntity, { score, text: h.body });
       }
     }
-    for (const [entityId, e] of entityScores) {
-      const members = this.db.prepare(`SELECT id FROM items WHERE entity_id = ? AND deleted_at IS NULL ORDER BY id LIMIT ?`).all(entityId, PER_ENTITY) as Array<{ id: number }>;
-      for (const m of members) {
-        itemIds.add(m.id);
-        credit(m.id, e.score, e.text);
-      }
+    // The images of the entities whose descriptions matched, in one query (at most PER_ENTITY each).
+    const members = entityScores.size
+      ? (this.db
+          .prepare(`SELECT id, entity_id FROM items WHERE entity_id IN (SELECT value FROM json_each(?)) AND deleted_at IS NULL ORDER BY entity_id, id`)
+          .all(JSON.stringify([...entityScores.keys()])) as Array<{ id: number; entity_id: number }>)
+      : [];
+    const taken = new Map<number, number>();
+    for (const m of members) {
+      const n = taken.get(m.entity_id) ?? 0;
+      if (n >= PER_ENTITY) continue;
+      taken.set(m.entity_id, n + 1);
+      const e = entityScores.get(m.entity_id)!;
+      itemIds.add(m.id);
+      credit(m.id, e.score, e.text);
     }
     const reachable = live([...itemIds]);
     const keep = new Set(reachable.map((r) => r.id));
@@ -152,7 +162,8 @@ export class SqliteLexicon {
   /** The query's words that are not on a large share of the indexed texts. */
   private distinctive(words: readonly string[]): string[] {
     if (words.length === 0) return [];
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM lexicon`).get() as { n: number }).n;
+    // lexicon_docsize has one row per indexed text: counting it is instant, counting lexicon is not.
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM lexicon_docsize`).get() as { n: number }).n;
     const limit = Math.max(20, total * COMMON_WORD_SHARE);
     const counts = new Map(
       (this.db.prepare(`SELECT term, doc FROM lexicon_terms WHERE term IN (SELECT value FROM json_each(?))`).all(JSON.stringify(words)) as Array<{ term: string; doc: number }>).map((r) => [r.term, r.doc]),

@@ -85,6 +85,14 @@ describe('hybrid search: identifiers on labels, fused with vectors and reference
     }
   });
 
+  it('leaves a query alone when its identifier is on no label (no word matching either)', () => {
+    const none = referent.catalog.lexicalMatches({ words: ['zinc', 'washer'], identifiers: ['P99999'] });
+    expect(none.items.size).toBe(0);
+    const some = referent.catalog.lexicalMatches({ words: ['zinc', 'washer'], identifiers: ['M8'] });
+    expect(some.identifiers.size).toBeGreaterThan(0);
+    expect(some.words.size).toBeGreaterThan(0);
+  });
+
   it('works without refinement too', async () => {
     const [first] = await searchItems(referent, { text: 'P-20417', limit: 3, refine: false }, limits);
     expect(captionOf(first!.itemId)).toBe('a green hex bolt');
