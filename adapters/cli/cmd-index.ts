@@ -70,12 +70,15 @@ function ocrLine(config: Config, c: { read: number; withText: number; pending: n
 /** Reads the labels on every image not read yet (all of them with --all), in the foreground with a progress bar. */
 async function runOcr(config: Config, all: boolean): Promise<number> {
   const stores = openStores(config);
-  const queue = new OcrQueue(stores, () => PaddleOcr.create({ minConfidence: config.ocr.minConfidence }), { minConfidence: config.ocr.minConfidence, log: (l) => process.stderr.write(`${l}\n`) });
+  // An engine that cannot start is the command's error (below), not a log line.
+  const log = (l: string) => void process.stderr.write(`${l}\n`);
+  const queue = new OcrQueue(stores, () => PaddleOcr.create({ minConfidence: config.ocr.minConfidence }), { minConfidence: config.ocr.minConfidence, log, logEngineError: false });
   try {
     const forgotten = all ? stores.catalog.resetOcr() : 0;
     if (forgotten) process.stdout.write(`Reading all ${forgotten} images again.\n`);
     const started = Date.now();
     const summary = await queue.drain(createProgressBar());
+    if (queue.engineError) throw new ReferentError(ErrorCode.ModelInvalid, `The OCR engine could not start: ${queue.engineError}`);
     const seconds = (Date.now() - started) / 1000;
     const rate = summary.read ? ` (${((seconds * 1000) / summary.read).toFixed(0)} ms per image)` : '';
     process.stdout.write(`Read ${summary.read} images in ${seconds.toFixed(1)} s${rate}: ${summary.withText} with text, ${summary.failed} unreadable.\n${ocrLine(config, stores.catalog.countOcr())}\n`);

@@ -15,6 +15,8 @@ export interface OcrQueueOptions {
   /** Lines below this confidence are dropped (0..1). */
   minConfidence: number;
   log: (line: string) => void;
+  /** Log an engine that cannot start (the server), or leave it to the caller's `engineError` (the CLI). Default true. */
+  logEngineError?: boolean;
 }
 
 export interface OcrSummary {
@@ -36,6 +38,8 @@ export class OcrQueue {
   private again = false;
   private reader: Promise<TextReader> | null = null;
   private closed = false;
+  /** Why the engine could not start, once it could not (the queue then stops). */
+  engineError: string | null = null;
 
   constructor(
     private readonly deps: { catalog: Catalog; media: MediaStore },
@@ -56,6 +60,7 @@ export class OcrQueue {
 
   /** Reads every pending image; resolves when none is left. One run at a time. */
   drain(progress?: Progress): Promise<OcrSummary> {
+    if (this.closed && !this.running) return Promise.resolve({ read: 0, withText: 0, failed: 0 });
     if (!this.running) {
       this.running = this.run(progress).finally(async () => {
         this.running = null;
@@ -89,7 +94,17 @@ export class OcrQueue {
     const total = catalog.countOcr().pending;
     if (total === 0) return summary;
     this.reader ??= this.createReader();
-    const reader = await this.reader;
+    let reader: TextReader;
+    try {
+      reader = await this.reader;
+    } catch (err) {
+      // An engine that cannot start will not start on the next kick either: say so once and stop.
+      this.closed = true;
+      this.reader = null;
+      this.engineError = err instanceof Error ? err.message : String(err);
+      if (this.options.logEngineError !== false) this.options.log(`ocr: the OCR engine could not start, so labels will not be read (${this.engineError}). Set REFERENT_OCR=false to skip it.`);
+      return summary;
+    }
     progress?.start('Reading labels', total, 'images');
     let after = 0;
     for (let batch = catalog.itemsWithoutOcr(BATCH, after); batch.length > 0 && !this.closed; batch = catalog.itemsWithoutOcr(BATCH, after)) {

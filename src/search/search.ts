@@ -119,13 +119,15 @@ async function searchWith(
 function plainSearch(deps: SearchDeps, query: RefineQuery, limit: number, collectionIds: ReadonlySet<number> | undefined, lexical: LexicalMatches | null): SearchHit[] {
   const found = deps.index.search(query.vector, lexical ? Math.max(limit, 50) : limit, collectionIds);
   const vectorItems = deps.catalog.getItems(found.map((h) => h.itemId));
+  const cosine = new Map(found.map((h) => [h.itemId, h.score]));
   let ranked: Array<{ itemId: number; entityId: number | null; final: number; lexical?: LexicalEvidence | null }> = found.map((h) => ({ itemId: h.itemId, entityId: vectorItems.get(h.itemId)?.entityId ?? null, final: h.score }));
   if (lexical) ranked = fuseLexical(ranked, lexical, PLAIN_HYBRID, (itemId, entityId, base) => ({ itemId, entityId, final: base }));
   ranked = ranked.slice(0, limit);
   const items = deps.catalog.getItems(ranked.map((h) => h.itemId));
   return ranked.flatMap((h) => {
     const item = items.get(h.itemId);
-    const why = h.lexical?.label ? labelWhy(h.lexical, `similarity ${h.final.toFixed(2)}`) : null;
+    const seen = cosine.get(h.itemId);
+    const why = h.lexical?.label ? labelWhy(h.lexical, seen === undefined ? 'found by its label alone' : `similarity ${seen.toFixed(2)}`) : null;
     return item ? [{ itemId: h.itemId, score: h.final, item, components: null, why, more: [] }] : [];
   });
 }

@@ -185,3 +185,26 @@ describe('the lexical index through a crash', () => {
     }
   });
 });
+
+describe('the OCR queue when its engine cannot start', () => {
+  it('says so once and stops, instead of failing on every kick', async () => {
+    const dir = tempDir();
+    const referent = await openReferent(testConfig(path.join(dir, 'data')));
+    try {
+      await ingest(referent, await readSources(await makeColourGallery(path.join(dir, 'g'), 1, ['red'])), { collection: 'parts', batchSize: 4, maxImageBytes: 1 << 20, maxTextChars: 500 });
+      const logged: string[] = [];
+      let attempts = 0;
+      const queue = new OcrQueue(referent, async () => { attempts++; throw new Error('no models here'); }, { minConfidence: 0.6, log: (l) => logged.push(l) });
+      expect(await queue.drain()).toEqual({ read: 0, withText: 0, failed: 0 });
+      queue.kick();
+      expect(await queue.drain()).toEqual({ read: 0, withText: 0, failed: 0 });
+      expect(attempts).toBe(1);
+      expect(logged).toHaveLength(1);
+      expect(logged[0]).toMatch(/could not start.*no models here.*REFERENT_OCR=false/);
+      await queue.close();
+    } finally {
+      await referent.shutdown();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
