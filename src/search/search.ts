@@ -3,7 +3,8 @@
  * index, optionally within some collections. Refined by default (DESIGN.md "The method"): candidates
  * from the image index and the reference index are re-scored against the entities' references, review
  * verdicts on similar queries move their images, and hits are grouped by entity and explained.
- * `refine: false` gives plain cosine. Higher score = better.
+ * A text that names an identifier also has a lexical side (hybrid.ts): images whose label carries
+ * it come first. `refine: false` gives plain cosine. Higher score = better.
  */
 import type { Catalog, Item, LexicalMatches } from '../catalog/catalog.js';
 import type { MethodConfig } from '../config.js';
