@@ -160,8 +160,11 @@ export interface StoredOcr extends NewOcr {
 
 /** The lexical side of a query, per image: see LexicalCatalog.lexicalMatches. */
 export interface LexicalMatches {
-  /** Images whose own label carries one of the query's identifiers, with the line it is on. */
-  identifiers: Map<number, { identifier: string; line: string }>;
+  /**
+   * Images whose own label carries one of the query's identifiers, with the line it is on, and the
+   * entity whose label is that identifier (in the image's collection), when there is one.
+   */
+  identifiers: Map<number, { identifier: string; line: string; entityId?: number }>;
   /** Images whose caption or OCR text, or whose entity's descriptions, share words with the query: BM25 relative to the best match (0..1]. */
   words: Map<number, { score: number; text: string }>;
   /** Every image above, with its entity and collection (the vectors may not have found them). */

@@ -106,7 +106,10 @@ export class SqliteLexicon {
           : [];
       for (const row of live([...new Set([...exact, ...inside])])) {
         out.items.set(row.id, { entityId: row.entity_id, collectionId: row.collection_id });
-        if (!out.identifiers.has(row.id)) out.identifiers.set(row.id, { identifier: ident, line: this.lineWith(row.id, ident) });
+        if (!out.identifiers.has(row.id)) {
+          const named = this.entityNamed(ident, row.collection_id);
+          out.identifiers.set(row.id, { identifier: ident, line: this.lineWith(row.id, ident), ...(named ? { entityId: named } : {}) });
+        }
       }
     }
     // Words only rank among what an identifier found: an identifier found nowhere leaves the query as it was.
@@ -169,6 +172,18 @@ export class SqliteLexicon {
       (this.db.prepare(`SELECT term, doc FROM lexicon_terms WHERE term IN (SELECT value FROM json_each(?))`).all(JSON.stringify(words)) as Array<{ term: string; doc: number }>).map((r) => [r.term, r.doc]),
     );
     return words.filter((w) => (counts.get(w) ?? 0) > 0 && counts.get(w)! <= limit);
+  }
+
+  /** The entity of a collection whose label is this identifier ('P-20417' for 'P20417'), if any. */
+  private entityNamed(ident: string, collectionId: number): number | null {
+    // Labels are written with the usual separators; compare them without, as identifiers are.
+    const row = this.db
+      .prepare(
+        `SELECT id FROM entities WHERE collection_id = ? AND deleted_at IS NULL
+           AND upper(replace(replace(replace(replace(replace(label, '-', ''), ' ', ''), '.', ''), '/', ''), '_', '')) = ? LIMIT 1`,
+      )
+      .get(collectionId, ident) as { id: number } | undefined;
+    return row?.id ?? null;
   }
 
   /** The OCR line that carries an identifier, as the engine read it. */

@@ -78,9 +78,11 @@ function summarise(why: Why, initial: number): string {
   if (why.feedback === 'rejected') parts.push('marked "not it" for a query like this');
   if (why.entity) {
     parts.push(why.entity.linked ? `is ${why.entity.label}` : `looks like ${why.entity.label}`);
-    if (why.detail && why.carriedBy !== 'similarity') parts.push(`its detail "${why.detail.text}" matches`);
-    else if (why.description && why.carriedBy !== 'similarity') parts.push(`its description "${why.description.text}" matches`);
+    const byReference = why.carriedBy !== 'similarity' && why.carriedBy !== 'label';
+    if (why.detail && byReference) parts.push(`its detail "${why.detail.text}" matches`);
+    else if (why.description && byReference) parts.push(`its description "${why.description.text}" matches`);
   }
-  if (why.carriedBy === 'similarity' || parts.length === 0) parts.push(`the image itself matches (${initial.toFixed(2)})`);
+  // A hit its label carried is explained by the label (the caller puts it first).
+  if (why.carriedBy === 'similarity' || (parts.length === 0 && why.carriedBy !== 'label')) parts.push(`the image itself matches (${initial.toFixed(2)})`);
   return parts.join('; ');
 }

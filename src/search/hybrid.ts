@@ -53,7 +53,8 @@ export function fuseLexical<C extends Rankable>(
   ranked: readonly C[],
   matches: LexicalMatches,
   weights: HybridWeights,
-  fresh: (itemId: number, entityId: number | null, base: number) => C,
+  /** `linked`: the image's own entity; false when it is only the one its label names. */
+  fresh: (itemId: number, entityId: number | null, base: number, linked: boolean) => C,
 ): Array<C & { lexical: LexicalEvidence | null }> {
   if (matches.items.size === 0) return ranked.map((c) => Object.assign(c, { lexical: null }));
   const entityLabel = new Map<number, { identifier: string; line: string }>();
@@ -68,7 +69,10 @@ export function fuseLexical<C extends Rankable>(
   const present = new Set(ranked.map((c) => c.itemId));
   const base = ranked.length ? Math.min(...ranked.map((c) => c.final)) : 0;
   const all: C[] = [...ranked];
-  for (const [itemId, info] of matches.items) if (!present.has(itemId)) all.push(fresh(itemId, info.entityId, base));
+  // An image nobody labelled whose label reads an entity's name is taken to show that entity.
+  const entityOf = (itemId: number, entityId: number | null) => entityId ?? matches.identifiers.get(itemId)?.entityId ?? null;
+  for (const [itemId, info] of matches.items) if (!present.has(itemId)) all.push(fresh(itemId, entityOf(itemId, info.entityId), base, info.entityId !== null));
+  for (const c of all) if (c.entityId === null) c.entityId = entityOf(c.itemId, null);
   const fused = all.map((c, order) => {
     const own = matches.identifiers.get(c.itemId);
     const shared = c.entityId !== null ? entityLabel.get(c.entityId) : undefined;

@@ -166,19 +166,20 @@ function refinedSearch(deps: SearchDeps, query: RefineQuery, limit: number, coll
     if (!item) return [];
     // An image with no entity gets its own similarity as evidence: that is not the entity carrying it.
     const contributions = { ...hit.contributions, entity: hit.entityId === null ? 0 : hit.contributions.entity, feedback: hit.feedback };
+    const label = hit.lexical ? labelSummary(hit.lexical) : null;
     const why = explain({
       query: query.vector,
       similarity,
       initial: hit.components.initial,
-      carriedBy: carrier(contributions),
+      // A printed identifier outranks every other reason; the summary then says what else holds.
+      carriedBy: label ? 'label' : carrier(contributions),
       entry: hit.entityId === null ? undefined : references.get(hit.entityId),
       linked: hit.linked,
       feedback: hit.feedback,
       itemId: hit.itemId,
     });
     const components = { ...hit.components, feedback: hit.feedback, final: hit.final };
-    const label = hit.lexical ? labelSummary(hit.lexical) : null;
-    const explained = label ? { ...why, carriedBy: 'label' as const, label: hit.lexical!.label, summary: `${label}; ${why.summary}` } : why;
+    const explained = label ? { ...why, label: hit.lexical!.label, summary: why.summary ? `${label}; ${why.summary}` : label } : why;
     return [{ itemId: hit.itemId, score: hit.final, item, components, why: explained, more }];
   });
 }
@@ -204,10 +205,10 @@ function explanationSimilarities(q: Float32Array, entries: ReadonlyArray<Referen
 type Scored = RefinedCandidate & { feedback: number };
 
 /** An image only the lexical side found: no visual evidence of its own, its own entity if it has one. */
-const freshCandidate = (itemId: number, entityId: number | null, base: number): Scored => ({
+const freshCandidate = (itemId: number, entityId: number | null, base: number, linked: boolean): Scored => ({
   itemId,
   entityId,
-  linked: entityId !== null,
+  linked,
   components: { initial: 0, entity: 0, refspace: 0 },
   contributions: { initial: 0, entity: 0, refspace: 0 },
   final: base,

@@ -9,7 +9,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteCatalog } from '../../src/catalog/sqlite-catalog.js';
-import { forget, show } from '../../src/entities/entities.js';
+import { describe as describeEntity, forget, show } from '../../src/entities/entities.js';
+import { solidPng } from '../../src/image/image-io.js';
 import { ingest } from '../../src/ingest/ingest.js';
 import { readSources } from '../../src/ingest/sources.js';
 import { OcrQueue } from '../../src/ocr/ocr-queue.js';
@@ -44,13 +45,17 @@ describe('hybrid search: identifiers on labels, fused with vectors and reference
     referent = await openReferent(testConfig(path.join(dir, 'data')));
     const list = await readSources(await makeColourGallery(path.join(dir, 'g'), 3, ['red', 'blue', 'green', 'yellow']));
     await ingest(referent, list, { collection: 'parts', batchSize: 4, maxImageBytes: 1 << 20, maxTextChars: 500 });
+    // A photo nobody labelled, whose tag reads the name of a part that so far has only a description.
+    list.sources = [{ path: '', bytes: await solidPng(60, 40, [240, 200, 40]), origin: 'tagged', caption: 'a tagged photo' }];
+    await ingest(referent, list, { collection: 'parts', batchSize: 4, maxImageBytes: 1 << 20, maxTextChars: 500 });
+    await describeEntity(referent, { label: 'P-77001', text: 'a yellow pump', collection: 'parts' }, { maxTextChars: 500 });
     referent.references.catchUp();
     for (const q of noIdentifier) before.set(q, (await search(q, 8)).map((h) => h.itemId));
     // One blue photo of BLUE-washer carries the zinc lot label; a green one reads P-20417, run together as engines do.
-    const labels = { 'a blue washer': ['ZINC LOT 4471-B', 'HEX BOLT M8'], 'a green hex bolt': ['P-20417HEXBOLTM8'] };
+    const labels = { 'a blue washer': ['ZINC LOT 4471-B', 'HEX BOLT M8'], 'a green hex bolt': ['P-20417HEXBOLTM8'], 'a tagged photo': ['P-77001'] };
     const queue = new OcrQueue(referent, async () => standInReader(referent, labels), { minConfidence: 0.6, log: () => {} });
     const summary = await queue.drain();
-    expect(summary).toMatchObject({ read: 12, withText: 2, failed: 0 });
+    expect(summary).toMatchObject({ read: 13, withText: 3, failed: 0 });
     await queue.close();
   });
   afterAll(async () => {
@@ -83,6 +88,14 @@ describe('hybrid search: identifiers on labels, fused with vectors and reference
       expect(hits.map((h) => h.itemId), q).toEqual(before.get(q));
       expect(hits.every((h) => !h.why?.summary.startsWith('label reads'))).toBe(true);
     }
+  });
+
+  it('takes an unlabelled photo whose tag reads a part name to show that part (so That\'s it can link it)', async () => {
+    const [first] = await search('P-77001');
+    expect(captionOf(first!.itemId)).toBe('a tagged photo');
+    expect(referent.catalog.getItem(first!.itemId)!.entityId).toBeNull();
+    expect(first!.why!.entity).toMatchObject({ label: 'P-77001', linked: false });
+    expect(first!.why!.summary).toMatch(/^label reads "P-77001"; looks like P-77001/);
   });
 
   it('leaves a query alone when its identifier is on no label (no word matching either)', () => {
