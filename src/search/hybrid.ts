@@ -47,7 +47,8 @@ interface Rankable {
 
 /**
  * Adds the lexical evidence to every candidate, brings in the images only the lexical side found
- * (made by `fresh` with the given base score), and re-sorts by the fused score (stable).
+ * (made by `fresh` with the given base score), and re-sorts: by identifier tier, then by the fused
+ * score (stable).
  */
 export function fuseLexical<C extends Rankable>(
   ranked: readonly C[],
@@ -76,7 +77,7 @@ export function fuseLexical<C extends Rankable>(
   const fused = all.map((c, order) => {
     const own = matches.identifiers.get(c.itemId);
     const shared = c.entityId !== null ? entityLabel.get(c.entityId) : undefined;
-    const label = own ? { ...own, own: true } : shared ? { ...shared, own: false } : null;
+    const label = own ? { identifier: own.identifier, line: own.line, own: true } : shared ? { identifier: shared.identifier, line: shared.line, own: false } : null;
     const ownWords = matches.words.get(c.itemId);
     const siblingWords = c.entityId !== null ? entityWords.get(c.entityId) : undefined;
     const words = ownWords && (!siblingWords || ownWords.score >= siblingWords.score) ? ownWords : (siblingWords ?? null);
