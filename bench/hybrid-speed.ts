@@ -24,6 +24,7 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { createProgressBar } from '../adapters/cli/progress-bar.js';
 import type { Catalog } from '../src/catalog/catalog.js';
 import { SqliteCatalog } from '../src/catalog/sqlite-catalog.js';
 import { parseConfig } from '../src/config.js';
@@ -510,50 +511,10 @@ export function formatHybridSpeed(r: HybridSpeedResult): string {
   ].join('\n');
 }
 
-/**
- * Progress as plain lines on stderr (the bar draws nothing when stderr is not a terminal, e.g. when
- * the run's output goes to a file): the start, every 10% or 30 s, and the end of each phase.
- */
-function lineProgress(): Progress {
-  let label = '';
-  let total: number | undefined;
-  let unit = '';
-  let done = 0;
-  let started = 0;
-  let lastAt = 0;
-  let lastTenth = 0;
-  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
-  const report = () => {
-    const tenth = total ? Math.floor((10 * done) / total) : 0;
-    if (tenth > lastTenth || Date.now() - lastAt > 30_000) {
-      lastTenth = tenth;
-      lastAt = Date.now();
-      process.stderr.write(`  ${label}: ${done}${total ? `/${total}` : ''} ${unit} (${elapsed()})\n`);
-    }
-  };
-  return {
-    start(l, t, u = '') {
-      [label, total, unit, done, started, lastAt, lastTenth] = [l, t, u, 0, Date.now(), Date.now(), 0];
-      process.stderr.write(`${label}${total ? ` (${total} ${unit})` : ''}…\n`);
-    },
-    tick(delta = 1) {
-      done += delta;
-      report();
-    },
-    update(value) {
-      done = value;
-      report();
-    },
-    stop() {
-      process.stderr.write(`${label}: done in ${elapsed()}\n`);
-    },
-  };
-}
-
 async function main(): Promise<void> {
   const { json, ...opts } = parseRefineSpeedArgs(process.argv.slice(2));
-  const progress = process.stderr.isTTY ? (await import('./index-bench.js')).barProgress() : lineProgress();
-  const result = await runHybridSpeedBench(opts, progress);
+  // A bar on a terminal, plain lines every 10% when stderr goes to a file.
+  const result = await runHybridSpeedBench(opts, createProgressBar());
   console.log(json ? JSON.stringify(result, null, 2) : formatHybridSpeed(result));
 }
 

@@ -13,6 +13,7 @@ import type { ChatUser } from '../../src/chat/message.js';
 import type { Config, SlackConfig } from '../../src/config.js';
 import { ErrorCode, ReferentError } from '../../src/errors.js';
 import type { Referent } from '../../src/open.js';
+import { SeenOnce } from '../seen-once.js';
 import type { Mount } from '../web/http-server.js';
 import { ADD_REFERENCE_VIEW, addReferenceModal, homeView, plainFromSlack, replaceCard, workingMessage } from './blocks.js';
 import { answer, type AnswerDeps, channelSink, deliver, failed, respondSink, type Where } from './slack-replies.js';
@@ -44,19 +45,6 @@ export interface SlackAdapterOptions {
 
 /** Retried for about a minute: an answer that takes longer is no longer worth sending. */
 const DEFAULT_RETRIES: webApi.RetryOptions = { retries: 4, factor: 2, minTimeout: 1000, maxTimeout: 15_000 };
-
-/** Events Slack may deliver twice (retries after a slow acknowledgement, or both app_mention and message). */
-class SeenOnce {
-  private readonly seen = new Map<string, number>();
-  constructor(private readonly max = 10_000) {}
-  /** True the first time a key is offered. */
-  first(key: string): boolean {
-    if (this.seen.has(key)) return false;
-    this.seen.set(key, Date.now());
-    if (this.seen.size > this.max) this.seen.delete(this.seen.keys().next().value!);
-    return true;
-  }
-}
 
 function boltLogger(log: (line: string) => void): Logger {
   let level = LogLevel.WARN;

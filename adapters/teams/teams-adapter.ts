@@ -16,6 +16,7 @@ import type { Card, Reply } from '../../src/chat/reply.js';
 import type { Config } from '../../src/config.js';
 import { isReferentError } from '../../src/errors.js';
 import type { MediaStore } from '../../src/media/media-store.js';
+import { SeenOnce } from '../seen-once.js';
 import { readBody, sendError } from '../web/respond.js';
 import type { Mount } from '../web/http-server.js';
 import { publicThumbnailUrl } from '../web/media-links.js';
@@ -60,7 +61,7 @@ interface Deps {
   config: Config;
   log: (line: string) => void;
   sent: SentAnswers;
-  seen: Set<string>;
+  seen: SeenOnce;
 }
 
 export function createTeamsAdapter(referent: { media: MediaStore }, assistant: Assistant, config: Config, options: TeamsAdapterOptions): TeamsAdapter {
@@ -73,7 +74,7 @@ export function createTeamsAdapter(referent: { media: MediaStore }, assistant: A
   };
   const auth = new ConfigurationBotFrameworkAuthentication(credentials, new ConfigurationServiceClientCredentialFactory(credentials));
   const adapter = new CloudAdapter(auth);
-  const deps: Deps = { assistant, media: referent.media, config, log: options.log, sent: new SentAnswers(), seen: new Set() };
+  const deps: Deps = { assistant, media: referent.media, config, log: options.log, sent: new SentAnswers(), seen: new SeenOnce() };
   adapter.onTurnError = async (context, error) => {
     options.log(`teams: unexpected error in a turn: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     await context.sendActivity({ type: 'message', attachments: [textCard({ kind: 'error', text: 'Something went wrong on my side; it has been logged. Please try again.', cards: [] })] }).catch(() => {});
@@ -150,16 +151,10 @@ async function turn(deps: Deps, adapter: CloudAdapter, context: TurnContext): Pr
   if (a.type !== 'message') return;
   // Teams may deliver an activity twice after a slow answer.
   const key = `${a.conversation?.id}/${a.id}`;
-  if (a.id && deps.seen.has(key)) return;
-  if (a.id) remember(deps.seen, key);
+  if (a.id && !deps.seen.first(key)) return;
   const submitted = submittedValue(a.value);
   if (submitted) return verdict(deps, context, submitted);
   await ask(deps, adapter, context);
-}
-
-function remember(seen: Set<string>, key: string): void {
-  seen.add(key);
-  if (seen.size > 10_000) seen.delete(seen.values().next().value!);
 }
 
 const help = (deps: Deps) => helpCard(deps.assistant.help(), deps.assistant.modelName, deps.assistant.demoEncoder);

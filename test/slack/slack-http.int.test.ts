@@ -4,18 +4,16 @@
  * on 127.0.0.1 that speaks Slack's wire protocol.
  */
 import fs from 'node:fs';
-import type http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assistantFor } from '../../adapters/serve.js';
-import { createHttpServer } from '../../adapters/web/http-server.js';
 import { ADD_REFERENCE, createSlackAdapter, FIND_SIMILAR } from '../../adapters/slack/slack-adapter.js';
 import type { Config } from '../../src/config.js';
 import { ErrorCode } from '../../src/errors.js';
 import type { Referent } from '../../src/open.js';
 import { type FakeSlack, postSigned, startFakeSlack } from '../support/fake-slack.js';
 import { tempDir } from '../support/fixtures.js';
+import { startServer, type TestServer } from '../support/web.js';
 import {
   BOT_TOKEN,
   blocksOf,
@@ -40,7 +38,7 @@ describe('Slack adapter over HTTP (signed requests, fake Web API)', () => {
   let fake: FakeSlack;
   let config: Config;
   let referent: Referent;
-  let server: http.Server;
+  let server: TestServer;
   let events: string;
   const logged: string[] = [];
 
@@ -63,12 +61,11 @@ describe('Slack adapter over HTTP (signed requests, fake Web API)', () => {
     referent = await buildWorld(dir, config);
     const assistant = assistantFor(referent, config, (l) => logged.push(l));
     const slack = await createSlackAdapter(referent, assistant, { ...config, slack: config.slack! }, { log: (l) => logged.push(l), retryConfig: { retries: 2, factor: 1, minTimeout: 10, maxTimeout: 20 } });
-    server = createHttpServer(referent, config, { assistant, log: (l) => logged.push(l), mounts: [slack.mount!] });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    events = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
+    server = await startServer(referent, config, { assistant, log: (l) => logged.push(l), mounts: [slack.mount!] });
+    events = `${server.base}/slack/events`;
   });
   afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.close();
     await fake.close();
     await referent.shutdown();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -4,17 +4,15 @@
  * fake Bot Framework connector on 127.0.0.1.
  */
 import fs from 'node:fs';
-import type http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assistantFor } from '../../adapters/serve.js';
 import { createTeamsAdapter } from '../../adapters/teams/teams-adapter.js';
-import { createHttpServer } from '../../adapters/web/http-server.js';
 import type { Config } from '../../src/config.js';
 import type { Referent } from '../../src/open.js';
 import { type ConnectorCall, type FakeConnector, startFakeConnector } from '../support/fake-connector.js';
 import { tempDir, testConfig } from '../support/fixtures.js';
+import { startServer, type TestServer } from '../support/web.js';
 import { buildWorld, meanColour, pngOf } from '../support/slack-world.js';
 
 const TENANT = 'tenant-1';
@@ -30,7 +28,7 @@ describe('Teams adapter (CloudAdapter, fake connector)', () => {
   let connector: FakeConnector;
   let config: Config;
   let referent: Referent;
-  let server: http.Server;
+  let server: TestServer;
   let endpoint: string;
   let seq = 0;
   const logged: string[] = [];
@@ -69,12 +67,11 @@ describe('Teams adapter (CloudAdapter, fake connector)', () => {
     referent.catalog.grant({ collectionId: referent.catalog.findCollection('parts')!.id, platform: 'teams', workspace: TENANT });
     const assistant = assistantFor(referent, config, (l) => logged.push(l));
     const teams = createTeamsAdapter(referent, assistant, config, { log: (l) => logged.push(l) });
-    server = createHttpServer(referent, config, { assistant, log: (l) => logged.push(l), mounts: [teams.mount] });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/messages`;
+    server = await startServer(referent, config, { assistant, log: (l) => logged.push(l), mounts: [teams.mount] });
+    endpoint = `${server.base}/api/messages`;
   });
   afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.close();
     await connector.close();
     await referent.shutdown();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -136,6 +133,15 @@ describe('Teams adapter (CloudAdapter, fake connector)', () => {
     expect(referent.catalog.findEntities('LAMP-3')).toHaveLength(0);
   });
 
+  it('answers an activity Teams delivers twice once', async () => {
+    const body = mention('green');
+    await ask(body);
+    expect((await post(body)).status).toBe(200);
+    // A later activity is answered after the repeat was dropped (same pipeline, in order).
+    await ask(mention('blue'));
+    expect(connector.calls.filter((c) => c.activityId === body.id && c.activity.type === 'message')).toHaveLength(1);
+  });
+
   it('shows user text literally: no markdown, links or card functions from a question', async () => {
     const hostile = '*bold* [click](https://evil.example) {{DATE(2017-02-14T06:08:39Z)}} red';
     const reply = await ask(mention(hostile));
@@ -185,10 +191,9 @@ describe('Teams adapter with an app id', () => {
     const assistant = assistantFor(referent, config, () => {});
     const teams = createTeamsAdapter(referent, assistant, config, { log: () => {} });
     expect(teams.mode).toBe('authenticated');
-    const server = createHttpServer(referent, config, { assistant, log: () => {}, mounts: [teams.mount] });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const server = await startServer(referent, config, { assistant, mounts: [teams.mount] });
     try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/messages`;
+      const url = `${server.base}/api/messages`;
       const body = { type: 'message', id: 'x1', serviceUrl: connector.base, channelId: 'msteams', from: { id: '29:eve' }, recipient: { id: '28:referent' }, conversation: { id: 'c1' }, text: 'red' };
       const bare = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       expect(bare.status).toBe(401);
@@ -196,7 +201,7 @@ describe('Teams adapter with an app id', () => {
       expect(forged.status).toBe(401);
       expect(connector.calls).toEqual([]);
     } finally {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
       await connector.close();
       await referent.shutdown();
       fs.rmSync(dir, { recursive: true, force: true });
