@@ -184,7 +184,25 @@ export interface LexicalCatalog {
   lexicalMatches(query: { words: readonly string[]; identifiers: readonly string[]; collectionIds?: ReadonlySet<number> }): LexicalMatches;
 }
 
-export interface Catalog extends EntityCatalog, AccessCatalog, LexicalCatalog {
+/** Which media files the catalogue still needs, and the ones forgetting left to delete. */
+export interface MediaCatalog {
+  /** True while a live item uses the media key. */
+  isMediaLive(mediaKey: string): boolean;
+  /**
+   * Keys that forgetting queued for deletion (oldest first, at most `limit`) and that no live item
+   * uses; a queued key that a live item uses again (the same photo added back) leaves the queue here.
+   */
+  mediaTrash(limit: number): string[];
+  /** These keys' files are deleted: they leave the queue. */
+  mediaTrashed(mediaKeys: readonly string[]): void;
+  /**
+   * Folds the write-ahead log into the database file and empties it: after a forget, so the old
+   * pages (zeroed in the file by secure_delete) do not linger in the log either.
+   */
+  checkpoint(): void;
+}
+
+export interface Catalog extends EntityCatalog, AccessCatalog, LexicalCatalog, MediaCatalog {
   readonly path: string;
   schemaVersion(): number;
   /** The model whose vectors this catalogue serves; null until the first item is stored. */
@@ -257,9 +275,11 @@ export interface EntityCatalog {
   verdictsOn(itemIds: readonly number[], modelId: string): Array<{ id: number; itemId: number; verdict: VerdictKind; vector: Float32Array }>;
 
   /**
-   * Forgets an entity: its images (soft-deleted, vectors dropped, logged for the index), descriptions,
-   * phrases, verdicts and their vectors, and the entity itself. Returns the forgotten item ids and
-   * the media keys no live item uses any more (the caller deletes those files).
+   * Forgets an entity: its images (soft-deleted, scrubbed of caption, source, hash and media key,
+   * vectors dropped, logged for the index), descriptions, phrases, verdicts and their vectors, what
+   * was read off its images, the platforms' copies, and the entity itself. Returns the forgotten item
+   * ids and the media keys no live item uses any more, which are queued in the media trash in the
+   * same transaction (the caller deletes the files, then empties the queue: see `mediaTrash`).
    */
   forgetEntity(entityId: number): { itemIds: number[]; orphanedMedia: string[] };
 

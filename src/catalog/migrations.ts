@@ -201,6 +201,21 @@ export const migrations: readonly string[] = [
     DELETE FROM item_ocr WHERE item_id = new.id;
   END;
   `,
+  // 5: media files waiting to be deleted. Forgetting queues its images' keys here in the same
+  // transaction that forgets them, and they leave only once their files are gone, so a crash between
+  // the commit and the file deletions cannot leave a forgotten photo on disk for good.
+  `
+  CREATE TABLE media_trash (
+    media_key TEXT PRIMARY KEY,
+    queued_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  -- Deletions take the words out of the full-text indexes at once, instead of leaving them behind
+  -- delete markers until a merge: a forgotten description must not stay readable in the file.
+  INSERT INTO lexicon (lexicon, rank) VALUES ('secure-delete', 1);
+  INSERT INTO ocr_chars (ocr_chars, rank) VALUES ('secure-delete', 1);
+  -- "Does a live item still use this file?" is asked per key by forgetting and by the media sweep.
+  CREATE INDEX items_live_media ON items (media_key) WHERE deleted_at IS NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

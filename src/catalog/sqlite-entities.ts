@@ -266,7 +266,10 @@ export class SqliteEntities {
       const itemIds = items.map((i) => i.id);
       for (const id of itemIds) {
         // Scrub what the item said, not just hide it: a forgotten image must not be findable again.
-        this.db.prepare(`UPDATE items SET deleted_at = ?, caption = NULL, entity_id = NULL, source_ref = NULL WHERE id = ?`).run(now, id);
+        // The content hash and media key go too: nothing left in the row can tell which image it was.
+        this.db
+          .prepare(`UPDATE items SET deleted_at = ?, caption = NULL, entity_id = NULL, source_ref = NULL, source_user = NULL, source_channel = NULL, hash = 'forgotten:' || id, media_key = '' WHERE id = ?`)
+          .run(now, id);
         this.db.prepare(`DELETE FROM vectors WHERE owner_kind = 'item' AND owner_id = ?`).run(id);
         this.db.prepare(`INSERT INTO index_log (item_id, op) VALUES (?, 'del')`).run(id);
       }
@@ -277,13 +280,16 @@ export class SqliteEntities {
       const verdicts = this.db.prepare(`SELECT id FROM feedback WHERE entity_id = ? OR item_id IN (SELECT value FROM json_each(?))`).all(entityId, JSON.stringify(itemIds)) as Array<{ id: number }>;
       for (const { id } of verdicts) this.db.prepare(`DELETE FROM vectors WHERE owner_kind = 'feedback' AND owner_id = ?`).run(id);
       this.db.prepare(`DELETE FROM feedback WHERE entity_id = ? OR item_id IN (SELECT value FROM json_each(?))`).run(entityId, JSON.stringify(itemIds));
-      this.db.prepare(`UPDATE entities SET deleted_at = ? WHERE id = ?`).run(now, entityId);
+      this.db.prepare(`UPDATE entities SET deleted_at = ?, label = 'forgotten:' || id WHERE id = ?`).run(now, entityId);
       this.logEntity(entityId);
       const orphanedMedia = [...new Set(items.map((i) => i.media_key))].filter(
         (key) => !this.db.prepare(`SELECT 1 FROM items WHERE media_key = ? AND deleted_at IS NULL`).get(key),
       );
       // The platforms' copies go with the image: no card can show a forgotten photo again.
-      for (const key of orphanedMedia) this.db.prepare(`DELETE FROM platform_files WHERE media_key = ?`).run(key);
+      for (const key of orphanedMedia) {
+        this.db.prepare(`DELETE FROM platform_files WHERE media_key = ?`).run(key);
+        this.db.prepare(`INSERT OR IGNORE INTO media_trash (media_key, queued_at) VALUES (?, ?)`).run(key, now);
+      }
       return { itemIds, orphanedMedia };
     });
   }

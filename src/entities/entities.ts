@@ -8,6 +8,7 @@ import type { Encoder } from '../encoder/encoder.js';
 import { ErrorCode, ReferentError } from '../errors.js';
 import type { ItemIndex } from '../index/item-index.js';
 import type { MediaStore } from '../media/media-store.js';
+import { emptyMediaTrash } from '../media/media-trash.js';
 import { embedTexts } from '../references/embed-text.js';
 import type { References } from '../references/references.js';
 
@@ -88,8 +89,10 @@ export function show(deps: EntityDeps, label: string, collection?: string): Enti
 /** Forgets an entity with its images, descriptions, verdicts and media files. */
 export async function forget(deps: EntityDeps, label: string, collection?: string): Promise<{ entity: Entity; items: number }> {
   const entity = resolveEntity(deps.catalog, label, collection);
-  const { itemIds, orphanedMedia } = deps.catalog.forgetEntity(entity.id);
-  for (const key of orphanedMedia) await deps.media.remove(key);
+  const { itemIds } = deps.catalog.forgetEntity(entity.id);
+  // The files were queued in the same transaction: a crash from here on only delays their deletion.
+  await emptyMediaTrash(deps.catalog, deps.media);
+  deps.catalog.checkpoint();
   deps.index.catchUp();
   deps.references.catchUp();
   return { entity, items: itemIds.length };

@@ -5,7 +5,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { syncDir, writeDurably } from '../durable-fs.js';
 import { asDiskError, ErrorCode, ReferentError } from '../errors.js';
@@ -64,6 +64,11 @@ export interface MediaStore {
   remove(key: string): Promise<void>;
   /** Every stored key, in ascending order, for consistency checks against the catalog. */
   keys(): AsyncIterable<string>;
+  /**
+   * Deletes every file (original, thumbnail, temporary) whose key `keep` refuses and that was last
+   * written more than `olderThanMs` ago. `put` refreshes that time on the files it reuses.
+   */
+  sweep(keep: (key: string) => boolean, options: { olderThanMs: number }): Promise<{ removed: number }>;
 }
 
 /**
@@ -88,6 +93,8 @@ const originalPattern = /^([0-9a-f]{64})\.(jpg|png)$/;
 const extensions = { jpeg: 'jpg', png: 'png' } as const;
 /** Temp names start with a dot, so no listing ever mistakes one for a stored file. */
 const tempPrefix = '.tmp-';
+/** What a sweep considers: stored files by their key, and temporary files. */
+const sweptPattern = /^(\.tmp-.+|[0-9a-f]{64}\.(jpg|png))$/;
 
 function checkKey(key: string): void {
   if (typeof key !== 'string' || !keyPattern.test(key)) {
@@ -184,7 +191,12 @@ class FsMediaStore implements MediaStore {
     const key = this.hash(bytes);
     // Same bytes, same key: they were validated when first stored, so skip the decode.
     const existing = await this.committed(key);
-    if (existing !== undefined) return this.describe(key, existing.path);
+    if (existing !== undefined) {
+      // Fresh times tell a concurrent sweep that these files are about to be used again.
+      const now = new Date();
+      await Promise.all([existing.path, this.thumbnailPath(key)].map((path) => utimes(path, now, now).catch(() => {})));
+      return this.describe(key, existing.path);
+    }
     const original = await boundedOriginal(bytes, this.maxSide, this.limits);
     const thumbnail = await thumbnailJpeg(original.data, this.thumbSize, this.storedLimits);
     // Thumbnail first: the original is the commit marker, written last.
@@ -200,7 +212,8 @@ class FsMediaStore implements MediaStore {
   }
 
   async has(key: string): Promise<boolean> {
-    return keyPattern.test(key) && (await this.committed(key)) !== undefined;
+    // RegExp.test would turn an array or a Buffer holding a key into that key, then fail building a path.
+    return typeof key === 'string' && keyPattern.test(key) && (await this.committed(key)) !== undefined;
   }
 
   async info(key: string): Promise<StoredMedia> {
@@ -242,6 +255,27 @@ class FsMediaStore implements MediaStore {
         for (const key of new Set(found)) if (await exists(this.thumbnailPath(key))) yield key;
       }
     }
+  }
+
+  async sweep(keep: (key: string) => boolean, options: { olderThanMs: number }): Promise<{ removed: number }> {
+    const cutoff = Date.now() - options.olderThanMs;
+    let removed = 0;
+    for (const base of [this.originalsDir, this.thumbsDir]) {
+      for (const ab of await sortedEntries(base, fanOutPattern)) {
+        for (const cd of await sortedEntries(join(base, ab), fanOutPattern)) {
+          const dir = join(base, ab, cd);
+          for (const name of await sortedEntries(dir, sweptPattern)) {
+            if (!name.startsWith(tempPrefix) && keep(name.slice(0, 64))) continue;
+            const info = await unlessMissing(stat(join(dir, name)), () => null);
+            if (info === null || info.mtimeMs > cutoff) continue;
+            await rm(join(dir, name), { force: true });
+            removed++;
+          }
+          if (removed > 0) await syncDir(dir);
+        }
+      }
+    }
+    return { removed };
   }
 
   private shard(base: string, key: string): string {
