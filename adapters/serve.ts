@@ -6,6 +6,7 @@ import type http from 'node:http';
 import { accessPolicy } from '../src/chat/access.js';
 import { Assistant } from '../src/chat/assistant.js';
 import type { Config } from '../src/config.js';
+import { sweepOrphanMedia, SWEEP_GRACE_MS } from '../src/media/media-trash.js';
 import { OcrQueue } from '../src/ocr/ocr-queue.js';
 import { PaddleOcr } from '../src/ocr/paddle-ocr.js';
 import { openReferent, type Referent } from '../src/open.js';
@@ -44,6 +45,39 @@ function startOcr(referent: Referent, config: Config, log: (line: string) => voi
   };
 }
 
+/** Orphaned media (from a crash between a file write and its catalogue commit) is looked for this often. */
+const SWEEP_EVERY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The server's upkeep (Referent.maintain) every few seconds, and a media sweep at start and daily.
+ * Rounds never overlap, and `stop` waits for the one in flight so shutdown saves after it.
+ */
+function startMaintenance(referent: Referent, config: Config, log: (line: string) => void): { stop(): Promise<void> } {
+  let running: Promise<void> = Promise.resolve();
+  let busy = false;
+  const round = (work: () => Promise<string[]>) => {
+    if (busy) return;
+    busy = true;
+    running = work()
+      .then((lines) => lines.forEach((line) => log(`upkeep: ${line}`)))
+      .catch((err: unknown) => log(`upkeep failed: ${err instanceof Error ? err.message : String(err)}`))
+      .finally(() => (busy = false));
+  };
+  const sweep = async () => {
+    const { removed } = await sweepOrphanMedia(referent.catalog, referent.media, { olderThanMs: SWEEP_GRACE_MS });
+    return removed > 0 ? [`deleted ${removed} media file(s) that no image uses (left by an interrupted upload)`] : [];
+  };
+  round(sweep);
+  const timers = [setInterval(() => round(() => referent.maintain()), config.maintenanceSeconds * 1000), setInterval(() => round(sweep), SWEEP_EVERY_MS)];
+  timers.forEach((t) => t.unref());
+  return {
+    stop: async () => {
+      timers.forEach((t) => clearInterval(t));
+      await running;
+    },
+  };
+}
+
 const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
 
 /** Binds the server; resolves with its base URL. */
@@ -70,11 +104,13 @@ export async function serve(config: Config, options: { banner?: string } = {}): 
   describeOpen(referent);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const ocr = startOcr(referent, config, log);
+  const upkeep = startMaintenance(referent, config, log);
   const assistant = assistantFor(referent, config, log, () => ocr.queue?.kick());
   let adapters: Awaited<ReturnType<typeof chatAdapters>>;
   try {
     adapters = await chatAdapters(referent, assistant, config, log);
   } catch (err) {
+    await upkeep.stop();
     await ocr.stop();
     await referent.shutdown();
     throw err;
@@ -111,6 +147,7 @@ export async function serve(config: Config, options: { banner?: string } = {}): 
   process.stdout.write('Shutting down…\n');
   await adapters.slack?.stop();
   await ocr.stop();
+  await upkeep.stop();
   server.closeAllConnections?.();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await referent.shutdown();

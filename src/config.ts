@@ -56,6 +56,7 @@ export const configVariables = {
   REFERENT_CHAT_RESULTS: [int(1, 20), '5', 'Result cards per chat answer.'],
   REFERENT_OCR: [flag, 'true', 'Read the text on images (labels, part numbers) in the background after they are added, for hybrid search.'],
   REFERENT_OCR_MIN_CONFIDENCE: [num(0, 1), '0.6', 'OCR lines below this confidence (0–1) are ignored.'],
+  REFERENT_MAINTENANCE_SECONDS: [int(1, 3600), '30', 'How often the server checks its index snapshots (rewriting a deleted or damaged one) and saves the index when far behind.'],
   REFERENT_PUBLIC_URL: [z.url().optional(), undefined, 'Public base URL of this server (https://referent.example.com): chat cards then link images here (signed URLs) instead of uploading them.'],
   SLACK_BOT_TOKEN: [z.string().regex(/^xoxb-/, 'a bot token starts with xoxb-').optional(), undefined, 'Slack bot token (xoxb-…): turns the Slack adapter on.'],
   SLACK_SIGNING_SECRET: [z.string().min(8).optional(), undefined, 'Slack signing secret: verifies requests to POST /slack/events (HTTP mode).'],
@@ -93,6 +94,8 @@ export interface Config {
   hnsw: { m: number; efConstruction: number; efSearch: number };
   /** OCR of labels after ingest (PaddleOCR models from the installed package). */
   ocr: { enabled: boolean; minConfidence: number };
+  /** Seconds between a server's upkeep rounds (Referent.maintain). */
+  maintenanceSeconds: number;
   method: MethodConfig;
   chat: ChatConfig;
   /** Present when SLACK_BOT_TOKEN is set. */
@@ -182,6 +185,7 @@ export function parseConfig(sources: ConfigSources): Config {
     batchSize: v.REFERENT_BATCH_SIZE,
     hnsw: { m: v.REFERENT_HNSW_M, efConstruction: v.REFERENT_HNSW_EF_CONSTRUCTION, efSearch: v.REFERENT_HNSW_EF_SEARCH },
     ocr: { enabled: v.REFERENT_OCR, minConfidence: v.REFERENT_OCR_MIN_CONFIDENCE },
+    maintenanceSeconds: v.REFERENT_MAINTENANCE_SECONDS,
     method: {
       refine: v.REFERENT_REFINE,
       pipeline: {

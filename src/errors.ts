@@ -53,10 +53,13 @@ export function isReferentError(err: unknown, code?: ErrorCode): err is Referent
   return err instanceof ReferentError && (code === undefined || err.code === code);
 }
 
-/** Node's ENOSPC (and EDQUOT) become DISK_FULL so every writer reports a full disk the same way. */
+/**
+ * Node's ENOSPC (and EDQUOT) and SQLite's SQLITE_FULL become DISK_FULL so every writer reports a
+ * full disk the same way.
+ */
 export function asDiskError(err: unknown, what: string): unknown {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') {
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL') {
     return new ReferentError(ErrorCode.DiskFull, `The disk is full while writing ${what}; nothing already stored was lost. Free some space and retry.`, { cause: err });
   }
   return err;

@@ -12,6 +12,7 @@ import { ErrorCode, ReferentError } from './errors.js';
 import type { ImageLimits } from './image/image-io.js';
 import { ItemIndex, type OpenReport } from './index/item-index.js';
 import { createFsMediaStore, type MediaStore } from './media/media-store.js';
+import { emptyMediaTrash } from './media/media-trash.js';
 import { resolveModel } from './models/model-resolver.js';
 import { silentProgress, type Progress } from './progress.js';
 import { References } from './references/references.js';
@@ -33,9 +34,19 @@ export interface Referent {
   method: MethodConfig;
   /** How the index was opened (loaded from its snapshot, or rebuilt and why). */
   indexReport: OpenReport;
+  /**
+   * Upkeep for a long-running process, every few seconds: follows other processes' writes, deletes
+   * files a crashed forget left queued, rewrites index snapshots that were deleted or damaged
+   * under it, and saves the image index once it is far behind its snapshot (bounding replay after
+   * a crash). Returns a line per repair made.
+   */
+  maintain(): Promise<string[]>;
   /** Saves an index snapshot and releases everything. */
   shutdown(): Promise<void>;
 }
+
+/** Log entries past the image index's snapshot that make a running server save a new one. */
+const SAVE_BEHIND = 1000;
 
 export function imageLimits(config: Config): ImageLimits {
   return { maxBytes: config.maxImageBytes, maxPixels: config.maxImagePixels, allowSvg: false };
@@ -116,6 +127,8 @@ export async function openReferent(config: Config, options: OpenOptions = {}): P
       hnsw: config.hnsw,
       progress,
     });
+    // Files a forget queued and a crash kept it from deleting.
+    await emptyMediaTrash(stores.catalog, stores.media);
     const enc = encoder;
     return {
       catalog: stores.catalog,
@@ -125,6 +138,19 @@ export async function openReferent(config: Config, options: OpenOptions = {}): P
       references,
       method: config.method,
       indexReport: report,
+      async maintain() {
+        const repaired: string[] = [];
+        index.catchUp();
+        references.catchUp();
+        const trashed = await emptyMediaTrash(stores.catalog, stores.media);
+        if (trashed > 0) repaired.push(`deleted the files of ${trashed} forgotten image(s) that an interrupted forget had left`);
+        const items = await index.repairSnapshot();
+        if (items) repaired.push(`the image index snapshot was ${items === 'missing' ? 'deleted' : 'altered'} under the server: written again`);
+        const refs = await references.repairSnapshots();
+        if (refs) repaired.push(`a reference index snapshot was ${refs === 'missing' ? 'deleted' : 'altered'} under the server: written again`);
+        await index.saveIfBehind(SAVE_BEHIND);
+        return repaired;
+      },
       async shutdown() {
         try {
           await index.save();

@@ -19,6 +19,7 @@ import {
   SIDECAR_FORMAT,
   SIDECAR_VERSION,
   snapshotPaths,
+  snapshotStamp,
   type Sidecar,
 } from './hnsw-snapshot-files.js';
 import type { VectorHit, VectorIndex } from './vector-index.js';
@@ -71,6 +72,8 @@ export class HnswIndex implements VectorIndex {
   private currentEf = -1;
   private writing = false;
   private saving = false;
+  /** The snapshot this graph was last written to or loaded from, and its files' stamp then. */
+  private snapshot: { basePath: string; stamp: string | null } | null = null;
 
   private constructor(
     private readonly graph: HierarchicalNSW,
@@ -207,6 +210,7 @@ export class HnswIndex implements VectorIndex {
       await rename(paths.hnswTmp, paths.hnsw);
       await rename(paths.jsonTmp, paths.json);
       await syncDir(dirname(basePath));
+      this.snapshot = { basePath, stamp: await snapshotStamp(basePath) };
     } catch (err) {
       await Promise.all([rm(paths.hnswTmp, { force: true }), rm(paths.jsonTmp, { force: true })]);
       throw asDiskError(err, 'the vector index snapshot');
@@ -239,7 +243,20 @@ export class HnswIndex implements VectorIndex {
     }
     const { dim, m, efConstruction } = sidecar;
     const index = new HnswIndex(graph, sidecar.labels, { dim, m, efConstruction, efSearch: expect.efSearch ?? 64 });
+    index.snapshot = { basePath, stamp: await snapshotStamp(basePath) };
     return { index, watermark: sidecar.watermark };
+  }
+
+  /**
+   * Whether the snapshot this graph was last written to or loaded from is still as it was:
+   * 'missing' or 'changed' when someone deleted or altered its files since (a cheap stat, no read),
+   * null when intact or when there is no snapshot yet.
+   */
+  async snapshotTampered(): Promise<'missing' | 'changed' | null> {
+    if (this.snapshot === null || this.saving) return null;
+    const now = await snapshotStamp(this.snapshot.basePath);
+    if (now === this.snapshot.stamp) return null;
+    return now === null ? 'missing' : 'changed';
   }
 
   private retire(id: string, label: number): void {

@@ -34,6 +34,25 @@ export function snapshotPaths(basePath: string) {
   return { hnsw, json, hnswTmp: `${hnsw}.tmp`, jsonTmp: `${json}.tmp` };
 }
 
+/**
+ * Which files a snapshot is right now (inode, size, time of both), or null when either is missing.
+ * Compared with the value taken when the snapshot was written or loaded, it tells whether someone
+ * deleted, truncated or replaced the files since, without reading them.
+ */
+export async function snapshotStamp(basePath: string): Promise<string | null> {
+  const paths = snapshotPaths(basePath);
+  try {
+    const stamps = await Promise.all([paths.hnsw, paths.json].map(async (p) => {
+      const s = await stat(p);
+      return `${s.ino}:${s.size}:${s.mtimeMs}`;
+    }));
+    return stamps.join('|');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
 export function corrupt(reason: string, path: string, cause?: unknown): ReferentError {
   return new ReferentError(ErrorCode.IndexCorrupt, `The vector index snapshot is unusable (${reason}): ${path}`, {
     cause,

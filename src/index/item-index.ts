@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Catalog } from '../catalog/catalog.js';
 import type { CandidateVectors } from '../method/refine.js';
-import { isReferentError } from '../errors.js';
+import { ErrorCode, isReferentError } from '../errors.js';
 import { silentProgress, type Progress } from '../progress.js';
 import { HnswIndex } from './hnsw-index.js';
 import { Int8VectorStore } from './int8-store.js';
@@ -108,7 +108,11 @@ export class ItemIndex {
     }
     if (total > 0) progress.stop();
     itemIndex.catchUp();
-    await itemIndex.save(true);
+    // The snapshot only spares the next start a rebuild: on a full disk, serve from memory and let
+    // a later save (upkeep, shutdown) write it.
+    await itemIndex.save(true).catch((err: unknown) => {
+      if (!isReferentError(err, ErrorCode.DiskFull)) throw err;
+    });
     return itemIndex;
   }
 
@@ -162,6 +166,16 @@ export class ItemIndex {
     } finally {
       this.saving = false;
     }
+  }
+
+  /**
+   * Rewrites the snapshot when its files were deleted or altered since this process wrote or loaded
+   * them, so a crash later still starts from a whole one. Returns what was wrong, or null.
+   */
+  async repairSnapshot(): Promise<'missing' | 'changed' | null> {
+    const problem = await this.hnsw.snapshotTampered();
+    if (problem !== null) await this.save(true);
+    return problem;
   }
 
   /** Saves when more than `changes` log entries are not in the snapshot, bounding replay after a crash. */

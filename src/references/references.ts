@@ -16,6 +16,7 @@ import { modelSlug } from '../index/item-index.js';
 import type { FusionOptions } from '../method/fusion.js';
 import { mergeEntityHits } from '../method/pipeline.js';
 import { buildReference, type BuiltReference } from '../method/reference.js';
+import { ErrorCode, isReferentError } from '../errors.js';
 import { silentProgress, type Progress } from '../progress.js';
 
 export interface ReferenceEntry {
@@ -83,7 +84,10 @@ export class References {
     for (const modality of ['text', 'image'] as const) {
       for (const id of graphs[modality].ids()) if (!refs.entries.get(Number(id))?.ref[modality]) refs.removeFrom(modality, Number(id));
     }
-    await refs.save();
+    // A cache of what was just computed: on a full disk, carry on without it (shutdown tries again).
+    await refs.save().catch((err: unknown) => {
+      if (!isReferentError(err, ErrorCode.DiskFull)) throw err;
+    });
     return refs;
   }
 
@@ -116,6 +120,17 @@ export class References {
     } finally {
       this.saving = false;
     }
+  }
+
+  /** Rewrites the reference graphs' snapshots when their files were deleted or altered under this process. */
+  async repairSnapshots(): Promise<'missing' | 'changed' | null> {
+    const problems = await Promise.all((['text', 'image'] as const).map((m) => this.graphs[m].snapshotTampered()));
+    const problem = problems.find((p) => p !== null) ?? null;
+    if (problem !== null) {
+      this.dirty = true;
+      await this.save();
+    }
+    return problem;
   }
 
   private removeFrom(modality: Modality, entityId: number): void {
