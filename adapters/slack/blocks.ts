@@ -57,6 +57,14 @@ export function plainFromSlack(text: string, botUserId?: string): string {
     .trim();
 }
 
+/** Escaped mrkdwn within `max` characters: a cut never splits an entity, which would leave a bare `&`. */
+const clipMrkdwn = (text: string, max: number) => {
+  const escaped = escapeMrkdwn(text);
+  return escaped.length <= max ? escaped : `${escaped.slice(0, max - 1).replace(/&[a-z]*$/, '')}…`;
+};
+/** Slack refuses an empty text object. */
+const mrkdwn = (text: string, max: number) => ({ type: 'mrkdwn', text: clipMrkdwn(text, max) || ' ' });
+
 const plain = (text: string, max: number) => ({ type: 'plain_text', text: clip(text || ' ', max), emoji: false });
 const section = (text: string): Block => ({ type: 'section', text: plain(text, MAX_SECTION_TEXT) });
 
@@ -100,7 +108,7 @@ export function replyMessage(reply: Reply, images: ReadonlyMap<string, SlackImag
   const head: Block[] = [];
   if (reply.kind === 'help') {
     // Our own words (no user text): mrkdwn renders the command examples as code.
-    head.push({ type: 'section', text: { type: 'mrkdwn', text: clip(escapeMrkdwn(reply.text), MAX_SECTION_TEXT) } });
+    head.push({ type: 'section', text: mrkdwn(reply.text, MAX_SECTION_TEXT) });
   } else {
     head.push(section(reply.kind === 'error' ? `⚠️ ${reply.text}` : reply.text));
   }
@@ -109,7 +117,7 @@ export function replyMessage(reply: Reply, images: ReadonlyMap<string, SlackImag
   const shown = reply.cards.slice(0, room);
   const blocks = [...head, ...shown.flatMap((c) => cardBlocks(c, images.get(c.mediaKey)))];
   if (reply.cards.length > shown.length) blocks.push({ type: 'context', elements: [plain(`${reply.cards.length - shown.length} more not shown.`, 200)] });
-  return { text: clip(escapeMrkdwn(reply.text), MAX_SECTION_TEXT), blocks };
+  return { text: clipMrkdwn(reply.text, MAX_SECTION_TEXT), blocks };
 }
 
 /** The placeholder posted at once, edited in place when the answer is ready. */
@@ -142,7 +150,7 @@ export function homeView(help: Reply, modelName: string, demoEncoder: boolean): 
       },
     },
     { type: 'divider' },
-    { type: 'section', text: { type: 'mrkdwn', text: clip(escapeMrkdwn(help.text), MAX_SECTION_TEXT) } },
+    { type: 'section', text: mrkdwn(help.text, MAX_SECTION_TEXT) },
     { type: 'context', elements: [plain(`Model: ${modelName}. Each channel sees only the collections an admin shared with it.`, MAX_CONTEXT_TEXT)] },
   ];
   if (demoEncoder) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: DEMO_NOTICE }] });

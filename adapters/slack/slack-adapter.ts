@@ -24,6 +24,8 @@ export const FIND_SIMILAR = 'referent_find_similar';
 export const ADD_REFERENCE = 'referent_add_reference';
 /** Slack's event bodies are small; anything bigger is not Slack. */
 const BODY_LIMIT = 1 << 20;
+const MAX_CLOCK_SKEW_S = 5 * 60;
+const fromTheFuture = (timestamp: string | string[] | undefined) => typeof timestamp === 'string' && Number(timestamp) > Date.now() / 1000 + MAX_CLOCK_SKEW_S;
 
 export interface SlackAdapter {
   mode: 'http' | 'socket';
@@ -89,6 +91,8 @@ export async function createSlackAdapter(referent: Referent, assistant: Assistan
       matches: (pathname) => pathname === SLACK_EVENTS_PATH,
       handle: async (req: http.IncomingMessage, res: http.ServerResponse) => {
         if (req.method !== 'POST') return void res.writeHead(405, { allow: 'POST' }).end();
+        // Bolt refuses only stale timestamps; Slack's rule is five minutes either way.
+        if (fromTheFuture(req.headers['x-slack-request-timestamp'])) return void res.writeHead(401).end();
         receiver.requestListener(req, res);
       },
     };
@@ -213,6 +217,12 @@ function listen(app: App, deps: AnswerDeps, botUserId: string): void {
     } catch (err) {
       await failed(deps.log, sink, placeholder, `on a button from ${where.user.id} in ${where.team}/${channel}`, err);
     }
+  });
+
+  // A button this version does not know (from an older message, or forged): acknowledged and
+  // ignored, or Bolt holds the request for 3 s and Slack shows the person an error.
+  app.action(/^(?!referent\.(confirm|reject|more)$)/, async ({ ack }) => {
+    await ack();
   });
 
   app.event('app_home_opened', async ({ event, client }) => {

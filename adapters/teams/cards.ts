@@ -28,7 +28,7 @@ export interface CardAttachment {
 
 const clip = (s: string, n: number) => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
 /** Breaks Adaptive Cards' `{{DATE(…)}}` functions; everything else in a TextRun shows as typed. */
-const literal = (s: string) => s.replace(/\{\{/g, '{\u200b{');
+const literal = (s: string) => s.replace(/\{(?=\{)/g, '{\u200b');
 
 /** A run of text shown exactly as given. */
 export const textRun = (text: string, style: Record<string, unknown> = {}): CardElement => ({ type: 'TextRun', text: literal(clip(text, 4000)), ...style });
@@ -65,15 +65,24 @@ const card = (body: CardElement[], actions?: CardElement[]): CardAttachment => (
   content: { type: 'AdaptiveCard', $schema: SCHEMA, version: '1.5', body, ...(actions?.length ? { actions } : {}), msteams: { width: 'Full' } },
 });
 
+/**
+ * Teams refuses a message over about 28 KB. A card's three button values may take ~18 KB of it
+ * (2000 characters each, up to 3 UTF-8 bytes a character), so what a card shows stays short enough
+ * to fit even at 6 bytes a character (control characters and lone surrogates, JSON-escaped).
+ */
+const MAX_TITLE = 200;
+const MAX_FACTS = 600;
+const MAX_VERDICT = 200;
+
 /** One hit: its picture (a thumbnail URL or data URI), what it is and why, and the three buttons. */
 export function hitCard(hit: Card, imageUrl: string | undefined): CardAttachment {
   const band = BAND_WORDS[hit.band];
   const facts = [hit.collection, hit.why, hit.more > 0 ? `+${hit.more} more of this` : ''].filter(Boolean).join(' · ');
   const body: CardElement[] = [
-    ...(imageUrl ? [{ type: 'Image', url: imageUrl, altText: clip(hit.title, 200), size: 'Large', horizontalAlignment: 'Center' }] : []),
-    plainBlock(hit.title, { weight: 'Bolder', size: 'Medium' }),
-    { type: 'RichTextBlock', inlines: [textRun(band.text, { weight: 'Bolder', color: band.color }), textRun(` · ${facts}`, { isSubtle: true })] },
-    ...(hit.verdict ? [plainBlock(`✓ ${hit.verdict}`, { color: 'Good' })] : []),
+    ...(imageUrl ? [{ type: 'Image', url: imageUrl, altText: literal(clip(hit.title, MAX_TITLE)), size: 'Large', horizontalAlignment: 'Center' }] : []),
+    plainBlock(clip(hit.title, MAX_TITLE), { weight: 'Bolder', size: 'Medium' }),
+    { type: 'RichTextBlock', inlines: [textRun(band.text, { weight: 'Bolder', color: band.color }), textRun(` · ${clip(facts, MAX_FACTS)}`, { isSubtle: true })] },
+    ...(hit.verdict ? [plainBlock(`✓ ${clip(hit.verdict, MAX_VERDICT)}`, { color: 'Good' })] : []),
   ];
   const actions = hit.actions.map((a) => ({ type: 'Action.Submit', title: a.label, data: { [SUBMIT_KEY]: a.value }, ...(a.kind === 'confirm' ? { style: 'positive' } : {}) }));
   return card(body, actions);

@@ -9,6 +9,7 @@
  * and its successor (@microsoft/agents-hosting) keeps these shapes, so moving is this folder only.
  */
 import type http from 'node:http';
+import { isIPv4 } from 'node:net';
 import { type Activity, type Attachment, CloudAdapter, ConfigurationBotFrameworkAuthentication, ConfigurationServiceClientCredentialFactory, TurnContext } from 'botbuilder';
 import type { Assistant } from '../../src/chat/assistant.js';
 import type { ChatScope, ChatUser } from '../../src/chat/message.js';
@@ -40,18 +41,23 @@ export interface TeamsAdapterOptions {
   log: (line: string) => void;
 }
 
-const isLoopbackHost = (host: string) => host === 'localhost' || host === '[::1]' || host === '::1' || /^127\./.test(host);
+// A name such as 127.0.0.1.example.com starts like a loopback address and resolves anywhere.
+const isLoopbackHost = (host: string) => host === 'localhost' || host === '[::1]' || host === '::1' || (isIPv4(host) && host.startsWith('127.'));
 const isLoopbackAddress = (address: string | undefined) => !!address && (/^(::ffff:)?127\./.test(address) || address === '::1');
 
-/** A bounded memory of answers sent, so a verdict can redraw its message with the other cards as they were. */
+/**
+ * A bounded memory of answers sent, so a verdict can redraw its message with the other cards as they
+ * were. Kept per conversation: the activity id a button names comes from the client, and an answer
+ * given in another conversation (another scope) must never be redrawn here.
+ */
 class SentAnswers {
   private readonly sent = new Map<string, { text: string; cards: Card[] }>();
-  remember(id: string, text: string, cards: Card[]): void {
-    this.sent.set(id, { text, cards });
+  remember(conversation: string, id: string, text: string, cards: Card[]): void {
+    this.sent.set(`${conversation}\n${id}`, { text, cards });
     if (this.sent.size > SENT_MEMORY) this.sent.delete(this.sent.keys().next().value!);
   }
-  get(id: string) {
-    return this.sent.get(id);
+  get(conversation: string, id: string) {
+    return this.sent.get(`${conversation}\n${id}`);
   }
 }
 
@@ -80,30 +86,38 @@ export function createTeamsAdapter(referent: { media: MediaStore }, assistant: A
     await context.sendActivity({ type: 'message', attachments: [textCard({ kind: 'error', text: 'Something went wrong on my side; it has been logged. Please try again.', cards: [] })] }).catch(() => {});
   };
   const local = !teams.appId;
+  /** Headers that proxies add to name the real client: any of them means the caller is not this machine. */
+  const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip', 'x-client-ip', 'true-client-ip', 'cf-connecting-ip', 'via'];
   const mount: Mount = {
     matches: (pathname) => pathname === TEAMS_MESSAGES_PATH,
     handle: async (req, res) => {
       if (req.method !== 'POST') return void res.writeHead(405, { allow: 'POST' }).end();
       // Local mode has no authentication: only this machine may talk to it, and not through a proxy.
-      const proxied = req.headers['x-forwarded-for'] !== undefined || req.headers.forwarded !== undefined;
+      const proxied = PROXY_HEADERS.some((name) => req.headers[name] !== undefined);
       if (local && (proxied || !isLoopbackAddress(req.socket.remoteAddress))) {
         return refuse(res, 403, 'The Teams endpoint runs in local mode (no MICROSOFT_APP_ID) and answers this machine only.');
       }
+      if (!local && !plausibleToken(req.headers.authorization)) return refuse(res, 401, 'Unauthorized. No valid identity.');
       let body: unknown;
       try {
         body = JSON.parse((await readBody(req, BODY_LIMIT)).toString('utf8'));
       } catch {
         return refuse(res, 400, 'The body must be a Bot Framework activity (JSON, at most 1 MB).');
       }
-      const serviceUrl = (body as { serviceUrl?: unknown })?.serviceUrl;
+      // botbuilder throws a plain Error (outside its own catch) on an activity without a string type.
+      if (!isActivityShaped(body)) return refuse(res, 400, 'The body must be a Bot Framework activity (JSON, at most 1 MB).');
+      const serviceUrl = body.serviceUrl;
       if (local && (typeof serviceUrl !== 'string' || !isLoopbackHost(safeHost(serviceUrl)))) {
         return refuse(res, 403, 'In local mode replies go only to a service on this machine.');
       }
-      await adapter.process({ body: body as Record<string, unknown>, headers: req.headers, method: req.method }, nodeResponse(res), (context) => turn(deps, adapter, context));
+      await adapter.process({ body, headers: req.headers, method: req.method }, nodeResponse(res, options.log), (context) => turn(deps, adapter, context));
     },
   };
   return { mode: local ? 'local' : 'authenticated', mount };
 }
+
+const isActivityShaped = (body: unknown): body is Record<string, unknown> & { type: string } =>
+  typeof body === 'object' && body !== null && !Array.isArray(body) && typeof (body as { type?: unknown }).type === 'string';
 
 const safeHost = (url: string) => {
   try {
@@ -113,16 +127,44 @@ const safeHost = (url: string) => {
   }
 };
 
-const refuse = (res: http.ServerResponse, status: 400 | 403, message: string) => sendError(res, status, status === 403 ? 'FORBIDDEN' : 'BAD_REQUEST', message);
+const refuse = (res: http.ServerResponse, status: 400 | 401 | 403, message: string) => sendError(res, status, { 400: 'BAD_REQUEST', 401: 'UNAUTHORIZED', 403: 'FORBIDDEN' }[status], message);
+
+/** botbuilder's own clock tolerance and signing algorithms. */
+const CLOCK_TOLERANCE_S = 5 * 60;
+const SIGNING_ALGORITHMS = ['RS256', 'RS384', 'RS512'];
+
+/**
+ * Whether a bearer token could be one botbuilder accepts: an RS256-family JWT naming its key, not
+ * expired. botbuilder fetches Microsoft's signing keys before it looks at any of this, so without
+ * this check every forged token costs a network call, and answers 500 while the keys are out of reach.
+ */
+function plausibleToken(authorization: string | undefined): boolean {
+  const parts = /^Bearer ([\w-]+)\.([\w-]+)\.([\w-]+)$/.exec(authorization ?? '');
+  if (!parts) return false;
+  try {
+    const header = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { alg?: unknown; kid?: unknown };
+    const claims = JSON.parse(Buffer.from(parts[2]!, 'base64url').toString('utf8')) as { exp?: unknown };
+    const expired = typeof claims.exp === 'number' && claims.exp + CLOCK_TOLERANCE_S < Date.now() / 1000;
+    return SIGNING_ALGORITHMS.includes(String(header.alg)) && typeof header.kid === 'string' && !expired;
+  } catch {
+    return false;
+  }
+}
 
 /** botbuilder's minimal response (express-like) over node:http. */
-function nodeResponse(res: http.ServerResponse) {
+function nodeResponse(res: http.ServerResponse, log: (line: string) => void) {
   return {
     socket: res.socket,
     status: (code: number) => void (res.statusCode = code),
     header: (name: string, value: unknown) => void res.setHeader(name, String(value)),
     send: (body: unknown) => {
       if (body === undefined || body === null) return;
+      // botbuilder answers its own failures with the error's message (hosts, DNS errors): logged, not sent.
+      if (res.statusCode >= 500) {
+        log(`teams: a request failed in botbuilder: ${typeof body === 'string' ? body : JSON.stringify(body)}`);
+        res.setHeader('content-type', 'application/json; charset=utf-8');
+        return void res.write(JSON.stringify({ error: 'INTERNAL', message: 'Something went wrong; it has been logged.' }));
+      }
       if (typeof body === 'string' || Buffer.isBuffer(body)) return void res.write(body);
       res.setHeader('content-type', 'application/json');
       res.write(JSON.stringify(body));
@@ -215,7 +257,7 @@ async function send(deps: Deps, context: TurnContext, replies: readonly Reply[])
     }
     const text = reply.demoEncoder ? `${reply.text} (Demo encoder: it only understands colours.)` : reply.text;
     const sent = await context.sendActivity({ type: 'message', text, textFormat: 'plain', attachmentLayout: 'carousel', attachments: await cardAttachments(deps, reply.cards) });
-    if (sent?.id) deps.sent.remember(sent.id, text, reply.cards);
+    if (sent?.id) deps.sent.remember(context.activity.conversation?.id ?? '', sent.id, text, reply.cards);
   }
 }
 
@@ -224,11 +266,12 @@ async function verdict(deps: Deps, context: TurnContext, value: string): Promise
   const a = context.activity;
   const result = await deps.assistant.act(value, userOf(a), scopeOf(a));
   if (result.card) {
-    const previous = a.replyToId ? deps.sent.get(a.replyToId) : undefined;
+    const conversation = a.conversation?.id ?? '';
+    const previous = a.replyToId ? deps.sent.get(conversation, a.replyToId) : undefined;
     const updated = result.card;
     if (previous && a.replyToId) {
       const cards = previous.cards.map((c) => (c.itemId === updated.itemId ? updated : c));
-      deps.sent.remember(a.replyToId, previous.text, cards);
+      deps.sent.remember(conversation, a.replyToId, previous.text, cards);
       await context.updateActivity({ type: 'message', id: a.replyToId, text: previous.text, textFormat: 'plain', attachmentLayout: 'carousel', attachments: await cardAttachments(deps, cards) });
     } else {
       // The message is older than this process remembers: show the card with its verdict as a new reply.

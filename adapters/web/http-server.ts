@@ -69,12 +69,20 @@ async function handle(referent: Referent, config: Config, options: HttpServerOpt
   if (await servePage(url.pathname, res)) return;
   if (url.pathname === '/api/health') {
     const { encoder, catalog } = referent;
-    return sendJson(res, 200, { ok: true, items: catalog.countItems(), model: encoder.modelId, demoEncoder: encoder.isDemo });
+    // Counts what the web chat sees, as its `stats` does, not the collections kept from it.
+    const items = visibleCollections(catalog, accessPolicy(config.chat), WEB_SCOPE).collections.reduce((n, c) => n + catalog.countItems(c.id), 0);
+    return sendJson(res, 200, { ok: true, items, model: encoder.modelId, demoEncoder: encoder.isDemo });
   }
   if (url.pathname === '/api/search') return searchApi(referent, config, url, res);
   const media = MEDIA_ROUTE.exec(url.pathname);
   if (media) {
     const [, key, kind] = media;
+    // Unsigned, it is the web chat asking: only images of the collections it sees (a signed link
+    // was minted for a card a granted chat scope was shown).
+    if (!signed) {
+      const visible = visibleCollections(referent.catalog, accessPolicy(config.chat), WEB_SCOPE).ids;
+      if (!referent.catalog.mediaCollections(key!).some((id) => visible.has(id))) throw new ReferentError(ErrorCode.NotFound, 'No media with that key.');
+    }
     const body = kind === 'thumbnail' ? await referent.media.readThumbnail(key!) : await referent.media.readOriginal(key!);
     res.writeHead(200, { 'content-type': kind === 'thumbnail' ? 'image/jpeg' : 'application/octet-stream', 'cache-control': 'private, max-age=86400', 'x-content-type-options': 'nosniff' });
     return void res.end(body);

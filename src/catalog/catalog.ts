@@ -188,6 +188,8 @@ export interface LexicalCatalog {
 export interface MediaCatalog {
   /** True while a live item uses the media key. */
   isMediaLive(mediaKey: string): boolean;
+  /** The collections of the live items that use the media key (none for an unknown key). */
+  mediaCollections(mediaKey: string): number[];
   /**
    * Keys that forgetting queued for deletion (oldest first, at most `limit`) and that no live item
    * uses; a queued key that a live item uses again (the same photo added back) leaves the queue here.

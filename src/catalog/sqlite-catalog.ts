@@ -321,6 +321,10 @@ export class SqliteCatalog implements Catalog {
     return this.prepare(`SELECT 1 FROM items WHERE media_key = ? AND deleted_at IS NULL LIMIT 1`).get(mediaKey) !== undefined;
   }
 
+  mediaCollections(mediaKey: string): number[] {
+    return this.prepare(`SELECT DISTINCT collection_id FROM items WHERE media_key = ? AND deleted_at IS NULL`).pluck().all(mediaKey) as number[];
+  }
+
   mediaTrash(limit: number): string[] {
     return this.write(() => {
       this.prepare(`DELETE FROM media_trash WHERE EXISTS (SELECT 1 FROM items i WHERE i.media_key = media_trash.media_key AND i.deleted_at IS NULL)`).run();

@@ -174,12 +174,12 @@ export class Assistant {
     const { byId } = visible;
     const found = this.deps.catalog.findEntities(label).filter((e) => byId.has(e.collectionId));
     if (found.length === 0) throw new ReferentError(ErrorCode.NotFound, `I don't know anything called "${label}" here. Teach me: post a photo with "add ${label}: what it looks like".`);
+    // Audited before the ambiguity is answered: that answer too says a person by this name is there.
+    if (message) for (const id of new Set(found.map((e) => e.collectionId))) this.audit(visible, message.user, scope, message.text, id);
     if (found.length > 1) {
       throw new ReferentError(ErrorCode.LabelAmbiguous, `"${label}" exists in ${found.map((e) => byId.get(e.collectionId)!.name).join(' and ')}.`);
     }
-    const collection = byId.get(found[0]!.collectionId)!;
-    if (message) this.audit(visible, message.user, scope, message.text, collection.id);
-    return { entity: found[0]!, collection };
+    return { entity: found[0]!, collection: byId.get(found[0]!.collectionId)! };
   }
 
   /** The collection an `add` goes to: the named one, the entity's own, or the only one (the only non-person one) visible here. */
@@ -209,6 +209,9 @@ export class Assistant {
     if (visible.collections.length === 0) throw this.nothingShared(visible, message.scope);
     const collection = this.addTarget(visible, label, named);
     if (message.images.length === 0) {
+      // describe() looks the label up in every collection: a namesake this conversation cannot see must
+      // neither stop the description nor give itself away, so the entity is made here first.
+      this.deps.catalog.ensureEntity(collection.id, label);
       await describe(this.deps, { label, text, collection: collection.name, author: userKey(message.user) }, this.options.limits);
       return { kind: 'info', text: `Noted: ${label} — "${text}".`, cards: [] };
     }
@@ -257,14 +260,18 @@ export class Assistant {
     if (!item || !visible.ids.has(item.collectionId)) throw new ReferentError(ErrorCode.NotFound, 'That image is not available in this conversation.');
     const collection = visible.byId.get(item.collectionId)!;
     const query = action.t ? action.q : PHOTO_NOTE;
-    this.audit(visible, user, scope, `${action.a} on image #${item.id}: ${query}`, item.collectionId);
+    // More like this searches every collection visible here, people included; a verdict touches only the image's.
+    this.audit(visible, user, scope, `${action.a} on image #${item.id}: ${query}`, action.a === 'more' ? undefined : item.collectionId);
+    // The entity id comes back from the client too: one this conversation cannot see is no entity at all.
+    const named = action.e === null ? null : this.deps.catalog.getEntity(action.e);
+    const entityId = named && visible.ids.has(named.collectionId) ? named.id : null;
     if (action.a === 'more') {
       const hits = await searchItems(this.deps, { likeItem: item.id, collectionIds: visible.ids, limit: this.results }, this.options.limits);
       const cards = hitCards(hits, visible.byId, PHOTO_QUERY);
       return { replies: [{ kind: 'results', text: `${hits.length} image${hits.length === 1 ? '' : 's'} like ${cardTitle(item)}.`, cards }], card: null };
     }
     try {
-      await review(this.deps, { query, itemId: item.id, verdict: action.a, entityId: action.e, user: userKey(user), keepQuery: action.t }, this.options.limits);
+      await review(this.deps, { query, itemId: item.id, verdict: action.a, entityId, user: userKey(user), keepQuery: action.t }, this.options.limits);
     } catch (err) {
       if (isReferentError(err, ErrorCode.LabelNeeded)) {
         throw new ReferentError(ErrorCode.LabelNeeded, `I don't know what this image shows yet. Post it with "add <label>: …" to teach me.`);
@@ -274,7 +281,7 @@ export class Assistant {
     const who = user.name ?? user.id;
     const after = this.deps.catalog.getItem(item.id) ?? item;
     const verdict = action.a === 'confirm' ? `Confirmed by ${who}` : `Rejected by ${who}`;
-    const base = { itemId: item.id, entityId: after.entityId ?? action.e, band: action.b, why: action.w };
+    const base = { itemId: item.id, entityId: after.entityId ?? entityId, band: action.b, why: action.w };
     const card: Card = { itemId: item.id, mediaKey: item.mediaKey, title: cardTitle(after), collection: collection.name, band: action.b, why: action.w, more: 0, actions: cardActions(base, { text: action.q, typed: action.t }), verdict };
     const effect = action.a === 'confirm' ? 'it will rank higher for questions like this one' : 'it will rank lower for questions like this one';
     return { replies: [{ kind: 'info', text: `Thanks, ${who}: ${effect}.`, cards: [] }], card };

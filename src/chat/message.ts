@@ -62,7 +62,8 @@ export function parseCommand(text: string, hasImages: boolean): Command {
     case 'add': {
       const [head, ...tail] = rest.split(':');
       const body = tail.join(':').trim();
-      const inCollection = /^(.*?)\s+in\s+(\S.*)$/i.exec(head ?? '');
+      // The label ends on a non-space: with `(.*?)` a long run of spaces made this quadratic.
+      const inCollection = /^(.*?\S)\s+in\s+(\S.*)$/i.exec(head ?? '');
       const label = unquote(inCollection ? inCollection[1]! : (head ?? ''));
       if (!label) return { kind: 'usage', problem: 'Say what it is: `add P-20417: hex bolt M8, zinc` (with photos, or just a description).' };
       if (!body && !hasImages) return { kind: 'usage', problem: `Attach a photo of ${label}, or describe it: \`add ${label}: …\`.` };
