@@ -43,6 +43,8 @@ export interface TeamsAdapterOptions {
 
 // A name such as 127.0.0.1.example.com starts like a loopback address and resolves anywhere.
 const isLoopbackHost = (host: string) => host === 'localhost' || host === '[::1]' || host === '::1' || (isIPv4(host) && host.startsWith('127.'));
+/** Headers that proxies add to name the real client: any of them means the caller is not this machine. */
+const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip', 'x-client-ip', 'true-client-ip', 'cf-connecting-ip', 'via'];
 const isLoopbackAddress = (address: string | undefined) => !!address && (/^(::ffff:)?127\./.test(address) || address === '::1');
 
 /**
@@ -86,8 +88,6 @@ export function createTeamsAdapter(referent: { media: MediaStore }, assistant: A
     await context.sendActivity({ type: 'message', attachments: [textCard({ kind: 'error', text: 'Something went wrong on my side; it has been logged. Please try again.', cards: [] })] }).catch(() => {});
   };
   const local = !teams.appId;
-  /** Headers that proxies add to name the real client: any of them means the caller is not this machine. */
-  const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip', 'x-client-ip', 'true-client-ip', 'cf-connecting-ip', 'via'];
   const mount: Mount = {
     matches: (pathname) => pathname === TEAMS_MESSAGES_PATH,
     handle: async (req, res) => {

@@ -326,6 +326,8 @@ export class SqliteCatalog implements Catalog {
   }
 
   mediaTrash(limit: number): string[] {
+    // Asked by every upkeep round: an empty queue takes no write lock.
+    if (this.prepare(`SELECT 1 FROM media_trash LIMIT 1`).get() === undefined) return [];
     return this.write(() => {
       this.prepare(`DELETE FROM media_trash WHERE EXISTS (SELECT 1 FROM items i WHERE i.media_key = media_trash.media_key AND i.deleted_at IS NULL)`).run();
       return this.prepare(`SELECT media_key FROM media_trash ORDER BY queued_at, media_key LIMIT ?`).pluck().all(limit) as string[];

@@ -67,7 +67,9 @@ export function parseCommand(text: string, hasImages: boolean): Command {
       const label = unquote(inCollection ? inCollection[1]! : (head ?? ''));
       if (!label) return { kind: 'usage', problem: 'Say what it is: `add P-20417: hex bolt M8, zinc` (with photos, or just a description).' };
       if (!body && !hasImages) return { kind: 'usage', problem: `Attach a photo of ${label}, or describe it: \`add ${label}: …\`.` };
-      return { kind: 'add', label, text: body, ...(inCollection ? { collection: unquote(inCollection[2]!) } : {}) };
+      const collection = inCollection ? unquote(inCollection[2]!) : undefined;
+      if (collection === '') return { kind: 'usage', problem: `Name the collection: \`add ${label} in parts: …\`.` };
+      return { kind: 'add', label, text: body, ...(collection !== undefined ? { collection } : {}) };
     }
     case 'describe': {
       const colon = rest.indexOf(':');

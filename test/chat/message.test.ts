@@ -32,6 +32,8 @@ describe('parseCommand', () => {
     ['describe : text', false],
     ['show', false],
     ['forget ""', false],
+    // Found by the parser property: a quoted collection name with nothing inside.
+    ['add \u201c in \u201c":', true],
   ])('explains how to use %j', (text, photos) => {
     expect(parseCommand(text, photos).kind).toBe('usage');
   });
