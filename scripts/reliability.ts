@@ -19,7 +19,7 @@ import type { Tally } from '../test/reliability/tally.js';
 
 const usage = `Usage: npm run reliability -- [--seed N] [--quick] [--only PARTS]
   --seed N      seed of every generator and kill point (default 1)
-  --quick       test-sized runs (about two minutes) instead of the full suite (about ten)
+  --quick       test-sized runs (about two minutes) instead of the full suite (about six)
   --only PARTS  comma-separated: faults, disk, snapshots, renderers, requests, leaks, load
 Exit status 1 when anything was lost, leaked or left unhandled.`;
 
@@ -37,12 +37,12 @@ const full = !values.quick;
 const say = (line: string) => process.stderr.write(`  ${line}\n`);
 
 const parts: Record<string, () => Promise<Tally[]>> = {
-  faults: async () => [await runFaults({ seed, runs: full ? 36 : 6, progress: say })],
-  disk: async () => [await runDiskFull({ seed, runs: full ? 12 : 3, progress: say })],
-  snapshots: async () => [await runSnapshotDamage({ seed, rounds: full ? 14 : 7, progress: say })],
+  faults: async () => [await runFaults({ seed, runs: full ? 80 : 6, progress: say })],
+  disk: async () => [await runDiskFull({ seed, runs: full ? 24 : 3, progress: say })],
+  snapshots: async () => [await runSnapshotDamage({ seed, rounds: full ? 21 : 7, progress: say })],
   renderers: () => runRendererProperties({ seed, runs: full ? 3000 : 200, webRuns: full ? 1500 : 100 }),
   requests: () => runHostileRequests({ seed, runs: full ? 30 : 3 }),
-  leaks: () => runLeakProbes({ seed, rounds: full ? 12 : 2 }),
+  leaks: () => runLeakProbes({ seed, rounds: full ? 150 : 45 }),
   load: async () => [await runLoad(full ? { clients: 16, seconds: 30, ingestImages: 300, seed, progress: say } : { clients: 8, maxRequests: 120, ingestImages: 40, seed, progress: say })],
 };
 const chosen = values.only ? values.only.split(',').map((p) => p.trim()) : Object.keys(parts);
