@@ -64,6 +64,18 @@ const TOMBSTONE_LIMIT = 0.3;
  * Not re-entrant with its own snapshot: `add`/`remove` throw while `saveSnapshot` has the native
  * writer running (it reads the graph on a worker thread). Searches are allowed meanwhile.
  */
+/** Whether the snapshot's sidecar parses and vouches for its graph file (size and sha256). */
+async function wholeSnapshot(basePath: string, dim: number): Promise<boolean> {
+  const paths = snapshotPaths(basePath);
+  try {
+    const sidecar = parseSidecar(await readFile(paths.json, 'utf8'), dim, paths.json);
+    const actual = await hashFile(paths.hnsw);
+    return actual.bytes === sidecar.hnswBytes && actual.sha256 === sidecar.hnswSha256;
+  } catch {
+    return false;
+  }
+}
+
 export class HnswIndex implements VectorIndex {
   readonly dim: number;
   private ef: number;
@@ -256,7 +268,14 @@ export class HnswIndex implements VectorIndex {
     if (this.snapshot === null || this.saving) return null;
     const now = await snapshotStamp(this.snapshot.basePath);
     if (now === this.snapshot.stamp) return null;
-    return now === null ? 'missing' : 'changed';
+    if (now === null) return 'missing';
+    // Another process (a `referent ingest` beside the server) may have saved a whole snapshot of its
+    // own: one that its sidecar vouches for (size and checksum) is kept, not reported.
+    if (await wholeSnapshot(this.snapshot.basePath, this.dim)) {
+      this.snapshot.stamp = now;
+      return null;
+    }
+    return 'changed';
   }
 
   private retire(id: string, label: number): void {

@@ -99,6 +99,28 @@ export async function runSnapshotDamage(options: SnapshotDamageOptions): Promise
       tally.failures.push(...problems.map((p) => `round ${round} (${damage.name}, ${path.basename(target)}): ${p}`));
       options.progress?.(`snapshot round ${round}: ${damage.name} in ${path.basename(target)}: ${problems.length ? problems.join('; ') : 'rewritten, server answered'}`);
     }
+    // A whole snapshot written by someone else (new files, same content, as a `referent ingest`
+    // beside the server leaves) is kept, not rewritten. The reference snapshot deleted at the same
+    // time proves an upkeep round has looked at both.
+    {
+      const bases = snapshotBases(dataDir);
+      const imageRewrites = () => (server.log().match(/image index snapshot was/g) ?? []).length;
+      const before = imageRewrites();
+      for (const ext of ['.hnsw', '.json']) {
+        fs.copyFileSync(`${bases.items}${ext}`, `${bases.items}${ext}.copy`);
+        fs.renameSync(`${bases.items}${ext}.copy`, `${bases.items}${ext}`);
+      }
+      const refs = bases.references[0]!;
+      fs.rmSync(`${refs}.hnsw`);
+      tally.faultsInjected++;
+      const mended = await until(() => whole(refs));
+      const problems = [
+        ...(mended ? [] : ['the deleted reference snapshot was not written again']),
+        ...(imageRewrites() === before ? [] : ['a whole snapshot written by another process was reported and rewritten']),
+      ];
+      if (problems.length === 0) tally.faultsSurvived++;
+      tally.failures.push(...problems.map((p) => `foreign whole snapshot: ${p}`));
+    }
     // kill -9 now: the next start must load the rewritten snapshot, not rebuild.
     server.process.kill('SIGKILL');
     await new Promise((r) => server.process.once('close', r));
