@@ -19,7 +19,7 @@ import type { Tally } from '../test/reliability/tally.js';
 
 const usage = `Usage: npm run reliability -- [--seed N] [--quick] [--only PARTS]
   --seed N      seed of every generator and kill point (default 1)
-  --quick       test-sized runs (about two minutes) instead of the full suite (about six)
+  --quick       test-sized runs (under a minute) instead of the full suite (about five)
   --only PARTS  comma-separated: faults, disk, snapshots, renderers, requests, leaks, load
 Exit status 1 when anything was lost, leaked or left unhandled.`;
 

@@ -3,7 +3,7 @@
  * hnswlib-node, so its quirks stay here: plain Arrays in, uint32 labels, `ef` not persisted,
  * `getCurrentCount()` counting deleted points, a fixed capacity that must be resized.
  */
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import hnswlib from 'hnswlib-node';
 import type { HierarchicalNSW } from 'hnswlib-node';
@@ -12,14 +12,12 @@ import { asDiskError } from '../errors.js';
 import { checkDim } from './exact-index.js';
 import {
   corrupt,
-  hashFile,
-  missingAsCorrupt,
-  parseSidecar,
   sealGraphFile,
   SIDECAR_FORMAT,
   SIDECAR_VERSION,
   snapshotPaths,
   snapshotStamp,
+  verifySnapshotFiles,
   type Sidecar,
 } from './hnsw-snapshot-files.js';
 import type { VectorHit, VectorIndex } from './vector-index.js';
@@ -64,18 +62,6 @@ const TOMBSTONE_LIMIT = 0.3;
  * Not re-entrant with its own snapshot: `add`/`remove` throw while `saveSnapshot` has the native
  * writer running (it reads the graph on a worker thread). Searches are allowed meanwhile.
  */
-/** Whether the snapshot's sidecar parses and vouches for its graph file (size and sha256). */
-async function wholeSnapshot(basePath: string, dim: number): Promise<boolean> {
-  const paths = snapshotPaths(basePath);
-  try {
-    const sidecar = parseSidecar(await readFile(paths.json, 'utf8'), dim, paths.json);
-    const actual = await hashFile(paths.hnsw);
-    return actual.bytes === sidecar.hnswBytes && actual.sha256 === sidecar.hnswSha256;
-  } catch {
-    return false;
-  }
-}
-
 export class HnswIndex implements VectorIndex {
   readonly dim: number;
   private ef: number;
@@ -241,11 +227,7 @@ export class HnswIndex implements VectorIndex {
     expect: { dim: number; efSearch?: number },
   ): Promise<{ index: HnswIndex; watermark: number }> {
     const paths = snapshotPaths(basePath);
-    const text = await readFile(paths.json, 'utf8').catch(missingAsCorrupt(paths.json));
-    const sidecar = parseSidecar(text, expect.dim, paths.json);
-    const actual = await hashFile(paths.hnsw).catch(missingAsCorrupt(paths.hnsw));
-    if (actual.bytes !== sidecar.hnswBytes) throw corrupt('size-mismatch', paths.hnsw);
-    if (actual.sha256 !== sidecar.hnswSha256) throw corrupt('checksum-mismatch', paths.hnsw);
+    const sidecar = await verifySnapshotFiles(basePath, expect.dim);
     const graph = new hnswlib.HierarchicalNSW('ip', expect.dim);
     await graph.readIndex(paths.hnsw).catch((err: unknown) => {
       throw corrupt('unreadable', paths.hnsw, err);
@@ -271,7 +253,7 @@ export class HnswIndex implements VectorIndex {
     if (now === null) return 'missing';
     // Another process (a `referent ingest` beside the server) may have saved a whole snapshot of its
     // own: one that its sidecar vouches for (size and checksum) is kept, not reported.
-    if (await wholeSnapshot(this.snapshot.basePath, this.dim)) {
+    if (await verifySnapshotFiles(this.snapshot.basePath, this.dim).then(() => true, () => false)) {
       this.snapshot.stamp = now;
       return null;
     }

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, stat, statfs } from 'node:fs/promises';
+import { open, readFile, stat, statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ErrorCode, ReferentError } from '../errors.js';
 
@@ -88,6 +88,20 @@ export function parseSidecar(text: string, dim: number, path: string): Sidecar {
   const ids = s.labels!.filter((id) => id !== null);
   if (ids.length !== s.live || new Set(ids).size !== s.live) throw corrupt('count-mismatch', path);
   return s as Sidecar;
+}
+
+/**
+ * Reads the sidecar and proves it vouches for the graph file beside it (size and sha256); throws
+ * INDEX_CORRUPT with `details.reason` otherwise. The graph itself is not parsed here.
+ */
+export async function verifySnapshotFiles(basePath: string, dim: number): Promise<Sidecar> {
+  const paths = snapshotPaths(basePath);
+  const text = await readFile(paths.json, 'utf8').catch(missingAsCorrupt(paths.json));
+  const sidecar = parseSidecar(text, dim, paths.json);
+  const actual = await hashFile(paths.hnsw).catch(missingAsCorrupt(paths.hnsw));
+  if (actual.bytes !== sidecar.hnswBytes) throw corrupt('size-mismatch', paths.hnsw);
+  if (actual.sha256 !== sidecar.hnswSha256) throw corrupt('checksum-mismatch', paths.hnsw);
+  return sidecar;
 }
 
 export async function hashFile(path: string): Promise<{ bytes: number; sha256: string }> {

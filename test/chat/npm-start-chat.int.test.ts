@@ -6,13 +6,13 @@
  * first image is red.
  */
 import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeConnector, startFakeConnector } from '../support/fake-connector.js';
 import { type FakeSlack, postSigned, startFakeSlack } from '../support/fake-slack.js';
-import { repoRoot, tempDir, tinyModelDir } from '../support/fixtures.js';
+import { tempDir, tinyModelDir } from '../support/fixtures.js';
+import { type ServerProcess, startServerProcess } from '../support/server-process.js';
 import { BOT_TOKEN, blocksOf, buildWorld, eventBody, imageIds, meanColour, mentionEvent, SIGNING_SECRET, slackConfig, TEAM } from '../support/slack-world.js';
 
 describe('npm start with Slack settings, and Teams in local mode', () => {
@@ -21,7 +21,7 @@ describe('npm start with Slack settings, and Teams in local mode', () => {
   let connector: FakeConnector;
   let child: ChildProcess;
   let base: string;
-  let output = '';
+  let server: ServerProcess;
 
   beforeAll(async () => {
     dir = tempDir();
@@ -31,21 +31,10 @@ describe('npm start with Slack settings, and Teams in local mode', () => {
     const world = await buildWorld(dir, slackConfig(dataDir, fake.apiUrl));
     world.catalog.grant({ collectionId: world.catalog.findCollection('parts')!.id, platform: 'teams', workspace: 'tenant-1' });
     await world.shutdown();
-    child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'adapters', 'main.ts')], {
-      cwd: repoRoot,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', REFERENT_OFFLINE: '1', REFERENT_DATA_DIR: dataDir, REFERENT_MODEL: tinyModelDir, PORT: '0', SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: fake.apiUrl },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    base = await new Promise<string>((resolve, reject) => {
-      const onData = (d: Buffer) => {
-        output += d.toString();
-        const url = /open (http:\/\/127\.0\.0\.1:\d+)\//.exec(output)?.[1];
-        if (url && /Slack: /.test(output)) resolve(url);
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-      child.on('exit', (code) => reject(new Error(`referent exited (${code}) before it was ready:\n${output}`)));
-    });
+    // Ready once the banner names Slack too: it is printed after the URL, maybe in another chunk.
+    server = await startServerProcess({ REFERENT_DATA_DIR: dataDir, REFERENT_MODEL: tinyModelDir, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: fake.apiUrl }, { ready: /Slack: / });
+    child = server.process;
+    base = server.base;
   }, 60_000);
   afterAll(async () => {
     if (child.exitCode === null) {
@@ -59,7 +48,7 @@ describe('npm start with Slack settings, and Teams in local mode', () => {
   });
 
   it('says where Slack sends its requests', () => {
-    expect(output).toContain(`Slack: events, interactivity and /referent at ${base}/slack/events (bot <@UBOT> in workspace ${TEAM})`);
+    expect(server.log()).toContain(`Slack: events, interactivity and /referent at ${base}/slack/events (bot <@UBOT> in workspace ${TEAM})`);
   });
 
   it('answers a signed app_mention for "red" with Block Kit whose first hit is red', async () => {
@@ -76,7 +65,7 @@ describe('npm start with Slack settings, and Teams in local mode', () => {
   });
 
   it('says the Teams endpoint runs in local mode', () => {
-    expect(output).toContain(`Teams: ${base}/api/messages in local mode (no MICROSOFT_APP_ID)`);
+    expect(server.log()).toContain(`Teams: ${base}/api/messages in local mode (no MICROSOFT_APP_ID)`);
   });
 
   it('answers a Teams activity for "red" with an Adaptive Card whose first image is red', async () => {

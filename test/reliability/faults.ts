@@ -143,6 +143,8 @@ export async function checkAgreement(referent: Referent, dataDir: string, ledger
     // A verdict goes only with its image, and an image only with a forget.
     if (catalog.getItem(a.itemId!) && !catalog.getVerdict(a.verdictId!)) loss(`verdict ${a.verdictId} on item ${a.itemId}`);
   }
+  // Listed once, before the sweep below could delete what a forget left.
+  const filesNow = mediaFiles(dataDir);
   for (const intent of ledger.of('forget-intent')) {
     const acked = goneEntities.has(intent.entityId);
     const entityLive = catalog.getEntity(intent.entityId!) !== null;
@@ -153,7 +155,7 @@ export async function checkAgreement(referent: Referent, dataDir: string, ledger
       if (references.get(intent.entityId!)) failures.push(`forgotten ${intent.label} still has a reference`);
       for (const id of intent.itemIds ?? []) if (index.has(id)) failures.push(`forgotten photo ${id} of ${intent.label} is still in the index`);
       for (const key of intent.mediaKeys ?? []) {
-        if (!catalog.isMediaLive(key) && mediaFiles(dataDir).some((f) => f.includes(key))) failures.push(`forgotten photo of ${intent.label} still has files (${key.slice(0, 12)}…)`);
+        if (!catalog.isMediaLive(key) && filesNow.some((f) => f.includes(key))) failures.push(`forgotten photo of ${intent.label} still has files (${key.slice(0, 12)}…)`);
       }
     }
   }

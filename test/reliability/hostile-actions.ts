@@ -9,7 +9,8 @@ import type { Reply } from '../../src/chat/reply.js';
 import { buttonPress } from '../support/slack-world.js';
 import { teamsActivity } from './hostile-bodies.js';
 import { emptyTally, type Tally } from './tally.js';
-import { catalogueCounts, clip, type HostileWorld, leakIn, postJson, sameCounts, slackPost, waitUntil } from './hostile-world.js';
+import { catalogueCounts, clip, type HostileWorld, leakIn, postJson, sameCounts, slackPost } from './hostile-world.js';
+import { waitUntil } from '../support/wait.js';
 
 interface Ids {
   visible: number[];

@@ -9,7 +9,8 @@ import type { Reply } from '../../src/chat/reply.js';
 import { slackSignature } from '../support/fake-slack.js';
 import { eventBody, mentionEvent, SIGNING_SECRET } from '../support/slack-world.js';
 import { emptyTally, type Tally } from './tally.js';
-import { clip, healthy, type HostileWorld, leakIn, postJson, rawRequest, slackPost, TENANT, waitUntil } from './hostile-world.js';
+import { clip, healthy, type HostileWorld, leakIn, postJson, rawRequest, slackPost, TENANT } from './hostile-world.js';
+import { waitUntil } from '../support/wait.js';
 
 interface Streamed {
   /** Null when the connection ended without an answer. */

@@ -8,7 +8,8 @@ import fc from 'fast-check';
 import { slackSignature } from '../support/fake-slack.js';
 import { buttonPress, eventBody, mentionEvent, SIGNING_SECRET } from '../support/slack-world.js';
 import { emptyTally, type Tally } from './tally.js';
-import { catalogueCounts, type HostileWorld, rawRequest, sameCounts, slackPost, waitUntil } from './hostile-world.js';
+import { catalogueCounts, type HostileWorld, rawRequest, sameCounts, slackPost } from './hostile-world.js';
+import { waitUntil } from '../support/wait.js';
 
 const now = () => Math.floor(Date.now() / 1000);
 const hmac = (secret: string, base: string) => createHmac('sha256', secret).update(base).digest('hex');

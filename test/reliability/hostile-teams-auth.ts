@@ -7,7 +7,8 @@ import { createHmac, createSign, generateKeyPairSync, type KeyObject } from 'nod
 import fc from 'fast-check';
 import { teamsActivity } from './hostile-bodies.js';
 import { emptyTally, type Tally } from './tally.js';
-import { APP_ID, clip, type HostileWorld, leakIn, rawRequest, waitUntil } from './hostile-world.js';
+import { APP_ID, clip, type HostileWorld, leakIn, rawRequest } from './hostile-world.js';
+import { waitUntil } from '../support/wait.js';
 
 const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 const now = () => Math.floor(Date.now() / 1000);

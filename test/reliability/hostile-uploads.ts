@@ -9,7 +9,8 @@ import type { Reply } from '../../src/chat/reply.js';
 import { buildHostileCorpus, type HostileCase } from '../media/hostile-corpus.js';
 import { eventBody, mentionEvent, nextTs, TEAM } from '../support/slack-world.js';
 import { emptyTally, type Tally } from './tally.js';
-import { catalogueCounts, clip, type HostileWorld, leakIn, postJson, rawRequest, SLACK_UPLOAD_COLLECTION, SLACK_UPLOAD_TEAM, slackPost, waitUntil } from './hostile-world.js';
+import { catalogueCounts, clip, type HostileWorld, leakIn, postJson, rawRequest, SLACK_UPLOAD_COLLECTION, SLACK_UPLOAD_TEAM, slackPost } from './hostile-world.js';
+import { waitUntil } from '../support/wait.js';
 
 interface Upload {
   name: string;

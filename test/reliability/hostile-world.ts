@@ -161,16 +161,6 @@ export function leakIn(world: HostileWorld, text: string): string | null {
   return null;
 }
 
-/** Polls `probe` until it returns true; false after `timeoutMs` (never throws, never hangs). */
-export async function waitUntil(probe: () => boolean, timeoutMs = 10_000): Promise<boolean> {
-  const until = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > until) return false;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return true;
-}
-
 /** What a refused request must leave as it was. Read on a second, read-only connection: what is committed, not what is cached. */
 export interface CatalogueCounts {
   feedback: number;

@@ -10,6 +10,7 @@ import type { SlackCall } from '../support/fake-slack.js';
 import type { ConnectorCall } from '../support/fake-connector.js';
 import { eventBody, nextTs, SIGNING_SECRET } from '../support/slack-world.js';
 import type { ScopeSpec, World } from './leaks-world.js';
+import { waitUntil } from '../support/wait.js';
 
 export interface EdgeOutput {
   /** What the platform was sent (calls, activities or the JSON answer). */
@@ -30,11 +31,7 @@ export interface TeamsAnswer {
 const WAIT_MS = 20_000;
 
 async function until(done: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`no answer from the ${what} within ${WAIT_MS} ms`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  if (!(await waitUntil(done, WAIT_MS))) throw new Error(`no answer from the ${what} within ${WAIT_MS} ms`);
 }
 
 /**

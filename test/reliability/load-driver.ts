@@ -4,7 +4,7 @@
  * that folder, and concurrent clients on 127.0.0.1 sending a seeded mix of chat requests. After a
  * clean SIGTERM the folder is opened again to prove nothing acknowledged was lost.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -15,8 +15,9 @@ import { solidPng } from '../../src/image/image-io.js';
 import { openReferent, openStores } from '../../src/open.js';
 import { mulberry32 } from '../../src/random.js';
 import { type FakeConnector, startFakeConnector } from '../support/fake-connector.js';
-import { makeColourGallery, repoRoot, tempDir, testConfig, tinyModelDir } from '../support/fixtures.js';
+import { makeColourGallery, tempDir, testConfig, tinyModelDir } from '../support/fixtures.js';
 import { runCli, spawnCli } from '../support/run-cli.js';
+import { type ServerProcess, startServerProcess } from '../support/server-process.js';
 import { emptyTally, type LoadFigures, percentile, type Tally } from './tally.js';
 
 /** How hard and how long to push; the run stops at `seconds` or `maxRequests`, whichever comes first. */
@@ -80,7 +81,7 @@ export async function runLoad(options: LoadOptions): Promise<Tally> {
   const connector = await startFakeConnector();
   try {
     const { first, bulk, startItems } = await prepare(dir, env, options.ingestImages);
-    const server = await startServer(env, children);
+    const server = await startServerProcess(env, { children });
     say(`server at ${server.base}; ${startItems} images; ingesting ${options.ingestImages} more alongside`);
     const reported: Reported[] = [];
     const ingest = startIngest(bulk, env, children, reported, tally.failures);
@@ -136,7 +137,7 @@ async function prepare(dir: string, env: Record<string, string>, ingestImages: n
 }
 
 /** SIGTERM is how a service manager stops it: it must exit 0, in bounded time, having logged nothing unexpected. */
-async function stopServer(server: Server, failures: string[]): Promise<void> {
+async function stopServer(server: ServerProcess, failures: string[]): Promise<void> {
   server.process.kill('SIGTERM');
   const code = await exited(server.process, 30_000);
   if (code === 'timeout') failures.push('the server did not exit within 30 s of SIGTERM');
@@ -157,30 +158,6 @@ async function bulkManifest(dir: string, images: number): Promise<string> {
 
 const readLines = (file: string) => fs.readFileSync(file, 'utf8').trim().split('\n');
 const labelsOf = (manifest: string) => [...new Set(readLines(manifest).map((l) => (JSON.parse(l) as { entity: string }).entity))];
-
-/** The real server (adapters/main.ts) in a child process, its URL, and everything it printed. */
-export type Server = { base: string; process: ChildProcess; log(): string };
-
-/** Starts `npm start`'s entry on PORT 0 with `env`; resolves once it printed its URL. */
-export async function startServer(env: Record<string, string>, children: ChildProcess[]): Promise<Server> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'adapters', 'main.ts')], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', REFERENT_OFFLINE: '1', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(proc);
-  let output = '';
-  proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const base = await new Promise<string>((resolve, reject) => {
-    proc.stdout!.on('data', (d: Buffer) => {
-      output += d.toString();
-      const url = /open (http:\/\/127\.0\.0\.1:\d+)\//.exec(output)?.[1];
-      if (url) resolve(url);
-    });
-    proc.once('exit', (code) => reject(new Error(`the server exited (${code}) before it was ready:\n${output}`)));
-  });
-  return { base, process: proc, log: () => output };
-}
 
 /** `referent ingest --events`: every 'added' line is an item the ingest vouches for. */
 function startIngest(manifest: string, env: Record<string, string>, children: ChildProcess[], reported: Reported[], failures: string[]) {

@@ -15,7 +15,8 @@ import { encodePixels } from '../../src/image/image-io.js';
 import { openReferent } from '../../src/open.js';
 import { mulberry32 } from '../../src/random.js';
 import { makeColourGallery, tempDir, testConfig, tinyModelDir } from '../support/fixtures.js';
-import { startServer, type Server } from './load-driver.js';
+import { type ServerProcess, startServerProcess } from '../support/server-process.js';
+import { waitUntil } from '../support/wait.js';
 import { emptyTally, type Tally } from './tally.js';
 
 export interface SnapshotDamageOptions {
@@ -53,13 +54,7 @@ function snapshotBases(dataDir: string): { items: string; references: string[] }
 
 const whole = (base: string) => HnswIndex.loadSnapshot(base, { dim: 64 }).then(() => true, () => false);
 
-/** Waits (polling) until `ok` holds; false after `ms`. A bound on waiting, never a measurement. */
-async function until(ok: () => Promise<boolean>, ms = 30_000): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) if (await ok()) return true;
-  return false;
-}
-
-async function chat(server: Server, text: string, images: Buffer[] = []): Promise<{ status: number; kind?: string; cards: number }> {
+async function chat(server: ServerProcess, text: string, images: Buffer[] = []): Promise<{ status: number; kind?: string; cards: number }> {
   const res = await fetch(`${server.base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text, images: images.map((b, i) => ({ name: `p${i}.png`, type: 'image/png', data: b.toString('base64') })) }) });
   const body = (await res.json().catch(() => ({}))) as { replies?: Array<{ kind: string; cards: unknown[] }> };
   return { status: res.status, kind: body.replies?.[0]?.kind, cards: body.replies?.[0]?.cards.length ?? 0 };
@@ -77,7 +72,7 @@ export async function runSnapshotDamage(options: SnapshotDamageOptions): Promise
     const seeded = await openReferent(testConfig(dataDir));
     await ingest(seeded, await readSources(await makeColourGallery(path.join(dir, 'g'), 6, ['red', 'blue'])), { collection: 'parts', batchSize: 4, maxImageBytes: 1 << 20, maxTextChars: 500 });
     await seeded.shutdown();
-    let server = await startServer(env, children);
+    let server = await startServerProcess(env, { children });
     for (let round = 1; round <= options.rounds; round++) {
       const damage = DAMAGES[(round - 1) % DAMAGES.length]!;
       const bases = snapshotBases(dataDir);
@@ -93,7 +88,7 @@ export async function runSnapshotDamage(options: SnapshotDamageOptions): Promise
       else problems.push(`add ${label} answered ${added.status} ${added.kind}`);
       const asked = await chat(server, 'red');
       if (asked.status !== 200 || asked.kind !== 'results' || asked.cards === 0) problems.push(`a search answered ${asked.status} ${asked.kind} with ${asked.cards} cards`);
-      if (!(await until(() => whole(target)))) problems.push(`${path.basename(target)} was not written again`);
+      if (!(await waitUntil(() => whole(target), 30_000, 100))) problems.push(`${path.basename(target)} was not written again`);
       else if (!/snapshot was (deleted|altered) under the server: written again/.test(server.log())) problems.push('the server did not say it rewrote the snapshot');
       if (problems.length === 0) tally.faultsSurvived++;
       tally.failures.push(...problems.map((p) => `round ${round} (${damage.name}, ${path.basename(target)}): ${p}`));
@@ -113,7 +108,7 @@ export async function runSnapshotDamage(options: SnapshotDamageOptions): Promise
       const refs = bases.references[0]!;
       fs.rmSync(`${refs}.hnsw`);
       tally.faultsInjected++;
-      const mended = await until(() => whole(refs));
+      const mended = await waitUntil(() => whole(refs), 30_000, 100);
       const problems = [
         ...(mended ? [] : ['the deleted reference snapshot was not written again']),
         ...(imageRewrites() === before ? [] : ['a whole snapshot written by another process was reported and rewritten']),
@@ -143,7 +138,7 @@ export async function runSnapshotDamage(options: SnapshotDamageOptions): Promise
     };
     await checkStart('snapshot', 'start after kill -9');
     // Damage, then kill before upkeep can run: the start rebuilds from the catalogue.
-    server = await startServer({ ...env, REFERENT_MAINTENANCE_SECONDS: '3600' }, children);
+    server = await startServerProcess({ ...env, REFERENT_MAINTENANCE_SECONDS: '3600' }, { children });
     fs.truncateSync(`${snapshotBases(dataDir).items}.hnsw`, 100);
     tally.faultsInjected++;
     server.process.kill('SIGKILL');
