@@ -1,9 +1,10 @@
 /** `referent add | describe | show | forget`: teaching Referent about an entity without chat. */
 import path from 'node:path';
+import readline from 'node:readline/promises';
 import type { Config } from '../../src/config.js';
-import { describe, forget, show } from '../../src/entities/entities.js';
+import { describe, forget, resolveEntity, show } from '../../src/entities/entities.js';
 import { ErrorCode, ReferentError } from '../../src/errors.js';
-import { ingest } from '../../src/ingest/ingest.js';
+import { taughtAnything, teach, teachSummary } from '../../src/entities/teach.js';
 import { openReferent, type Referent } from '../../src/open.js';
 import type { CliValues } from './main.js';
 import { createProgressBar } from './progress-bar.js';
@@ -38,12 +39,13 @@ export async function runAdd(args: string[], values: CliValues, loadConfig: () =
       process.stdout.write(`Described ${entity.label}.\n`);
       return 0;
     }
-    const sources = images.map((p) => ({ path: path.resolve(p), origin: p, entity: label, collection, ...(values.text ? { caption: values.text } : {}) }));
-    const summary = await ingest(referent, { sources, problems: [] }, { collection, batchSize: config.batchSize, maxImageBytes: config.maxImageBytes, maxTextChars: config.maxTextChars });
-    referent.references.catchUp();
-    for (const f of summary.failed) process.stderr.write(`  failed ${f.origin}: ${f.reason} [${f.code}]\n`);
-    process.stdout.write(`Added ${summary.added} photo${summary.added === 1 ? '' : 's'} of ${label}${summary.skipped ? ` (${summary.skipped} already there)` : ''}.\n`);
-    return summary.failed.length > 0 ? 3 : 0;
+    const sources = images.map((p) => ({ path: path.resolve(p), origin: p }));
+    const result = await teach(referent, { label, collection, sources, ...(values.text ? { text: values.text } : {}) }, config);
+    for (const f of result.failed) process.stderr.write(`  failed ${f.origin}: ${f.reason} [${f.code}]\n`);
+    const lines = teachSummary(label, collection, { ...result, failed: [] });
+    if (lines.length) process.stdout.write(`${lines.join('\n')}\n`);
+    // Every photo already another entity's, and nothing else taught: that is not a success.
+    return result.failed.length > 0 ? 3 : taughtAnything(result) ? 0 : 4;
   });
 }
 
@@ -85,10 +87,29 @@ export async function runShow(args: string[], values: CliValues, loadConfig: () 
 
 export async function runForget(args: string[], values: CliValues, loadConfig: () => Config): Promise<number> {
   const [label, ...rest] = args;
-  if (!label || rest.length > 0) throw new ReferentError(ErrorCode.UsageInvalid, 'Usage: referent forget <label> [--collection NAME]');
+  if (!label || rest.length > 0) throw new ReferentError(ErrorCode.UsageInvalid, 'Usage: referent forget <label> [--collection NAME] [--yes]');
   return withReferent(loadConfig(), false, async (referent) => {
-    const { entity, items } = await forget(referent, label, oneCollection(values));
+    const collection = oneCollection(values);
+    const entity = resolveEntity(referent.catalog, label, collection);
+    const photos = referent.catalog.entityItems(entity.id).length;
+    const what = `${entity.label} and its ${photos} photo${photos === 1 ? '' : 's'}, with its descriptions and verdicts`;
+    if (!values.yes && !(await confirm(`Forget ${what}? This cannot be undone. [y/N] `))) {
+      process.stdout.write(`Kept ${entity.label}.${process.stdin.isTTY ? '' : ' (Not a terminal: pass --yes to forget without asking.)'}\n`);
+      return 1;
+    }
+    const { items } = await forget(referent, entity.label, collection);
     process.stdout.write(`Forgot ${entity.label}: ${items} photo${items === 1 ? '' : 's'}, its descriptions and verdicts.\n`);
     return 0;
   });
+}
+
+/** Asks on the terminal; anything but y/yes (or no terminal at all) is no. */
+async function confirm(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) return false;
+  const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
 }

@@ -120,7 +120,10 @@ by entity (best photo plus how many more) and explained.
   add: `Usage: referent add <label> --image PATH [--image PATH]... [--text "description"] [--collection NAME]
 
 Adds photos of an entity (a part number, a person label), created when new, with an optional
-description that becomes part of its reference. Without --image, adds the description only.
+description that becomes part of its reference. Without --image, adds the description only. A photo
+already in the collection is linked to the label when nobody labelled it yet; one that already
+shows another entity stays there, and the output says whose it is.
+Exit status: 0 taught, 3 some images failed, 4 nothing taught (every photo is another entity's).
   --collection NAME   where the entity lives (default: default)
 `,
   describe: `Usage: referent describe <label> "<description>" [--collection NAME]
@@ -133,9 +136,11 @@ detail only this description mentions still finds the entity.
 Shows an entity's photos and descriptions with the weight each has in its fused reference, and its
 details.
 `,
-  forget: `Usage: referent forget <label> [--collection NAME]
+  forget: `Usage: referent forget <label> [--collection NAME] [--yes]
 
 Forgets an entity: its photos (catalogue, index and media files), descriptions, details and verdicts.
+It says what goes and asks first; --yes (-y) forgets without asking (scripts). Exit status 1 when
+nothing was forgotten.
 `,
   review: `Usage: referent review "<query>" <itemId> confirm|reject [--as LABEL]
        referent review undo <verdictId>

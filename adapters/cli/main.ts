@@ -47,6 +47,7 @@ const options = {
   all: { type: 'boolean' },
   'app-id': { type: 'string' },
   out: { type: 'string' },
+  yes: { type: 'boolean', short: 'y' },
 } as const;
 
 export type CliValues = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];

@@ -28,7 +28,8 @@ const chatBody = (maxTextChars: number) =>
       .default([]),
   });
 
-const actionBody = z.object({ value: z.string().max(4000) });
+/** A button's value; `label` when the page asked for one (That's it on a photo nobody labelled). */
+const actionBody = z.object({ value: z.string().max(4000), label: z.string().max(1000).optional() });
 
 async function jsonBody(req: http.IncomingMessage, limit: number): Promise<unknown> {
   if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
@@ -57,8 +58,8 @@ export async function handleChatApi(assistant: Assistant, config: Config, pathna
   }
   if (req.method !== 'POST') return sendError(res, 405, 'METHOD_NOT_ALLOWED', 'Use POST.');
   if (pathname === '/api/action') {
-    const { value } = parse(actionBody, await jsonBody(req, 16 * 1024));
-    return sendJson(res, 200, await assistant.act(value, WEB_USER, WEB_SCOPE));
+    const { value, label } = parse(actionBody, await jsonBody(req, 16 * 1024));
+    return sendJson(res, 200, await assistant.act(value, WEB_USER, WEB_SCOPE, label === undefined ? undefined : { label }));
   }
   // Base64 is 4/3 of the bytes, plus room for the text and the JSON around it; never more than
   // MAX_CHAT_BODY, whatever the per-image limit, since the body is held in memory while parsed.

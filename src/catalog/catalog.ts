@@ -108,6 +108,11 @@ export interface NewVerdict {
   user?: string | null;
   /** A confirm keeps the query as a description of the entity unless this is false (a photo query's note). */
   keepQuery?: boolean;
+  /**
+   * The vector that was searched with, when it is not the query text's own (a photo, a photo with
+   * words): later queries close to it feel the verdict. Not part of the stored Verdict.
+   */
+  searched?: Float32Array;
 }
 
 export interface Verdict extends NewVerdict {
@@ -167,6 +172,8 @@ export interface LexicalMatches {
   identifiers: Map<number, { identifier: string; line: string; entityId?: number }>;
   /** Images whose caption or OCR text, or whose entity's descriptions, share words with the query: BM25 relative to the best match (0..1]. */
   words: Map<number, { score: number; text: string }>;
+  /** Images of the entities whose label the query is or contains ("P-20417", "p20417", "P 20417"), with that label. */
+  named: Map<number, { entityId: number; label: string }>;
   /** Every image above, with its entity and collection (the vectors may not have found them). */
   items: Map<number, { entityId: number | null; collectionId: number }>;
 }
@@ -181,7 +188,8 @@ export interface LexicalCatalog {
   /** False when the image is gone. A removed or forgotten image loses its reading. */
   putOcr(itemId: number, ocr: NewOcr): boolean;
   ocrOf(itemId: number): StoredOcr | null;
-  lexicalMatches(query: { words: readonly string[]; identifiers: readonly string[]; collectionIds?: ReadonlySet<number> }): LexicalMatches;
+  /** `labels`: normalised forms of what the query may be naming (identifierKey of its word runs). */
+  lexicalMatches(query: { words: readonly string[]; identifiers: readonly string[]; labels?: readonly string[]; collectionIds?: ReadonlySet<number> }): LexicalMatches;
 }
 
 /** Which media files the catalogue still needs, and the ones forgetting left to delete. */
@@ -275,6 +283,11 @@ export interface EntityCatalog {
   undoVerdict(id: number): Verdict | null;
   /** Live verdicts on these items with their query vectors for the model. */
   verdictsOn(itemIds: readonly number[], modelId: string): Array<{ id: number; itemId: number; verdict: VerdictKind; vector: Float32Array }>;
+  /**
+   * Live verdicts given on an entity's own photo (the entity's card): they move every photo of it.
+   * Same shape as verdictsOn, with the entity.
+   */
+  entityVerdictsOn(entityIds: readonly number[], modelId: string): Array<{ id: number; entityId: number; itemId: number; verdict: VerdictKind; vector: Float32Array }>;
 
   /**
    * Forgets an entity: its images (soft-deleted, scrubbed of caption, source, hash and media key,

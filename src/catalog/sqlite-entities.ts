@@ -210,7 +210,7 @@ export class SqliteEntities {
         .prepare(`INSERT INTO feedback (query, item_id, entity_id, verdict, user, created_at, linked, text_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(verdict.query, verdict.itemId, verdict.entityId, verdict.verdict, verdict.user ?? null, now, linked ? 1 : 0, textId);
       const feedbackId = Number(info.lastInsertRowid);
-      this.putVector('feedback', feedbackId, query.modelId, query.vector);
+      this.putVector('feedback', feedbackId, query.modelId, verdict.searched ?? query.vector);
       return feedbackId;
     });
     return this.getVerdict(id)!;
@@ -249,14 +249,17 @@ export class SqliteEntities {
   }
 
   /** Every live verdict with its query vector for the model (the verdict cache's source). */
-  liveVerdicts(modelId: string): Array<{ id: number; itemId: number; verdict: VerdictKind; vector: Float32Array }> {
+  liveVerdicts(modelId: string): Array<{ id: number; itemId: number; entityId: number | null; verdict: VerdictKind; vector: Float32Array }> {
+    // entityId: set when the verdict was given on a photo of that very entity (its card), so it speaks for the entity.
     const rows = this.db
       .prepare(
-        `SELECT f.id, f.item_id AS itemId, f.verdict, v.data FROM feedback f CROSS JOIN vectors v ON v.owner_kind = 'feedback' AND v.owner_id = f.id AND v.model_id = ?
+        `SELECT f.id, f.item_id AS itemId, CASE WHEN i.entity_id = f.entity_id THEN f.entity_id END AS entityId, f.verdict, v.data
+         FROM feedback f CROSS JOIN vectors v ON v.owner_kind = 'feedback' AND v.owner_id = f.id AND v.model_id = ?
+         LEFT JOIN items i ON i.id = f.item_id
          WHERE f.undone_at IS NULL`,
       )
-      .all(modelId) as Array<{ id: number; itemId: number; verdict: VerdictKind; data: Buffer }>;
-    return rows.map((r) => ({ id: r.id, itemId: r.itemId, verdict: r.verdict, vector: fromBlob(r.data) }));
+      .all(modelId) as Array<{ id: number; itemId: number; entityId: number | null; verdict: VerdictKind; data: Buffer }>;
+    return rows.map((r) => ({ id: r.id, itemId: r.itemId, entityId: r.entityId, verdict: r.verdict, vector: fromBlob(r.data) }));
   }
 
   forgetEntity(entityId: number): { itemIds: number[]; orphanedMedia: string[] } {

@@ -29,6 +29,12 @@ function ftsQuery(words: readonly string[]): string | null {
   return terms.length ? terms.map((w) => `"${w.replace(/"/g, '""')}"`).join(' OR ') : null;
 }
 
+/**
+ * An entity's label without the usual separators, upper case: how identifiers are compared
+ * ('P-20417', 'p20417' → 'P20417'). The query side is labelKeys() in src/search/hybrid.ts.
+ */
+const NORMALISED_LABEL = `upper(replace(replace(replace(replace(replace(replace(e.label, '-', ''), ' ', ''), '.', ''), '/', ''), '_', ''), ':', ''))`;
+
 export class SqliteLexicon {
   constructor(
     private readonly db: SqlDb,
@@ -87,9 +93,10 @@ export class SqliteLexicon {
    * images whose own label carries an identifier (with the line it is on), entities one of whose
    * photos carries it, and BM25 word matches (captions and OCR text per image, descriptions per entity).
    */
-  lexicalMatches(query: { words: readonly string[]; identifiers: readonly string[]; collectionIds?: ReadonlySet<number> }): LexicalMatches {
-    const out: LexicalMatches = { identifiers: new Map(), words: new Map(), items: new Map() };
+  lexicalMatches(query: { words: readonly string[]; identifiers: readonly string[]; labels?: readonly string[]; collectionIds?: ReadonlySet<number> }): LexicalMatches {
+    const out: LexicalMatches = { identifiers: new Map(), words: new Map(), named: new Map(), items: new Map() };
     const allowed = query.collectionIds ? JSON.stringify([...query.collectionIds]) : null;
+    this.namedImages(query.labels ?? [], allowed, out);
     const live = (ids: readonly number[]) => {
       if (ids.length === 0) return [] as Array<{ id: number; entity_id: number | null; collection_id: number }>;
       const sql = `SELECT id, entity_id, collection_id FROM items WHERE id IN (SELECT value FROM json_each(?)) AND deleted_at IS NULL${allowed ? ' AND collection_id IN (SELECT value FROM json_each(?))' : ''}`;
@@ -174,14 +181,31 @@ export class SqliteLexicon {
     return words.filter((w) => (counts.get(w) ?? 0) > 0 && counts.get(w)! <= limit);
   }
 
+  /** The live images of the entities whose normalised label is one of `keys` (at most PER_ENTITY each). */
+  private namedImages(keys: readonly string[], allowed: string | null, out: LexicalMatches): void {
+    if (keys.length === 0) return;
+    const rows = this.db
+      .prepare(
+        `SELECT i.id, i.entity_id, i.collection_id, e.label FROM entities e JOIN items i ON i.entity_id = e.id AND i.deleted_at IS NULL
+         WHERE e.deleted_at IS NULL AND ${NORMALISED_LABEL} IN (SELECT value FROM json_each(?))${allowed ? ' AND e.collection_id IN (SELECT value FROM json_each(?))' : ''}
+         ORDER BY e.id, i.id`,
+      )
+      .all(JSON.stringify(keys), ...(allowed ? [allowed] : [])) as Array<{ id: number; entity_id: number; collection_id: number; label: string }>;
+    const taken = new Map<number, number>();
+    for (const r of rows) {
+      const n = taken.get(r.entity_id) ?? 0;
+      if (n >= PER_ENTITY) continue;
+      taken.set(r.entity_id, n + 1);
+      out.named.set(r.id, { entityId: r.entity_id, label: r.label });
+      out.items.set(r.id, { entityId: r.entity_id, collectionId: r.collection_id });
+    }
+  }
+
   /** The entity of a collection whose label is this identifier ('P-20417' for 'P20417'), if any. */
   private entityNamed(ident: string, collectionId: number): number | null {
     // Labels are written with the usual separators; compare them without, as identifiers are.
     const row = this.db
-      .prepare(
-        `SELECT id FROM entities WHERE collection_id = ? AND deleted_at IS NULL
-           AND upper(replace(replace(replace(replace(replace(label, '-', ''), ' ', ''), '.', ''), '/', ''), '_', '')) = ? LIMIT 1`,
-      )
+      .prepare(`SELECT e.id FROM entities e WHERE e.collection_id = ? AND e.deleted_at IS NULL AND ${NORMALISED_LABEL} = ? LIMIT 1`)
       .get(collectionId, ident) as { id: number } | undefined;
     return row?.id ?? null;
   }

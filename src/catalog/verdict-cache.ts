@@ -12,6 +12,8 @@ import type { VerdictKind } from './catalog.js';
 export interface CachedVerdict {
   id: number;
   itemId: number;
+  /** The entity when the verdict was given on one of its own photos (it then speaks for the entity). */
+  entityId: number | null;
   verdict: VerdictKind;
   vector: Float32Array;
 }
@@ -26,6 +28,7 @@ export interface VerdictSource {
 
 export class VerdictCache {
   private byItem = new Map<number, CachedVerdict[]>();
+  private byEntity = new Map<number, Array<CachedVerdict & { entityId: number }>>();
   private modelId: string | null = null;
   private stamp = '';
   private fingerprint = '';
@@ -38,6 +41,12 @@ export class VerdictCache {
     return itemIds.flatMap((id) => this.byItem.get(id) ?? []);
   }
 
+  entityVerdictsOn(entityIds: readonly number[], modelId: string): Array<CachedVerdict & { entityId: number }> {
+    this.refresh(modelId);
+    if (this.byEntity.size === 0) return [];
+    return [...new Set(entityIds)].flatMap((id) => this.byEntity.get(id) ?? []);
+  }
+
   private refresh(modelId: string): void {
     const stamp = this.source.stamp();
     if (stamp === this.stamp && modelId === this.modelId) return;
@@ -45,12 +54,18 @@ export class VerdictCache {
     this.stamp = stamp;
     if (fingerprint === this.fingerprint && modelId === this.modelId) return;
     this.byItem = new Map();
+    this.byEntity = new Map();
     for (const v of this.source.loadAll(modelId)) {
-      const list = this.byItem.get(v.itemId);
-      if (list) list.push(v);
-      else this.byItem.set(v.itemId, [v]);
+      push(this.byItem, v.itemId, v);
+      if (v.entityId !== null) push(this.byEntity, v.entityId, { ...v, entityId: v.entityId });
     }
     this.fingerprint = fingerprint;
     this.modelId = modelId;
   }
+}
+
+function push<T>(map: Map<number, T[]>, key: number, value: T): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }

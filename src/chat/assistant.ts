@@ -5,13 +5,14 @@
  * scope may see, including item ids that come back in button values.
  */
 import type { Collection, Entity } from '../catalog/catalog.js';
-import { describe, forget, review, show } from '../entities/entities.js';
+import { describe, show } from '../entities/entities.js';
+import { taughtAnything, teach, teachSummary } from '../entities/teach.js';
 import { ErrorCode, isReferentError, ReferentError } from '../errors.js';
-import { ingest } from '../ingest/ingest.js';
-import { searchItems, type SearchDeps, type SearchRequest } from '../search/search.js';
+import { search, type SearchDeps, type SearchRequest } from '../search/search.js';
 import type { MediaStore } from '../media/media-store.js';
 import { type AccessPolicy, isAdmin, type Visible, visibleCollections } from './access.js';
-import { cardActions, cardTitle, decodeAction, hitCards } from './cards.js';
+import { ButtonHandler, type ActionInput, type ActionResult } from './buttons.js';
+import { cardActions, cardTitle, forgetActions, hitCards } from './cards.js';
 import { helpReply } from './help.js';
 import { type ChatMessage, type ChatScope, type ChatUser, type Command, parseCommand, scopeKey, userKey } from './message.js';
 import type { Card, Reply } from './reply.js';
@@ -33,25 +34,28 @@ export interface AssistantOptions {
   onAdded?: () => void;
 }
 
-export interface ActionResult {
-  replies: Reply[];
-  /** The pressed card as it should now look (a verdict on it), or null. */
-  card: Card | null;
-}
+export type { ActionInput, ActionResult } from './buttons.js';
 
-const PHOTO_NOTE = 'a posted photo';
+/** What a photo query records as its words (its vector travels with the buttons). */
+export const PHOTO_NOTE = 'a posted photo';
 /** Where the web chat's first `add` goes when there is no collection yet. */
 const DEFAULT_COLLECTION = 'default';
-const PHOTO_QUERY = { text: PHOTO_NOTE, typed: false };
 
 export class Assistant {
   private readonly results: number;
+  private readonly buttons: ButtonHandler;
 
   constructor(
     private readonly deps: AssistantDeps,
     private readonly options: AssistantOptions,
   ) {
     this.results = options.results ?? 5;
+    this.buttons = new ButtonHandler(deps, {
+      ...options,
+      results: this.results,
+      visible: (scope) => this.visible(scope),
+      audit: (visible, user, scope, query, only) => this.audit(visible, user, scope, query, only),
+    });
   }
 
   help(): Reply {
@@ -83,10 +87,14 @@ export class Assistant {
     }
   }
 
-  /** Handles a card button (its value as the client sent it back). */
-  async act(value: unknown, user: ChatUser, scope: ChatScope): Promise<ActionResult> {
+  /**
+   * Handles a button (its value as the client sent it back): a card's verdict or More like this, or
+   * a reply's forget confirmation. `input` carries what a platform's form asked for on the way (the
+   * label of an unlabelled photo, after ActionResult.askLabel).
+   */
+  async act(value: unknown, user: ChatUser, scope: ChatScope, input?: ActionInput): Promise<ActionResult> {
     try {
-      return await this.runAction(value, user, scope);
+      return await this.buttons.run(value, user, scope, input);
     } catch (err) {
       return { replies: [this.failure(err, `button from ${userKey(user)} in ${scopeKey(scope)}`)], card: null };
     }
@@ -119,15 +127,17 @@ export class Assistant {
       case 'show':
         return [this.show(message, command.label)];
       case 'forget': {
+        // Asked, not done: the buttons say what goes, and Forget does it (ButtonHandler).
         if (!isAdmin(this.options.policy, message.user)) throw new ReferentError(ErrorCode.Forbidden, 'Only an admin can make me forget something.');
         const { entity, collection } = this.resolve(message.scope, command.label, message);
-        const result = await forget(this.deps, entity.label, collection.name);
-        return [{ kind: 'info', text: `Forgotten: ${entity.label}, with its ${result.items} photo${result.items === 1 ? '' : 's'}, descriptions and verdicts.`, cards: [] }];
+        const photos = this.deps.catalog.entityItems(entity.id).length;
+        const text = `Forget ${entity.label} (${collection.name}) and its ${photos} photo${photos === 1 ? '' : 's'}, with its descriptions and verdicts? This cannot be undone.`;
+        return [{ kind: 'info', text, cards: [], actions: forgetActions(entity.id, entity.label) }];
       }
     }
   }
 
-  private visible(scope: ChatScope): Visible {
+  visible(scope: ChatScope): Visible {
     return visibleCollections(this.deps.catalog, this.options.policy, scope);
   }
 
@@ -154,13 +164,14 @@ export class Assistant {
     const image = message.images[0];
     this.audit(visible, message.user, message.scope, text || PHOTO_NOTE);
     const request: SearchRequest = { limit: this.results, collectionIds: visible.ids, ...(text ? { text } : {}), ...(image ? { image } : {}) };
-    const hits = await searchItems(this.deps, request, this.options.limits);
+    const { hits, vector } = await search(this.deps, request, this.options.limits);
     const asked = text ? `"${text}"` : 'your photo';
     const extra = message.images.length > 1 ? ` (I searched with the first of your ${message.images.length} photos.)` : '';
     return {
       kind: 'results',
       text: hits.length ? `${hits.length} match${hits.length === 1 ? '' : 'es'} for ${asked}.${extra}` : `Nothing matches ${asked} in what this conversation can see.`,
-      cards: hitCards(hits, visible.byId, text ? { text, typed: true } : PHOTO_QUERY),
+      // A verdict is recorded against what was searched: the words, or the photo (with its words).
+      cards: hitCards(hits, visible.byId, { text: text || PHOTO_NOTE, typed: Boolean(text), ...(image ? { vector } : {}) }),
       ...(this.deps.encoder.isDemo ? { demoEncoder: true } : {}),
     };
   }
@@ -216,15 +227,12 @@ export class Assistant {
       return { kind: 'info', text: `Noted: ${label} — "${text}".`, cards: [] };
     }
     const postedBy = { platform: message.scope.platform, channel: scopeKey(message.scope), user: userKey(message.user) };
-    const sources = message.images.map((bytes, i) => ({ path: '', bytes, origin: `photo ${i + 1}`, entity: label, collection: collection.name, postedBy, ...(text ? { caption: text } : {}) }));
-    const { limits } = this.options;
-    const summary = await ingest(this.deps, { sources, problems: [] }, { collection: collection.name, ...limits });
-    this.deps.references.catchUp();
-    if (summary.added > 0) this.options.onAdded?.();
-    const lines = [`Added ${summary.added} photo${summary.added === 1 ? '' : 's'} of ${label} to ${collection.name}${summary.skipped ? ` (${summary.skipped} already there)` : ''}.`];
-    for (const f of summary.failed) lines.push(`Could not add ${f.origin}: ${f.reason}`);
-    if (summary.added > 0) lines.push(`Find it with "show ${label}" or by describing it.`);
-    return { kind: summary.added > 0 ? 'info' : 'error', text: lines.join('\n'), cards: [] };
+    const sources = message.images.map((bytes, i) => ({ path: '', bytes, origin: `photo ${i + 1}`, postedBy }));
+    const result = await teach(this.deps, { label, collection: collection.name, sources, ...(text ? { text } : {}), author: userKey(message.user) }, this.options.limits);
+    if (result.added > 0) this.options.onAdded?.();
+    const lines = teachSummary(label, collection.name, result);
+    if (result.added + result.linked > 0) lines.push(`Find it with "show ${label}" or by describing it.`);
+    return { kind: taughtAnything(result) ? 'info' : 'error', text: lines.join('\n'), cards: [] };
   }
 
   private show(message: ChatMessage, label: string): Reply {
@@ -234,10 +242,11 @@ export class Assistant {
     for (const d of view.descriptions.slice(0, 5)) lines.push(`• ${d.text}`);
     const read = [...new Set(view.labels.flatMap((l) => l.lines))];
     if (read.length) lines.push(`Labels read: ${read.slice(0, 5).map((t) => `"${t}"`).join(', ')}`);
+    // Not search results: no band, and no verdict buttons (nothing was asked to judge).
     const cards = view.items.slice(0, this.results).map((item): Card => {
-      const base = { itemId: item.id, entityId: entity.id, band: 'strong' as const, why: `a photo of ${entity.label}` };
-      const actions = cardActions(base, PHOTO_QUERY).filter((a) => a.kind === 'more');
-      return { itemId: item.id, mediaKey: item.mediaKey, title: cardTitle(item), collection: collection.name, band: base.band, why: base.why, more: 0, actions };
+      const base = { itemId: item.id, entityId: entity.id, band: null, why: `a photo of ${entity.label}` };
+      const actions = cardActions(base, { text: PHOTO_NOTE, typed: false }).filter((a) => a.kind === 'more');
+      return { itemId: item.id, mediaKey: item.mediaKey, title: cardTitle(item), collection: collection.name, why: base.why, more: 0, actions };
     });
     return { kind: 'results', text: lines.join('\n'), cards };
   }
@@ -250,41 +259,6 @@ export class Assistant {
     if (lines.length === 0) lines.push('No collection is shared with this conversation yet.');
     lines.push(`Model: ${encoder.displayName}.`);
     return { kind: 'info', text: lines.join('\n'), cards: [] };
-  }
-
-  private async runAction(value: unknown, user: ChatUser, scope: ChatScope): Promise<ActionResult> {
-    const action = decodeAction(value);
-    const visible = this.visible(scope);
-    const item = this.deps.catalog.getItem(action.i);
-    // The same answer whether the image is gone or merely elsewhere: nothing leaks across scopes.
-    if (!item || !visible.ids.has(item.collectionId)) throw new ReferentError(ErrorCode.NotFound, 'That image is not available in this conversation.');
-    const collection = visible.byId.get(item.collectionId)!;
-    const query = action.t ? action.q : PHOTO_NOTE;
-    // More like this searches every collection visible here, people included; a verdict touches only the image's.
-    this.audit(visible, user, scope, `${action.a} on image #${item.id}: ${query}`, action.a === 'more' ? undefined : item.collectionId);
-    // The entity id comes back from the client too: one this conversation cannot see is no entity at all.
-    const named = action.e === null ? null : this.deps.catalog.getEntity(action.e);
-    const entityId = named && visible.ids.has(named.collectionId) ? named.id : null;
-    if (action.a === 'more') {
-      const hits = await searchItems(this.deps, { likeItem: item.id, collectionIds: visible.ids, limit: this.results }, this.options.limits);
-      const cards = hitCards(hits, visible.byId, PHOTO_QUERY);
-      return { replies: [{ kind: 'results', text: `${hits.length} image${hits.length === 1 ? '' : 's'} like ${cardTitle(item)}.`, cards }], card: null };
-    }
-    try {
-      await review(this.deps, { query, itemId: item.id, verdict: action.a, entityId, user: userKey(user), keepQuery: action.t }, this.options.limits);
-    } catch (err) {
-      if (isReferentError(err, ErrorCode.LabelNeeded)) {
-        throw new ReferentError(ErrorCode.LabelNeeded, `I don't know what this image shows yet. Post it with "add <label>: …" to teach me.`);
-      }
-      throw err;
-    }
-    const who = user.name ?? user.id;
-    const after = this.deps.catalog.getItem(item.id) ?? item;
-    const verdict = action.a === 'confirm' ? `Confirmed by ${who}` : `Rejected by ${who}`;
-    const base = { itemId: item.id, entityId: after.entityId ?? entityId, band: action.b, why: action.w };
-    const card: Card = { itemId: item.id, mediaKey: item.mediaKey, title: cardTitle(after), collection: collection.name, band: action.b, why: action.w, more: 0, actions: cardActions(base, { text: action.q, typed: action.t }), verdict };
-    const effect = action.a === 'confirm' ? 'it will rank higher for questions like this one' : 'it will rank lower for questions like this one';
-    return { replies: [{ kind: 'info', text: `Thanks, ${who}: ${effect}.`, cards: [] }], card };
   }
 
   private failure(err: unknown, context: string): Reply {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Collection } from '../catalog/catalog.js';
 import { ErrorCode, ReferentError } from '../errors.js';
 import type { SearchHit } from '../search/search.js';
-import type { Card, CardAction, CardActionKind, ScoreBand } from './reply.js';
+import type { Card, CardAction, CardActionKind, ReplyAction, ScoreBand } from './reply.js';
 
 /** Slack's limit on a button value; every platform's is at least this. */
 export const MAX_ACTION_VALUE = 2000;
@@ -15,29 +15,62 @@ const MAX_QUERY_IN_VALUE = 1000;
 const MAX_WHY_IN_VALUE = 400;
 
 /**
- * A refined score is in standard deviations above the candidates' mean: a strong match stands well
- * clear of the rest (2.5 or more) and close to the best hit (85% of its score), a good one clear
- * (1.2) and at least half the best. A plain score is a cosine, whose scale depends on the encoder,
- * so plain hits are banded by their distance from the best one only.
+ * The band follows what the card shows. A hit its label carried (the query named its identifier or
+ * its entity) is strong. A hit carried by its entity's reference is banded on the refined score, in
+ * standard deviations above the candidates' mean: strong stands well clear (2.5 or more) and close
+ * to the best hit (85% of its score), good clear (1.2) and at least half the best. A hit carried by
+ * its own similarity, whose why line shows that cosine, is banded on the cosine: no better than weak
+ * unless it is at least MIN_SIMILARITY and also stands out among the candidates, and then by its
+ * distance from the best similarity on the page (a cosine's scale depends on the encoder, its
+ * differences much less).
  */
-export function scoreBand(hit: SearchHit, best: number): ScoreBand {
-  if (hit.components) return hit.score >= Math.max(2.5, 0.85 * best) ? 'strong' : hit.score >= Math.max(1.2, 0.5 * best) ? 'good' : 'weak';
-  return hit.score >= best - 0.02 ? 'strong' : hit.score >= best - 0.08 ? 'good' : 'weak';
+export function scoreBand(hit: SearchHit, best: { score: number; similarity: number }): ScoreBand {
+  if (hit.why?.label) return 'strong';
+  const relative: ScoreBand = hit.score >= Math.max(2.5, 0.85 * best.score) ? 'strong' : hit.score >= Math.max(1.2, 0.5 * best.score) ? 'good' : 'weak';
+  if (!hit.components) return plainBand(hit.score, best.similarity);
+  if (hit.why && hit.why.carriedBy !== 'similarity') return relative;
+  const own = plainBand(hit.components.initial, best.similarity);
+  return own === 'strong' ? relative : relative === 'weak' ? 'weak' : own;
 }
 
-const actionSchema = z.object({
+/**
+ * Below this a cosine is no evidence with any CLIP-style encoder (unrelated text and image sit at
+ * 0.1 to 0.15 with CLIP ViT-B/16): such a hit is weak whatever its rank.
+ */
+const MIN_SIMILARITY = 0.1;
+
+function plainBand(cosine: number, best: number): ScoreBand {
+  if (!(cosine >= MIN_SIMILARITY)) return 'weak';
+  return cosine >= best - 0.02 ? 'strong' : cosine >= best - 0.08 ? 'good' : 'weak';
+}
+
+/** Base64 of an int8 vector: a 1024-d query fits a button with room for the rest. */
+const MAX_VECTOR_IN_VALUE = 1400;
+
+const cardActionSchema = z.object({
   v: z.literal(1),
   a: z.enum(['confirm', 'reject', 'more']),
   i: z.number().int().positive(),
   q: z.string().max(MAX_QUERY_IN_VALUE),
   e: z.number().int().positive().nullable(),
-  b: z.enum(['strong', 'good', 'weak']),
+  b: z.enum(['strong', 'good', 'weak']).nullable(),
   w: z.string().max(MAX_WHY_IN_VALUE),
   /** Whether q is words someone typed (kept as a description on confirm) or a note for a photo. */
   t: z.boolean(),
+  /** The query vector that was searched with, when it was not q's own (a photo, or a photo with words). */
+  x: z.string().max(MAX_VECTOR_IN_VALUE).regex(/^[A-Za-z0-9+/]*={0,2}$/).optional(),
 });
 
-export type ActionValue = z.infer<typeof actionSchema>;
+const replyActionSchema = z.object({
+  v: z.literal(1),
+  a: z.enum(['forget', 'cancel']),
+  /** The entity to forget, and the label it was asked by (for the answer). */
+  e: z.number().int().positive(),
+  l: z.string().max(MAX_QUERY_IN_VALUE),
+});
+
+export type ActionValue = z.infer<typeof cardActionSchema>;
+export type ReplyActionValue = z.infer<typeof replyActionSchema>;
 
 const clip = (s: string, n: number) => (s.length <= n ? s : n < 1 ? '' : `${s.slice(0, n - 1)}…`);
 
@@ -45,13 +78,37 @@ const clip = (s: string, n: number) => (s.length <= n ? s : n < 1 ? '' : `${s.sl
 export interface AskedQuery {
   text: string;
   typed: boolean;
+  /** The vector searched with, when it is not the text's own (a photo, or a photo with words). */
+  vector?: Float32Array;
 }
 
 export interface CardBasis {
   itemId: number;
   entityId: number | null;
-  band: ScoreBand;
+  band: ScoreBand | null;
   why: string;
+}
+
+/** A unit vector as base64 int8 (cosine agreement with the original above 0.999 at 512 dimensions). */
+export function packVector(v: Float32Array): string {
+  let max = 0;
+  for (const x of v) max = Math.max(max, Math.abs(x));
+  const bytes = new Int8Array(v.length);
+  if (max > 0) for (let i = 0; i < v.length; i++) bytes[i] = Math.round((v[i]! / max) * 127);
+  return Buffer.from(bytes.buffer).toString('base64');
+}
+
+/** The unit vector of packVector's output, or null when it is not a `dim`-long non-zero vector. */
+export function unpackVector(packed: string, dim: number): Float32Array | null {
+  const bytes = new Int8Array(Buffer.from(packed, 'base64'));
+  if (bytes.length !== dim) return null;
+  const v = Float32Array.from(bytes);
+  let norm = 0;
+  for (const x of v) norm += x * x;
+  if (norm === 0) return null;
+  const scale = 1 / Math.sqrt(norm);
+  for (let i = 0; i < v.length; i++) v[i]! *= scale;
+  return v;
 }
 
 /**
@@ -59,25 +116,39 @@ export interface CardBasis {
  * characters take 2 to 6 characters each), shortening the query and the why line as needed.
  */
 export function encodeAction(kind: CardActionKind, card: CardBasis, query: AskedQuery): string {
+  const x = query.vector && kind !== 'more' ? packVector(query.vector) : undefined;
   for (let q = MAX_QUERY_IN_VALUE, w = MAX_WHY_IN_VALUE; ; q = Math.floor(q / 2), w = Math.floor(w / 2)) {
-    const value: ActionValue = { v: 1, a: kind, i: card.itemId, q: clip(query.text, q), e: card.entityId, b: card.band, w: clip(card.why, w), t: query.typed };
+    const value: ActionValue = { v: 1, a: kind, i: card.itemId, q: clip(query.text, q), e: card.entityId, b: card.band, w: clip(card.why, w), t: query.typed, ...(x && x.length <= MAX_VECTOR_IN_VALUE ? { x } : {}) };
     const json = JSON.stringify(value);
     if (json.length <= MAX_ACTION_VALUE) return json;
   }
 }
 
-/** Parses a button value sent back by a client; anything malformed is USAGE_INVALID. */
-export function decodeAction(value: unknown): ActionValue {
+/** The buttons under a `forget` question: forget (destructive) and keep. */
+export function forgetActions(entityId: number, label: string): ReplyAction[] {
+  const value = (a: 'forget' | 'cancel') => JSON.stringify({ v: 1, a, e: entityId, l: clip(label, MAX_QUERY_IN_VALUE) } satisfies ReplyActionValue);
+  return [
+    { kind: 'forget', label: `Forget ${clip(label, 60)}`, value: value('forget'), danger: true },
+    { kind: 'cancel', label: 'Keep it', value: value('cancel') },
+  ];
+}
+
+/** Parses a button value sent back by a client (a card's or a reply's); anything malformed is USAGE_INVALID. */
+export function decodeAction(value: unknown): ActionValue | ReplyActionValue {
   let parsed: unknown;
   try {
     parsed = typeof value === 'string' && value.length <= MAX_ACTION_VALUE ? JSON.parse(value) : undefined;
   } catch {
     parsed = undefined;
   }
-  const result = actionSchema.safeParse(parsed);
-  if (!result.success) throw new ReferentError(ErrorCode.UsageInvalid, 'That button is not one of mine (or it is from an older version): search again.');
-  return result.data;
+  const result = cardActionSchema.safeParse(parsed);
+  if (result.success) return result.data;
+  const reply = replyActionSchema.safeParse(parsed);
+  if (reply.success) return reply.data;
+  throw new ReferentError(ErrorCode.UsageInvalid, 'That button is not one of mine (or it is from an older version): search again.');
 }
+
+export const isCardAction = (a: ActionValue | ReplyActionValue): a is ActionValue => a.a === 'confirm' || a.a === 'reject' || a.a === 'more';
 
 const LABELS: Record<CardActionKind, string> = { confirm: "That's it", reject: 'Not it', more: 'More like this' };
 
@@ -91,7 +162,7 @@ export function cardTitle(item: { entityLabel: string | null; caption: string | 
 
 /** One card per hit; `query` is what a verdict will record. */
 export function hitCards(hits: readonly SearchHit[], collections: ReadonlyMap<number, Collection>, query: AskedQuery): Card[] {
-  const best = hits[0]?.score ?? 0;
+  const best = { score: hits[0]?.score ?? 0, similarity: Math.max(0, ...hits.map((h) => (h.components ? h.components.initial : h.score))) };
   return hits.map((hit) => {
     const band = scoreBand(hit, best);
     const why = hit.why?.summary ?? `similarity ${hit.score.toFixed(2)}`;

@@ -10,6 +10,9 @@ export type ScoreBand = 'strong' | 'good' | 'weak';
 /** The three card buttons. `more` finds images like this one. */
 export type CardActionKind = 'confirm' | 'reject' | 'more';
 
+/** Buttons under a reply's text (not on a card): confirming or cancelling a `forget`. */
+export type ReplyActionKind = 'forget' | 'cancel';
+
 export interface CardAction {
   kind: CardActionKind;
   /** Button text: "That's it", "Not it", "More like this". */
@@ -21,6 +24,15 @@ export interface CardAction {
   value: string;
 }
 
+/** A button under a reply's text; its value goes back to `Assistant.act` like a card button's. */
+export interface ReplyAction {
+  kind: ReplyActionKind;
+  label: string;
+  value: string;
+  /** Destructive: adapters show it as such (Slack style "danger", Teams "destructive"). */
+  danger?: boolean;
+}
+
 export interface Card {
   itemId: number;
   /** Content hash of the image: adapters fetch the thumbnail by it (never by a path). */
@@ -29,7 +41,8 @@ export interface Card {
   title: string;
   /** Collection the image belongs to. */
   collection: string;
-  band: ScoreBand;
+  /** Search results only: how well it matched. Absent on cards that were not searched for (`show`). */
+  band?: ScoreBand;
   /** One line: which component carried the hit and what matched. */
   why: string;
   /** How many more images of the same entity were folded into this card. */
@@ -48,4 +61,6 @@ export interface Reply {
   cards: Card[];
   /** Demo encoder in use: the adapter shows a notice. */
   demoEncoder?: boolean;
+  /** Buttons under the text (a confirmation). */
+  actions?: ReplyAction[];
 }

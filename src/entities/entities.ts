@@ -108,6 +108,8 @@ export interface ReviewRequest {
   user?: string;
   /** False when `query` is a note rather than words someone asked (a photo query): not kept as a description. */
   keepQuery?: boolean;
+  /** The vector that was searched with, when it is not the query text's own (a photo, a photo with words). */
+  searched?: Float32Array;
 }
 
 /**
@@ -134,7 +136,7 @@ export async function review(deps: EntityDeps, req: ReviewRequest, limits: { max
   }
   const [embedding] = await embedTexts(deps.encoder, [query]);
   const verdict = deps.catalog.addVerdict(
-    { query, itemId: item.id, entityId: entity?.id ?? null, verdict: req.verdict, user: req.user ?? null, ...(req.keepQuery === false ? { keepQuery: false } : {}) },
+    { query, itemId: item.id, entityId: entity?.id ?? null, verdict: req.verdict, user: req.user ?? null, ...(req.keepQuery === false ? { keepQuery: false } : {}), ...(req.searched ? { searched: req.searched } : {}) },
     embedding!,
   );
   deps.references.catchUp();

@@ -30,6 +30,15 @@ export function normalizeIdentifier(text: string): string {
   return cleanOcr(text).replace(/[^A-Z0-9]/g, '');
 }
 
+/**
+ * A label as it is compared with what people type: letters (of any script) and digits only, upper
+ * case ('P-20417', 'p20417', 'P 20417' → 'P20417'; 'Zoë Ng' → 'ZOËNG'). For identifiers it agrees
+ * with normalizeIdentifier.
+ */
+export function labelKey(text: string): string {
+  return cleanOcr(text).replace(/[^\p{L}\p{N}]/gu, '');
+}
+
 /** Words printed before a number that belong to it ('LOT 4471-B', 'SN 00A7-991'). */
 const KEYWORDS = ['LOT', 'SN', 'S/N', 'PN', 'P/N', 'REF', 'SKU', 'BATCH', 'KIT', 'DIN', 'ISO', 'EXP', 'QTY', 'NO', 'ART', 'PART', 'MODEL', 'GRADE', 'ITEM', 'CAT'];
 /** Units printed after a number that belong to it ('3/8-16 UNC', '25 PCS'). */

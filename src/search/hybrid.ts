@@ -2,8 +2,9 @@
  * Hybrid search: the lexical side of a query fused with the vector and reference scores. CLIP-style
  * embeddings do not read "P-20417"; an identifier printed on a label is the strongest clue there is.
  *
- * Images whose own label carries an identifier the query names come first, then the other images
- * of their entities (a photo of the same part reads it), then the rest; within each, by score, to
+ * The photos of an entity whose label the query is or contains come first ("P-20417", "p20417",
+ * "P 20417"; OCR or not), then images whose own label carries an identifier the query names, then
+ * the other images of their entities (a photo of the same part reads it), then the rest; within each, by score, to
  * which the identifier adds `identifier` or `entityIdentifier` (in the ranking's units: standard
  * deviations when refined, cosine when plain) so the scores shown agree with the order. Word matches (BM25 over captions, OCR
  * text and the entity's descriptions, relative to the best) add up to `words`. Images only the
@@ -11,7 +12,7 @@
  * A query with neither identifiers nor matching words ranks exactly as before. Pure.
  */
 import type { LexicalMatches } from '../catalog/catalog.js';
-import { identifiersIn } from '../ocr/identifiers.js';
+import { identifiersIn, labelKey } from '../ocr/identifiers.js';
 
 export interface HybridWeights {
   identifier: number;
@@ -25,8 +26,11 @@ export const REFINED_HYBRID: HybridWeights = { identifier: 8, entityIdentifier: 
 export const PLAIN_HYBRID: HybridWeights = { identifier: 1, entityIdentifier: 0.5, words: 0.05 };
 
 export interface LexicalEvidence {
-  /** The identifier and the OCR line it is on; `own` when this image's label reads it, else a photo of its entity. */
-  label: { identifier: string; line: string; own: boolean } | null;
+  /**
+   * The identifier and the OCR line it is on; `own` when this image's label reads it, else a photo of
+   * its entity; `named` when the query named the image's entity (line is then the entity's label).
+   */
+  label: { identifier: string; line: string; own: boolean; named?: boolean } | null;
   words: { score: number; text: string } | null;
   bonus: number;
 }
@@ -37,6 +41,23 @@ const STOPWORDS = new Set('a an and any are as at be by for from has have in is 
 export function queryTerms(text: string): { words: string[]; identifiers: string[] } {
   const words = (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => w.length > 1 && !STOPWORDS.has(w));
   return { words: [...new Set(words)], identifiers: identifiersIn(text) };
+}
+
+/** Word runs of a query a label may be (at most this many words). */
+const LABEL_WORDS = 4;
+
+/**
+ * What a query may be naming, as labelKey() forms labels: the whole query and every run of up to
+ * LABEL_WORDS words in it ('show P 20417' → SHOW, P, 20417, SHOWP, P20417, SHOWP20417), and the
+ * identifiers in it. Keys shorter than 2 characters name nothing.
+ */
+export function labelKeys(text: string): string[] {
+  const words = text.split(/[\s,;:!?()"'“”]+/).filter(Boolean).slice(0, 64);
+  const keys = new Set<string>([labelKey(text), ...identifiersIn(text)]);
+  for (let i = 0; i < words.length; i++) {
+    for (let n = 1; n <= LABEL_WORDS && i + n <= words.length; n++) keys.add(labelKey(words.slice(i, i + n).join(' ')));
+  }
+  return [...keys].filter((k) => k.length >= 2);
 }
 
 interface Rankable {
@@ -75,18 +96,28 @@ export function fuseLexical<C extends Rankable>(
   for (const [itemId, info] of matches.items) if (!present.has(itemId)) all.push(fresh(itemId, entityOf(itemId, info.entityId), base, info.entityId !== null));
   for (const c of all) if (c.entityId === null) c.entityId = entityOf(c.itemId, null);
   const fused = all.map((c, order) => {
+    const named = matches.named.get(c.itemId);
     const own = matches.identifiers.get(c.itemId);
     const shared = c.entityId !== null ? entityLabel.get(c.entityId) : undefined;
-    const label = own ? { identifier: own.identifier, line: own.line, own: true } : shared ? { identifier: shared.identifier, line: shared.line, own: false } : null;
+    const label = named
+      ? { identifier: labelKey(named.label), line: named.label, own: true, named: true }
+      : own
+        ? { identifier: own.identifier, line: own.line, own: true }
+        : shared
+          ? { identifier: shared.identifier, line: shared.line, own: false }
+          : null;
     const ownWords = matches.words.get(c.itemId);
     const siblingWords = c.entityId !== null ? entityWords.get(c.entityId) : undefined;
     const words = ownWords && (!siblingWords || ownWords.score >= siblingWords.score) ? ownWords : (siblingWords ?? null);
-    const bonus = (own ? weights.identifier : shared ? weights.entityIdentifier : 0) + (words ? weights.words * words.score : 0);
+    const bonus = (named || own ? weights.identifier : shared ? weights.entityIdentifier : 0) + (words ? weights.words * words.score : 0);
     const lexical: LexicalEvidence | null = label || words ? { label, words, bonus } : null;
-    // Strictly: images whose own label carries the identifier, then their entity's other photos, then the rest.
-    const tier = own ? 2 : shared ? 1 : 0;
-    return { candidate: Object.assign(c, { lexical, final: c.final + bonus }), order, tier };
+    // Strictly: the photos of the entity the query names, then images whose own label carries the
+    // identifier, then the other photos of their entities, then the rest.
+    const tier = named ? 3 : own ? 2 : shared ? 1 : 0;
+    // Among named entities, the longer name is the more specific: "red cap" names RED-cap before RED.
+    const specificity = named ? labelKey(named.label).length : 0;
+    return { candidate: Object.assign(c, { lexical, final: c.final + bonus }), order, tier, specificity };
   });
-  fused.sort((a, b) => b.tier - a.tier || b.candidate.final - a.candidate.final || a.order - b.order);
+  fused.sort((a, b) => b.tier - a.tier || b.specificity - a.specificity || b.candidate.final - a.candidate.final || a.order - b.order);
   return fused.map((f) => f.candidate);
 }

@@ -18,7 +18,7 @@ import type { RefinedCandidate, RefineQuery } from '../method/refine.js';
 import type { ReferenceEntry, References } from '../references/references.js';
 import { dot, normalizedSum } from '../vectors.js';
 import { carrier, explain, type Why } from './explain.js';
-import { fuseLexical, type LexicalEvidence, PLAIN_HYBRID, queryTerms, REFINED_HYBRID } from './hybrid.js';
+import { fuseLexical, labelKeys, type LexicalEvidence, PLAIN_HYBRID, queryTerms, REFINED_HYBRID } from './hybrid.js';
 
 export interface SearchDeps {
   catalog: Catalog;
@@ -66,6 +66,11 @@ export interface SearchHit {
 export const MAX_LIMIT = 1000;
 
 export async function searchItems(deps: SearchDeps, request: SearchRequest, limits: { maxTextChars: number }): Promise<SearchHit[]> {
+  return (await search(deps, request, limits)).hits;
+}
+
+/** searchItems, with the query vector it searched with (a verdict on a hit is recorded against it). */
+export async function search(deps: SearchDeps, request: SearchRequest, limits: { maxTextChars: number }): Promise<{ hits: SearchHit[]; vector: Float32Array }> {
   const text = request.text?.trim();
   if (!text && !request.image && request.likeItem === undefined) throw new ReferentError(ErrorCode.UsageInvalid, 'Give a description, an image, or both.');
   if (text && text.length > limits.maxTextChars) {
@@ -82,19 +87,21 @@ export async function searchItems(deps: SearchDeps, request: SearchRequest, limi
   if (request.likeItem !== undefined) {
     // The image itself would be the first hit: ask for one more and leave it out.
     const hits = await searchWith(deps, query, request.limit + 1, collectionIds, refine, null);
-    return hits.filter((h) => h.itemId !== request.likeItem).slice(0, request.limit);
+    return { hits: hits.filter((h) => h.itemId !== request.likeItem).slice(0, request.limit), vector: query.vector };
   }
-  return searchWith(deps, query, request.limit, collectionIds, refine, text ? lexicalSide(deps.catalog, text, collectionIds) : null);
+  const hits = await searchWith(deps, query, request.limit, collectionIds, refine, text ? lexicalSide(deps.catalog, text, collectionIds) : null);
+  return { hits, vector: query.vector };
 }
 
 /**
- * What the query's identifiers and words find. Only a query that names an identifier has a lexical
- * side: any other query ranks exactly as the vectors and references rank it (null).
+ * What the query's labels, identifiers and words find. Only a query that names an entity or an
+ * identifier has a lexical side: any other query ranks exactly as the vectors and references rank
+ * it (null). Words count only beside an identifier.
  */
 function lexicalSide(catalog: Catalog, text: string, collectionIds: ReadonlySet<number> | undefined): LexicalMatches | null {
   const terms = queryTerms(text);
-  if (terms.identifiers.length === 0) return null;
-  const matches = catalog.lexicalMatches({ ...terms, ...(collectionIds ? { collectionIds } : {}) });
+  const labels = labelKeys(text);
+  const matches = catalog.lexicalMatches({ identifiers: terms.identifiers, words: terms.identifiers.length > 0 ? terms.words : [], labels, ...(collectionIds ? { collectionIds } : {}) });
   return matches.items.size > 0 ? matches : null;
 }
 
@@ -138,6 +145,7 @@ function labelSummary(lexical: LexicalEvidence): string | null {
   const label = lexical.label;
   if (!label) return null;
   const line = label.line.length > 60 ? `${label.line.slice(0, 59)}…` : label.line;
+  if (label.named) return `its label is "${line}"`;
   return label.own ? `label reads "${line}"` : `a photo of it reads "${line}"`;
 }
 
@@ -215,32 +223,42 @@ const freshCandidate = (itemId: number, entityId: number | null, base: number, l
   feedback: 0,
 });
 
+/** The share of an entity card's "That's it" that its other photos get. */
+const SIBLING_CONFIRM = 0.5;
+
 /**
  * Verdicts on queries like this one move their images: up to `weight` standard deviations for an
- * identical query, fading to nothing at the similarity threshold. Re-sorts.
+ * identical query, fading to nothing at the similarity threshold. A verdict given on an entity's own
+ * photo (its card) speaks for the entity: "Not it" moves every photo of it in full, so a grouped
+ * card does not just come back with its next photo; "That's it" lifts the other photos by half, so
+ * the confirmed photo stays the face of the entity's card. Re-sorts.
  */
 function withFeedback(deps: SearchDeps, q: Float32Array, ranked: RefinedCandidate[]): Scored[] {
   const { similarity, weight } = deps.method.feedback;
-  const verdicts = deps.catalog.verdictsOn(
-    ranked.map((c) => c.itemId),
-    deps.encoder.modelId,
-  );
-  const shift = new Map<number, { confirm: number; reject: number }>();
-  for (const v of verdicts) {
-    const strength = (dot(q, v.vector) - similarity) / (1 - similarity);
-    if (strength <= 0) continue;
-    const s = shift.get(v.itemId) ?? { confirm: 0, reject: 0 };
-    s[v.verdict] = Math.max(s[v.verdict], Math.min(1, strength));
-    shift.set(v.itemId, s);
-  }
+  const { modelId } = deps.encoder;
+  const strength = (v: { vector: Float32Array }) => Math.min(1, (dot(q, v.vector) - similarity) / (1 - similarity));
+  const add = (into: Map<number, { confirm: number; reject: number }>, key: number, kind: 'confirm' | 'reject', s: number) => {
+    if (s <= 0) return;
+    const shift = into.get(key) ?? { confirm: 0, reject: 0 };
+    shift[kind] = Math.max(shift[kind], s);
+    into.set(key, shift);
+  };
+  const byItem = new Map<number, { confirm: number; reject: number }>();
+  const byEntity = new Map<number, { confirm: number; reject: number }>();
+  for (const v of deps.catalog.verdictsOn(ranked.map((c) => c.itemId), modelId)) add(byItem, v.itemId, v.verdict, strength(v));
+  const linkedEntities = ranked.flatMap((c) => (c.linked && c.entityId !== null ? [c.entityId] : []));
+  for (const v of deps.catalog.entityVerdictsOn(linkedEntities, modelId)) add(byEntity, v.entityId, v.verdict, strength(v));
   const scored = ranked as Scored[];
   for (const c of scored) {
-    const s = shift.get(c.itemId);
-    c.feedback = s ? weight * (s.confirm - s.reject) : 0;
+    const own = byItem.get(c.itemId);
+    const entity = c.linked && c.entityId !== null ? byEntity.get(c.entityId) : undefined;
+    const confirm = Math.max(own?.confirm ?? 0, (entity?.confirm ?? 0) * SIBLING_CONFIRM);
+    const reject = Math.max(own?.reject ?? 0, entity?.reject ?? 0);
+    c.feedback = weight * (confirm - reject);
     c.final += c.feedback;
   }
   // The ranking is already sorted; only verdicts can change the order.
-  if (shift.size > 0) scored.sort((a, b) => b.final - a.final || b.components.initial - a.components.initial);
+  if (byItem.size > 0 || byEntity.size > 0) scored.sort((a, b) => b.final - a.final || b.components.initial - a.components.initial);
   return scored;
 }
 

@@ -176,9 +176,22 @@ describe('assistant (real catalogue, index and demo encoder)', () => {
     const denied = await only(ask('forget WIDGET-9'));
     expect(denied.kind).toBe('error');
     expect(denied.text).toMatch(/Only an admin/);
-    const done = await only(ask('forget WIDGET-9', general, admin));
-    expect(done.text).toMatch(/Forgotten: WIDGET-9, with its 1 photo/);
+    // Asked first, with what goes; nothing is forgotten until Forget is pressed.
+    const asked = await only(ask('forget WIDGET-9', general, admin));
+    expect(asked.text).toMatch(/Forget WIDGET-9 \(parts\) and its 1 photo, with its descriptions and verdicts\?/);
+    expect(asked.actions?.map((a) => a.kind)).toEqual(['forget', 'cancel']);
+    expect((await only(ask('show WIDGET-9'))).kind).not.toBe('error');
+    const kept = await assistant.act(asked.actions![1]!.value, admin, general);
+    expect(kept.update?.text).toMatch(/Kept WIDGET-9/);
+    expect((await only(ask('show WIDGET-9'))).kind).not.toBe('error');
+    // Forget pressed by someone who is not an admin does nothing.
+    const refused = await assistant.act(asked.actions![0]!.value, { platform: 'slack', id: 'U-NOBODY' }, general);
+    expect(refused.replies[0]?.text).toMatch(/Only an admin/);
+    const done = await assistant.act(asked.actions![0]!.value, admin, general);
+    expect(done.update?.text).toMatch(/Forgotten by .*: WIDGET-9 \(parts\), with its 1 photo/);
     expect((await only(ask('show WIDGET-9'))).kind).toBe('error');
+    // Pressed again (another tab, a repeated click): nothing left to forget, and it says so.
+    expect((await assistant.act(asked.actions![0]!.value, admin, general)).replies[0]?.text).toMatch(/not here any more/);
   });
 
   it('has help, stats and usage answers', async () => {

@@ -116,6 +116,18 @@
       for (const card of cards) grid.appendChild(renderCard(card));
       msg.appendChild(grid);
     }
+    // Buttons under the text (a forget asks first): each sends its value like a card button.
+    const actions = Array.isArray(r.actions) ? r.actions.filter((a) => a && typeof a === 'object' && typeof a.value === 'string') : [];
+    if (actions.length) {
+      const bar = el('div', 'actions reply-actions');
+      for (const action of actions) {
+        const button = el('button', action.danger === true ? 'action action-danger' : 'action', str(action.label) || 'OK');
+        button.type = 'button';
+        button.addEventListener('click', () => pressReplyAction(msg, action));
+        bar.appendChild(button);
+      }
+      msg.appendChild(bar);
+    }
     return msg;
   }
 
@@ -154,8 +166,9 @@
     if (MEDIA_KEY.test(mediaKey)) img.src = `/media/${mediaKey}/thumbnail`;
     else thumb.classList.add('thumb-missing');
     thumb.appendChild(img);
+    // Cards that were not searched for (show) carry no band.
     const bandKey = Object.prototype.hasOwnProperty.call(BAND_TEXT, card.band) ? card.band : null;
-    thumb.appendChild(el('span', bandKey ? `band band-${bandKey}` : 'band', bandKey ? BAND_TEXT[bandKey] : str(card.band) || 'match'));
+    if (bandKey) thumb.appendChild(el('span', `band band-${bandKey}`, BAND_TEXT[bandKey]));
     item.appendChild(thumb);
 
     const body = el('div', 'card-body');
@@ -314,7 +327,7 @@
     return null;
   }
 
-  async function pressAction(item, action, kind) {
+  async function pressAction(item, action, kind, label) {
     if (item.classList.contains('card-busy') || typeof action.value !== 'string') return;
     const hadFocus = item.contains(document.activeElement);
     item.classList.add('card-busy');
@@ -326,7 +339,7 @@
     if (follow) scrollToBottom();
     beginRequest();
     try {
-      const body = await postJson('/api/action', { value: action.value });
+      const body = await postJson('/api/action', typeof label === 'string' ? { value: action.value, label } : { value: action.value });
       const replies = repliesOf(body);
       let current = item;
       if (body.card && typeof body.card === 'object') {
@@ -340,7 +353,8 @@
         }
       }
       if (current === item) restoreCardButtons(item);
-      if (hadFocus && current !== item) {
+      if (body.askLabel && typeof body.askLabel === 'object') askLabel(item, body.askLabel);
+      else if (hadFocus && current !== item) {
         const same = current.querySelector(`button.action-${kind}:not(:disabled)`);
         (same || current).focus({ preventScroll: true });
       }
@@ -348,6 +362,62 @@
     } catch (err) {
       restoreCardButtons(item);
       showReplies(pending, [errorReply(errorMessageOf(err))], follow);
+    } finally {
+      endRequest();
+    }
+  }
+
+  /** That's it on a photo nobody labelled: an inline field asks for the label, then presses again with it. */
+  function askLabel(item, ask) {
+    const old = item.querySelector('form.label-form');
+    if (old) old.remove();
+    const form = el('form', 'label-form');
+    const id = `label-${++uid}`;
+    const prompt = el('label', 'label-prompt', str(ask.prompt) || 'What does this image show?');
+    prompt.htmlFor = id;
+    const input = document.createElement('input');
+    input.id = id;
+    input.type = 'text';
+    input.required = true;
+    input.maxLength = 200;
+    input.placeholder = 'P-20417';
+    input.autocomplete = 'off';
+    const save = el('button', 'action action-label', 'Save label');
+    save.type = 'submit';
+    form.append(prompt, input, save);
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const label = input.value.trim();
+      if (!label) return input.focus();
+      form.remove();
+      pressAction(item, { value: str(ask.value) }, 'confirm', label);
+    });
+    (item.querySelector('.card-body') || item).appendChild(form);
+    input.focus({ preventScroll: true });
+  }
+
+  /** A reply's own buttons (Forget / Keep it): the answer replaces the question. */
+  async function pressReplyAction(msg, action) {
+    const buttons = msg.querySelectorAll('.reply-actions button');
+    if (!msg.isConnected || msg.getAttribute('aria-busy') === 'true') return;
+    msg.setAttribute('aria-busy', 'true');
+    buttons.forEach((b) => { b.disabled = true; });
+    const pending = appendPending('working…');
+    beginRequest();
+    try {
+      const body = await postJson('/api/action', { value: action.value });
+      const replies = repliesOf(body);
+      if (body.update && typeof body.update === 'object') {
+        msg.replaceWith(renderReply(body.update));
+      } else {
+        buttons.forEach((b) => { b.disabled = false; });
+        msg.removeAttribute('aria-busy');
+      }
+      showReplies(pending, replies, isNearBottom());
+    } catch (err) {
+      buttons.forEach((b) => { b.disabled = false; });
+      msg.removeAttribute('aria-busy');
+      showReplies(pending, [errorReply(errorMessageOf(err))], true);
     } finally {
       endRequest();
     }
