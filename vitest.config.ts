@@ -7,5 +7,7 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // In every worker: any lookup or connection beyond loopback, and any temp folder left behind, fails the test.
+    setupFiles: ['test/support/network-guard.setup.ts'],
   },
 });

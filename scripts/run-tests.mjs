@@ -21,6 +21,9 @@ try {
   counts = { passed: r.numPassedTests, failed: r.numFailedTests, skipped: r.numPendingTests + (r.numTodoTests ?? 0) };
 } catch {
   // No report: vitest crashed before writing it; the exit status below says so.
+} finally {
+  // The report's folder too: `npm test` leaves nothing in the temp directory.
+  fs.rmSync(path.dirname(report), { recursive: true, force: true });
 }
 if (counts) {
   console.log(`\n${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { teamsAppPackage, teamsIcons, teamsManifest, zipFiles } from '../../adapters/teams/app-package.js';
 import { ErrorCode } from '../../src/errors.js';
 import { tempDir } from '../support/fixtures.js';
@@ -117,7 +117,10 @@ describe('Teams app package', () => {
   });
 
   it('is written by `referent teams-package`', async () => {
-    const out = path.join(tempDir(), 'teams.zip');
+    const dir = tempDir();
+    // The package's folder goes even when an expectation fails.
+    onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const out = path.join(dir, 'teams.zip');
     const ok = await runCli(['teams-package', '--app-id', APP_ID, '--out', out, '--url', 'https://referent.example.com']);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toContain(out);
