@@ -5,7 +5,7 @@ const r6 = (x: number) => Number(x.toFixed(6));
 /**
  * The JSON form of a search hit, shared by `referent search --json` and the HTTP API; each front end
  * says where the media can be had (file paths for the CLI, URLs for HTTP). Refined hits carry their
- * score components (initial, entity, refspace, feedback, final) and `why`.
+ * score components (initial, entity, feedback, final) and `why`.
  */
 export function hitJson(hit: SearchHit, media: Record<string, string>) {
   return {

@@ -112,7 +112,7 @@ export interface HybridSpeedResult {
 interface MissHit {
   itemId: number;
   score: number;
-  /** Refined components (initial, entity, refspace, feedback, final); all visual parts 0 for an image only the lexical side found. */
+  /** Refined components (initial, entity, feedback, final); all visual parts 0 for an image only the lexical side found. */
   components: SearchHit['components'];
   why: string | null;
 }
@@ -499,7 +499,7 @@ export function formatHybridSpeed(r: HybridSpeedResult): string {
     ...Object.entries(r.firstHitCarries.byKind).map(([k, v]) => `  ${k}: (b) ${v.b}/${v.queries}, (a) ${v.a}/${v.queries}`),
     ...r.misses.flatMap((m) => {
       const show = (h: MissHit) =>
-        `#${h.itemId} score ${h.score.toFixed(2)}${h.components ? ` (initial ${h.components.initial.toFixed(2)}, entity ${h.components.entity.toFixed(2)}, refspace ${h.components.refspace.toFixed(2)})` : ''}${h.why ? `: ${h.why}` : ''}`;
+        `#${h.itemId} score ${h.score.toFixed(2)}${h.components ? ` (initial ${h.components.initial.toFixed(2)}, entity ${h.components.entity.toFixed(2)})` : ''}${h.why ? `: ${h.why}` : ''}`;
       return [
         `  miss (${m.kind}): "${m.query}"`,
         `    first hit ${m.first ? show(m.first) : 'none'}`,

@@ -15,9 +15,16 @@ const MAX_QUERY_IN_VALUE = 1000;
 const MAX_WHY_IN_VALUE = 400;
 
 /**
+ * Below this a cosine is no evidence with any CLIP-style encoder (unrelated text and image sit at
+ * 0.1 to 0.15 with CLIP ViT-B/16): such a hit is weak whatever its rank.
+ */
+const MIN_SIMILARITY = 0.1;
+
+/**
  * The band follows what the card shows. A hit its label carried (the query named its identifier or
  * its entity) is strong. A hit carried by its entity's reference is banded on the refined score, in
- * standard deviations above the candidates' mean: strong stands well clear (2.5 or more) and close
+ * standard deviations above the candidates' mean (and only while the description or photo its why
+ * line names is itself similar enough): strong stands well clear (2.5 or more) and close
  * to the best hit (85% of its score), good clear (1.2) and at least half the best. A hit carried by
  * its own similarity, whose why line shows that cosine, is banded on the cosine: no better than weak
  * unless it is at least MIN_SIMILARITY and also stands out among the candidates, and then by its
@@ -28,16 +35,14 @@ export function scoreBand(hit: SearchHit, best: { score: number; similarity: num
   if (hit.why?.label) return 'strong';
   const relative: ScoreBand = hit.score >= Math.max(2.5, 0.85 * best.score) ? 'strong' : hit.score >= Math.max(1.2, 0.5 * best.score) ? 'good' : 'weak';
   if (!hit.components) return plainBand(hit.score, best.similarity);
-  if (hit.why && hit.why.carriedBy !== 'similarity') return relative;
+  if (hit.why && hit.why.carriedBy !== 'similarity') {
+    // The description or photo the why line names must itself be evidence, not merely the least bad.
+    const shown = hit.why.description?.score ?? hit.why.photo?.score;
+    return shown !== undefined && shown < MIN_SIMILARITY ? 'weak' : relative;
+  }
   const own = plainBand(hit.components.initial, best.similarity);
   return own === 'strong' ? relative : relative === 'weak' ? 'weak' : own;
 }
-
-/**
- * Below this a cosine is no evidence with any CLIP-style encoder (unrelated text and image sit at
- * 0.1 to 0.15 with CLIP ViT-B/16): such a hit is weak whatever its rank.
- */
-const MIN_SIMILARITY = 0.1;
 
 function plainBand(cosine: number, best: number): ScoreBand {
   if (!(cosine >= MIN_SIMILARITY)) return 'weak';

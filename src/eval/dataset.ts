@@ -20,6 +20,8 @@ export interface EvalText {
   details: Float32Array[];
   /** Optional subset name for a per-subset breakdown (e.g. "ambiguous"). */
   group?: string;
+  /** A query that is a photo, not a text (the benches ask photos too; the JSONL format has text queries only). */
+  photo?: boolean;
 }
 
 export interface EvalDataset {

@@ -1,5 +1,5 @@
 /**
- * The embeddings JSONL of DESIGN.md, one record per line:
+ * The embeddings JSONL of `referent eval` (docs/cli.md), one record per line:
  * `{"id","identity","kind":"image"|"text","role":"gallery"|"query"|"reference","vector":[...]}`
  * plus two optional fields Referent reads: `details` (a text's phrase vectors, for the detail term)
  * and `group` (a query's subset, for a breakdown). Vectors are normalised on load.

@@ -55,8 +55,8 @@ interface Prepared {
 function prepare(data: EvalDataset, fusion: FusionOptions): Prepared {
   const identityIds = new Map<string, number>();
   const entityOf = (identity: string) => identityIds.get(identity) ?? (identityIds.set(identity, identityIds.size), identityIds.size - 1);
-  const material = new Map<number, { images: Float32Array[]; texts: Float32Array[]; details: Float32Array[]; imageIds: number[] }>();
-  const slot = (e: number) => material.get(e) ?? (material.set(e, { images: [], texts: [], details: [], imageIds: [] }), material.get(e)!);
+  const material = new Map<number, { images: Float32Array[]; texts: Float32Array[]; imageIds: number[] }>();
+  const slot = (e: number) => material.get(e) ?? (material.set(e, { images: [], texts: [], imageIds: [] }), material.get(e)!);
   data.images.forEach((img, i) => {
     if (img.role !== 'reference') return;
     const m = slot(entityOf(img.identity));
@@ -67,7 +67,6 @@ function prepare(data: EvalDataset, fusion: FusionOptions): Prepared {
     if (t.role !== 'reference') continue;
     const m = slot(entityOf(t.identity));
     m.texts.push(t.vector);
-    m.details.push(...t.details);
   }
   const refs = new Map<number, BuiltReference>();
   for (const [entityId, m] of material) refs.set(entityId, buildReference({ entityId, ...m }, fusion));
@@ -118,9 +117,8 @@ export function evaluate(data: EvalDataset, options: EvalOptions): EvalReport {
     const relevant = (i: number) => prepared.imageIdentity[i] === q.identity;
     plainPositions.push(relevantPositions(plain, relevant));
     if (!options.plainOnly) {
-      // As the product does: a query with no separate details is its own single detail.
-      const details = q.details.length === 0 ? [q.vector] : q.details;
-      const refined = refinedRanking(prepared.parts, { vector: q.vector, details }, EVAL_LIMIT, options.params).map((c) => c.itemId);
+      const query = q.photo ? { vector: q.vector, photoOnly: true } : { vector: q.vector };
+      const refined = refinedRanking(prepared.parts, query, EVAL_LIMIT, options.params).map((c) => c.itemId);
       const head = new Set(refined);
       const ranking = [...refined, ...plain.filter((i) => !head.has(i))];
       refinedPositions.push(relevantPositions(ranking, relevant));

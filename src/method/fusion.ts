@@ -9,7 +9,7 @@ import { dot, normalize } from '../vectors.js';
 export interface FusionOptions {
   /** Softmax temperature over cosines to the centre; smaller discounts outliers harder. */
   tau: number;
-  /** Re-weighting rounds after the mean (DESIGN.md: two). */
+  /** Re-weighting rounds after the mean (docs/search.md: two). */
   rounds: number;
 }
 

@@ -1,7 +1,8 @@
 /**
  * Splitting a description into its details ("woman in a white cap, pink shoes and a grey backpack" →
- * "woman in a white cap", "pink shoes", "a grey backpack"). Each detail is embedded on its own, so a
- * detail that only one description mentions still finds its entity. Pure.
+ * "woman in a white cap", "pink shoes", "a grey backpack"). Descriptions are still split and their
+ * details embedded and stored when they are written (references/embed-text.ts), but the refinement
+ * no longer scores them: they did not earn their place (defaults.ts). Pure.
  *
  * Splits on clause punctuation (Latin and CJK: , ; 、 。 ， ； ！ ？ and a sentence-ending full stop, but
  * not the dot in "1.5 mm"), on line breaks, and on the joining words "and", "with", "plus" between

@@ -3,7 +3,7 @@
  * evaluation measures exactly what users get. Synchronous; whatever the parts read (in-memory
  * indexes, SQLite) they read synchronously.
  *
- * Candidates (DESIGN.md step 1): the top K0 images by cosine, K0 = max(minCandidates, 5 × limit),
+ * Candidates (docs/search.md, step 1): the top K0 images by cosine, K0 = max(minCandidates, 5 × limit),
  * plus the images of the entities whose references best match the query, so an entity whose
  * reference matches but whose single photos do not still comes back.
  */

@@ -1,19 +1,15 @@
 /**
  * Building one entity's multi-modal reference from what the team posted about it: its photos, its
- * descriptions and their details. Modalities stay separate (CLIP's image and text vectors sit in
+ * descriptions. Modalities stay separate (CLIP's image and text vectors sit in
  * different cones, so a mixed average would lean to one side). Pure.
  */
 import { fuse, type FusionOptions } from './fusion.js';
 import type { EntityReference } from './refine.js';
 
-export const MAX_DETAILS = 64;
-
 export interface ReferenceMaterial {
   entityId: number;
   images: readonly Float32Array[];
   texts: readonly Float32Array[];
-  /** Detail phrase vectors, newest last; the newest MAX_DETAILS are kept. */
-  details: readonly Float32Array[];
 }
 
 export interface BuiltReference extends EntityReference {
@@ -29,7 +25,6 @@ export function buildReference(material: ReferenceMaterial, fusion: FusionOption
     entityId: material.entityId,
     image: image?.centre ?? null,
     text: text?.centre ?? null,
-    details: material.details.slice(-MAX_DETAILS),
     imageWeights: image?.weights ?? [],
     textWeights: text?.weights ?? [],
   };

@@ -1,25 +1,36 @@
 /**
- * Reference-based refinement (DESIGN.md "The method", step 2–3). Pure and synchronous: the caller
+ * Reference-based refinement (docs/search.md, steps 2–3). Pure and synchronous: the caller
  * gathers the candidate images (their vectors and linked entities) and the references of the entities
  * that matter for this query, and gets every candidate back with its components and final score.
  *
- * Components, combined as S = z(initial) + λ_e·z(entity) + λ_r·refspace:
- * - initial: cos(q, v), standardised over the candidates;
- * - entity: E(q, e) of v's entity when v is linked, else Σ_e p(e|v)·E(q, e) + p(none|v)·z(initial)
- *   (soft evidence), with E standardised over the entities. An image that looks like no known entity
- *   keeps its own similarity as evidence, so it competes fairly with look-alikes that happen to have
- *   references (without this, refinement cost Rank-1 on objects nobody had described);
- * - refspace: Σ_e p(e|q)·p(e|v), the probability that query and image refer to the same entity. It
- *   enters as a probability, not standardised, so it adds nothing when no entity is likely (a
- *   standardised near-constant would only amplify noise).
- * Profiles p(·|q) and p(·|v) are softmaxes over the top-k entities plus a "none of them" option, on
- * similarities standardised over all (row, entity) pairs, so the temperature and the "none" level
- * are in standard deviations and do not depend on the encoder's cosine scale. A linked image's
- * profile is its entity. Higher score = better throughout.
+ * S(v) = 2·(z(v) + λ_e·evidence(v)) / (1 + λ_e). z(v) is cos(q, v) standardised over the candidates
+ * (mean μ, deviation σ, at least 1e-3); evidence(v) is how well the query matches v's referent, on
+ * scales z can be compared with. (The factor keeps S on the scale of a sum of two standardised
+ * terms, on which verdict weights, label bonuses and the chat's score bands are set.)
+ * - an entity's photo term is (cos(q, photo reference) − μ) / σ: a photo reference is compared with
+ *   the query exactly as a candidate image is, so it never outscores an image identical to a photo
+ *   query;
+ * - its description term (queries with a text) is how far cos(q, description reference) stands out
+ *   from the other entities' (stats.ts `standOut`): a description equal to the query stands out as
+ *   far as it is from the rest, where a z-score over all entities could not pass √(n − 1);
+ * - a photo query is compared with photo references alone: a description sits across the modality
+ *   gap, where the description nearest to every photo (a hub) would lift its entity for any photo
+ *   (the demo's "white nylon washer"), and the photo reference already shows what a description
+ *   could say about a photo;
+ * - v's referent is its entity when linked; when unlinked, each entity by p(e|v) and, with
+ *   p(none|v), v itself: a referent with one photo, v, and no description;
+ * - every referent of v has v among its photos, so its photo term is max(entity's, z(v)): the
+ *   references lift an image, they never pull it below its own similarity. Hence an image identical
+ *   to a photo query stays first: its evidence is its own z, the highest any photo term can reach,
+ *   and its z is the highest too;
+ * - the evidence is the weighted mean of the terms the referent has.
+ * Profiles p(·|v) are softmaxes over the top-k entities plus a "none of them" option, on similarities
+ * standardised over all (image, entity) pairs, so the temperature and the "none" level are in
+ * standard deviations. Higher score = better throughout.
  */
-import { dot } from '../vectors.js';
 import { dotMatrix } from './dot-matrix.js';
-import { meanStd, zScores } from './stats.js';
+import { topSoftmax } from './profile.js';
+import { meanStd, standOut } from './stats.js';
 
 /** One entity's multi-modal reference. Vectors are unit length. */
 export interface EntityReference {
@@ -28,15 +39,13 @@ export interface EntityReference {
   text: Float32Array | null;
   /** Fused photo reference; null when the entity has no photo. */
   image: Float32Array | null;
-  /** Vectors of the entity's detail phrases. */
-  details: readonly Float32Array[];
 }
 
 export interface RefineQuery {
   /** The query vector (unit). */
   vector: Float32Array;
-  /** Vectors of the query's details (text queries); empty for a photo alone. */
-  details: readonly Float32Array[];
+  /** A photo with no text: entities are then compared by their photos only (see above). */
+  photoOnly?: boolean;
 }
 
 /**
@@ -70,13 +79,11 @@ export interface RefineCandidate {
 }
 
 export interface RefineParams {
-  /** Entity score E(q, e) = weighted mean of the terms the entity has (text ref, image ref, details). */
+  /** Weights of a referent's terms: its description reference and its photos. */
   textWeight: number;
   imageWeight: number;
-  detailWeight: number;
-  /** λ_e and λ_r of S = z(initial) + λ_e·z(entity) + λ_r·refspace (refspace is a probability). */
+  /** λ_e: the weight of the referent's evidence against the image's own z (see the header). */
   entityWeight: number;
-  refspaceWeight: number;
   /** Entities kept in each profile. */
   profileK: number;
   /** Profile softmax temperature, in standard deviations. */
@@ -88,7 +95,6 @@ export interface RefineParams {
 export interface Components {
   initial: number;
   entity: number;
-  refspace: number;
 }
 
 export interface RefinedCandidate {
@@ -96,94 +102,124 @@ export interface RefinedCandidate {
   /** The linked entity, or the most likely one for an unlinked image (null when "none" wins). */
   entityId: number | null;
   linked: boolean;
-  /** Raw component values. */
+  /** initial: cos(q, v); entity: the evidence of v's referent, in standard deviations. */
   components: Components;
-  /** Each component's weighted, standardised share of `final`. */
+  /**
+   * `final` split in two: initial, what the image's own similarity gives (2·z, as if its referent
+   * were itself); entity, what its referent adds or takes beyond that. 0 for an image no entity lifts.
+   */
   contributions: Components;
   final: number;
 }
 
-/** detail(q, e): mean over query details of the best-matching entity detail. NaN when either side has none. */
-export function detailScore(queryDetails: readonly Float32Array[], entityDetails: readonly Float32Array[]): number {
-  if (queryDetails.length === 0 || entityDetails.length === 0) return NaN;
-  let total = 0;
-  for (const p of queryDetails) {
-    let best = -Infinity;
-    for (const d of entityDetails) best = Math.max(best, dot(p, d));
-    total += best;
-  }
-  return total / queryDetails.length;
-}
-
-type EntityWeights = Pick<RefineParams, 'textWeight' | 'imageWeight' | 'detailWeight'>;
-
-/** The weighted mean of the [weight, value] terms that have a weight and a finite value; NaN when none do. */
-function weightedMean(terms: ReadonlyArray<readonly [number, number]>): number {
-  let sum = 0;
-  let weight = 0;
-  for (const [w, s] of terms) {
-    if (w > 0 && Number.isFinite(s)) {
-      sum += w * s;
-      weight += w;
-    }
-  }
-  return weight > 0 ? sum / weight : NaN;
-}
-
-/** E(q, e): the weighted mean of the terms the entity has; NaN when it has none. */
-export function entityScore(query: RefineQuery, ref: EntityReference, p: EntityWeights): number {
-  return entityScores(query, [ref], p)[0]!;
+/** Each entity's terms for one query, on the scales the header gives; NaN where it has none. */
+export interface EntityTerms {
+  photo: Float64Array;
+  description: Float64Array;
 }
 
 /**
- * E(q, e) for every entity, with the reference dot products in one batch
- * (about 30 entities × 2 references per query).
+ * The entities' terms, with the reference dot products in one batch. `scale` is the candidates'
+ * cosine mean and (positive) deviation, on which the photo term is measured.
  */
-function entityScores(query: RefineQuery, entities: readonly EntityReference[], p: EntityWeights): number[] {
+export function entityTerms(query: RefineQuery, entities: readonly EntityReference[], scale: { mean: number; std: number }): EntityTerms {
   const columns: Float32Array[] = [];
   const at = entities.map((ref) => ({ text: ref.text ? columns.push(ref.text) - 1 : -1, image: ref.image ? columns.push(ref.image) - 1 : -1 }));
   const sims = dotMatrix([query.vector], columns);
-  return entities.map((ref, j) => {
-    const { text, image } = at[j]!;
-    return weightedMean([
-      [p.textWeight, text < 0 ? NaN : sims[text]!],
-      [p.imageWeight, image < 0 ? NaN : sims[image]!],
-      [p.detailWeight, p.detailWeight > 0 ? detailScore(query.details, ref.details) : NaN],
-    ]);
-  });
+  const photo = Float64Array.from(at, ({ image }) => (image < 0 ? NaN : (sims[image]! - scale.mean) / scale.std));
+  const description = query.photoOnly ? new Float64Array(entities.length).fill(NaN) : standOut(Float64Array.from(at, ({ text }) => (text < 0 ? NaN : sims[text]!)));
+  return { photo, description };
 }
 
 /**
- * Softmax over the top-k of `logits` plus a "none" option at `noneLogit`; returns entity index →
- * probability for the kept entities (the rest of the mass is "none").
+ * The evidence of a referent for an image whose own standardised cosine is `own`: the weighted mean
+ * of the referent's terms, its photo term raised to `own`. `j` < 0 is the image as its own referent.
  */
-export function profile(logits: ArrayLike<number>, k: number, tau: number, noneLogit: number): Map<number, number> {
-  const idx = new Int32Array(Math.max(0, k));
-  const p = new Float64Array(Math.max(0, k));
-  const count = topSoftmax(logits, k, tau, noneLogit, idx, p);
-  return new Map(Array.from({ length: count }, (_, n) => [idx[n]!, p[n]!]));
+export function referentEvidence(terms: EntityTerms, j: number, own: number, w: Pick<RefineParams, 'textWeight' | 'imageWeight'>): number {
+  const entityPhoto = j < 0 ? NaN : terms.photo[j]!;
+  const photo = Number.isFinite(entityPhoto) ? Math.max(entityPhoto, own) : own;
+  const description = j < 0 ? NaN : terms.description[j]!;
+  if (!Number.isFinite(description) || w.textWeight <= 0) return photo;
+  return (w.imageWeight * photo + w.textWeight * description) / (w.imageWeight + w.textWeight);
 }
 
 /**
- * `profile` for the hot path, into caller-owned arrays (it runs once per unlinked candidate): the
- * top k finite logits by insertion into a short list, best first (ties: the lower index first),
- * and their softmax probabilities. Returns how many were kept.
+ * Cosines from the int8 store are good to 1e-3 (int8-store.ts): a spread below that is rounding, and
+ * standardising it would turn rounding into evidence (a query the encoder finds equally far from
+ * every image, as the demo encoder does for words that name no colour).
  */
-function topSoftmax(logits: ArrayLike<number>, k: number, tau: number, noneLogit: number, idx: Int32Array, p: Float64Array): number {
-  let count = 0;
-  for (let i = 0; i < logits.length && k > 0; i++) {
-    const x = logits[i]!;
-    if (!Number.isFinite(x) || (count === k && x <= logits[idx[k - 1]!]!)) continue;
-    let pos = count < k ? count++ : k - 1;
-    for (; pos > 0 && logits[idx[pos - 1]!]! < x; pos--) idx[pos] = idx[pos - 1]!;
-    idx[pos] = i;
+const MIN_COSINE_SPREAD = 1e-3;
+
+/** The candidates' cosine mean and deviation, the deviation at least MIN_COSINE_SPREAD. */
+function cosineScale(initial: Float64Array): { mean: number; std: number } {
+  const { mean, std } = meanStd(initial);
+  return { mean, std: Math.max(std, MIN_COSINE_SPREAD) };
+}
+
+/** cos(q, v) for every candidate: the caller's exact value where given, else from the vectors (NaN without one). */
+function initialCosines(query: RefineQuery, candidates: readonly RefineCandidate[], vectors: CandidateVectors): Float64Array {
+  const initial = new Float64Array(candidates.length).fill(NaN);
+  const missing: number[] = [];
+  for (const [i, c] of candidates.entries()) {
+    if (c.initial !== undefined) initial[i] = c.initial;
+    else if (vectors.has(c.itemId)) missing.push(i);
   }
-  let max = noneLogit;
-  for (let n = 0; n < count; n++) max = Math.max(max, logits[idx[n]!]!);
-  let total = Math.exp((noneLogit - max) / tau);
-  for (let n = 0; n < count; n++) total += p[n] = Math.exp((logits[idx[n]!]! - max) / tau);
-  for (let n = 0; n < count; n++) p[n]! /= total;
-  return count;
+  const cosines = vectors.dots(
+    missing.map((i) => candidates[i]!.itemId),
+    [query.vector],
+  );
+  missing.forEach((i, r) => (initial[i] = cosines[r]!));
+  return initial;
+}
+
+/**
+ * p(e|v) for the candidates `unlinked` names (by index): a softmax over the eligible photo
+ * references, on similarities standardised over all (image, entity) pairs, in one batch; "none of
+ * them" keeps the rest of the mass. Returns candidate index → [entity index, p], best first.
+ */
+function attribute(
+  candidates: readonly RefineCandidate[],
+  unlinked: readonly number[],
+  vectors: CandidateVectors,
+  entities: readonly EntityReference[],
+  params: RefineParams,
+  attributable: ReadonlySet<number> | undefined,
+): Map<number, Array<[number, number]>> {
+  const eligible: number[] = [];
+  entities.forEach((ref, j) => ref.image && (!attributable || attributable.has(ref.entityId)) && eligible.push(j));
+  const rows = unlinked.filter((i) => vectors.has(candidates[i]!.itemId));
+  const sims = vectors.dots(
+    rows.map((i) => candidates[i]!.itemId),
+    eligible.map((j) => entities[j]!.image!),
+  );
+  const { mean, std } = meanStd(sims);
+  const profiles = new Map<number, Array<[number, number]>>();
+  if (std <= 1e-12) return profiles;
+  const k = params.profileK;
+  const m = eligible.length;
+  const row = new Float64Array(m);
+  const idx = new Int32Array(k);
+  const p = new Float64Array(k);
+  rows.forEach((i, u) => {
+    for (let t = 0; t < m; t++) row[t] = (sims[u * m + t]! - mean) / std;
+    const count = topSoftmax(row, k, params.profileTau, params.noneLevel, idx, p);
+    profiles.set(i, Array.from({ length: count }, (_, t): [number, number] => [eligible[idx[t]!]!, p[t]!]));
+  });
+  return profiles;
+}
+
+/** An unlinked image's evidence, Σ p(e|v)·E(e) + p(none|v)·E(itself), and its most likely entity (when it beats "none"). */
+function unlinkedEvidence(terms: EntityTerms, profile: ReadonlyArray<[number, number]>, own: number, params: RefineParams): { evidence: number; likely: number | null } {
+  let evidence = 0;
+  let none = 1;
+  for (const [j, pj] of profile) {
+    evidence += pj * referentEvidence(terms, j, own, params);
+    none -= pj;
+  }
+  none = Math.max(0, none);
+  evidence += none * referentEvidence(terms, -1, own, params);
+  const best = profile[0];
+  return { evidence, likely: best && best[1] > none ? best[0] : null };
 }
 
 /** Scores every candidate; returns them best first. With no entities, the order is plain cosine. */
@@ -196,95 +232,31 @@ export function refine(
   /** Entities an unlinked image may be attributed to (default: all given). */
   attributable?: ReadonlySet<number>,
 ): RefinedCandidate[] {
-  const n = candidates.length;
-  const k = params.profileK;
   const indexOf = new Map(entities.map((e, i) => [e.entityId, i]));
-  const e = entityScores(query, entities, params);
+  const initial = initialCosines(query, candidates, vectors);
+  const scale = cosineScale(initial);
+  const zi = Float64Array.from(initial, (x) => (x - scale.mean) / scale.std);
+  const terms = entityTerms(query, entities, scale);
+  const own = candidates.map((c) => (c.entityId === null ? undefined : indexOf.get(c.entityId)));
+  const unlinked = own.flatMap((j, i) => (j === undefined ? [i] : []));
+  const profiles = attribute(candidates, unlinked, vectors, entities, params, attributable);
 
-  // Entity scores standardised over the entities: evidence is relative (an image with no likely
-  // entity gets 0, the average), and p(e|q) has its temperature in standard deviations.
-  const ez = zScores(e);
-  const qShare = new Float64Array(entities.length);
-  const idx = new Int32Array(k);
-  const p = new Float64Array(k);
-  if (meanStd(e).std > 1e-12) {
-    const count = topSoftmax(ez, k, params.profileTau, params.noneLevel, idx, p);
-    for (let t = 0; t < count; t++) qShare[idx[t]!] = p[t]!;
-  }
-
-  const initial = new Float64Array(n).fill(NaN);
-  const missing: number[] = [];
-  for (const [i, c] of candidates.entries()) {
-    if (c.initial !== undefined) initial[i] = c.initial;
-    else if (vectors.has(c.itemId)) missing.push(i);
-  }
-  const cosines = vectors.dots(
-    missing.map((i) => candidates[i]!.itemId),
-    [query.vector],
-  );
-  missing.forEach((i, r) => (initial[i] = cosines[r]!));
-  const zi = zScores(initial);
-
-  // p(·|v): a linked image's profile is its entity. An unlinked one gets a profile over the eligible
-  // photo references, on similarities standardised over all (image, entity) pairs, computed in one
-  // batch; "none of them" takes the rest of the mass, and with it the image keeps its own
-  // standardised cosine as evidence, so it competes fairly with look-alikes that have references.
-  const eligible: number[] = [];
-  entities.forEach((ref, j) => ref.image && (!attributable || attributable.has(ref.entityId)) && eligible.push(j));
-  const unlinked: number[] = [];
-  for (const [i, c] of candidates.entries()) if ((c.entityId === null || !indexOf.has(c.entityId)) && vectors.has(c.itemId)) unlinked.push(i);
-  const sims = vectors.dots(
-    unlinked.map((i) => candidates[i]!.itemId),
-    eligible.map((j) => entities[j]!.image!),
-  );
-  const { mean, std } = meanStd(sims);
-  const noneWeight = entities.length === 0 ? 0 : 1;
-  const entity = new Float64Array(n);
-  const refspace = new Float64Array(n);
-  const attributed: Array<number | null> = new Array<number | null>(n).fill(null);
-  candidates.forEach((c, i) => {
-    const own = c.entityId === null ? undefined : indexOf.get(c.entityId);
-    if (own === undefined) return void (entity[i] = noneWeight * zi[i]!);
-    entity[i] = Number.isFinite(ez[own]!) ? ez[own]! : 0;
-    refspace[i] = qShare[own]!;
-    attributed[i] = entities[own]!.entityId;
-  });
-  if (std > 1e-12) {
-    const m = eligible.length;
-    const row = new Float64Array(m);
-    unlinked.forEach((i, u) => {
-      for (let t = 0; t < m; t++) row[t] = (sims[u * m + t]! - mean) / std;
-      const count = topSoftmax(row, k, params.profileTau, params.noneLevel, idx, p);
-      let evidence = 0;
-      let shared = 0;
-      let mass = 0;
-      let best = -1;
-      for (let t = 0; t < count; t++) {
-        const j = eligible[idx[t]!]!;
-        const pj = p[t]!;
-        if (Number.isFinite(ez[j]!)) evidence += pj * ez[j]!;
-        shared += pj * qShare[j]!;
-        mass += pj;
-        if (best < 0 || pj > p[best]!) best = t;
-      }
-      const noneMass = Math.max(0, 1 - mass);
-      entity[i] = evidence + noneMass * zi[i]!;
-      refspace[i] = shared;
-      // "Most likely entity" only when it beats the "none" option.
-      attributed[i] = best >= 0 && p[best]! > noneMass ? entities[eligible[idx[best]!]!]!.entityId : null;
-    });
-  }
-
-  const ze = zScores(entity);
+  const lambda = params.entityWeight;
   const out = candidates.map((c, i): RefinedCandidate => {
-    const contributions = { initial: zi[i]!, entity: params.entityWeight * ze[i]!, refspace: params.refspaceWeight * refspace[i]! };
+    const z = Number.isFinite(zi[i]!) ? zi[i]! : 0;
+    const j = own[i];
+    // With no entity every image is its own referent: S = 2·z, the plain cosine order.
+    const scored = j !== undefined
+      ? { evidence: referentEvidence(terms, j, z, params), likely: j }
+      : unlinkedEvidence(terms, profiles.get(i) ?? [], z, params);
+    const contributions = { initial: 2 * z, entity: (2 * lambda * (scored.evidence - z)) / (1 + lambda) };
     return {
       itemId: c.itemId,
-      entityId: c.entityId ?? attributed[i]!,
+      entityId: c.entityId ?? (scored.likely === null ? null : entities[scored.likely]!.entityId),
       linked: c.entityId !== null,
-      components: { initial: initial[i]!, entity: entity[i]!, refspace: refspace[i]! },
+      components: { initial: initial[i]!, entity: scored.evidence },
       contributions,
-      final: contributions.initial + contributions.entity + contributions.refspace,
+      final: contributions.initial + contributions.entity,
     };
   });
   // Ties keep the initial order (stable sort on a list already in cosine order when the caller gives one).

@@ -34,3 +34,37 @@ export function zScores(values: ArrayLike<number>): Float64Array {
   }
   return out;
 }
+
+/**
+ * How far each value stands out from the others: (x_i − mean of the rest) / deviation of the rest,
+ * the deviation taken as at least half that of all values (so two near-equal others do not make any
+ * difference look huge). Unlike a z-score, whose largest value is √(n − 1) however far the outlier,
+ * a value far from all the others gets a score as large as its distance. Non-finite values stay NaN
+ * and are left out of the others; fewer than three finite values fall back to z-scores.
+ */
+export function standOut(values: ArrayLike<number>): Float64Array {
+  const all = meanStd(values);
+  let n = 0;
+  let sum = 0;
+  let squares = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isFinite(v)) continue;
+    n++;
+    sum += v;
+    squares += v * v;
+  }
+  if (n < 3 || all.std <= 1e-12) return zScores(values);
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isFinite(v)) {
+      out[i] = NaN;
+      continue;
+    }
+    const mean = (sum - v) / (n - 1);
+    const variance = Math.max(0, (squares - v * v) / (n - 1) - mean * mean);
+    out[i] = (v - mean) / Math.max(Math.sqrt(variance), all.std / 2);
+  }
+  return out;
+}

@@ -168,7 +168,7 @@ export class References {
       this.removeFrom('image', entityId);
       return;
     }
-    const ref = buildReference({ entityId, images: material.images.map((i) => i.vector), texts: material.texts.map((t) => t.vector), details: dedupeDetails(material) }, this.options.fusion);
+    const ref = buildReference({ entityId, images: material.images.map((i) => i.vector), texts: material.texts.map((t) => t.vector) }, this.options.fusion);
     this.entries.set(entityId, { entity: material.entity, ref, material });
     for (const img of material.images) this.entityOfItem.set(img.itemId, entityId);
     for (const modality of ['text', 'image'] as const) {
@@ -202,15 +202,4 @@ export class References {
   size(): number {
     return this.entries.size;
   }
-}
-
-/** Detail phrases of the entity, newest kept when the same detail was written twice. */
-function dedupeDetails(material: EntityMaterial): Float32Array[] {
-  const byBody = new Map<string, Float32Array>();
-  for (const p of material.phrases) {
-    const key = p.body.toLocaleLowerCase();
-    byBody.delete(key);
-    byBody.set(key, p.vector);
-  }
-  return [...byBody.values()];
 }

@@ -28,7 +28,8 @@ export const PLAIN_HYBRID: HybridWeights = { identifier: 1, entityIdentifier: 0.
 export interface LexicalEvidence {
   /**
    * The identifier and the OCR line it is on; `own` when this image's label reads it, else a photo of
-   * its entity; `named` when the query named the image's entity (line is then the entity's label).
+   * its entity; `named` when the query named the image's entity (without `own`, line is then the
+   * entity's label).
    */
   label: { identifier: string; line: string; own: boolean; named?: boolean } | null;
   words: { score: number; text: string } | null;
@@ -99,10 +100,11 @@ export function fuseLexical<C extends Rankable>(
     const named = matches.named.get(c.itemId);
     const own = matches.identifiers.get(c.itemId);
     const shared = c.entityId !== null ? entityLabel.get(c.entityId) : undefined;
-    const label = named
-      ? { identifier: labelKey(named.label), line: named.label, own: true, named: true }
-      : own
-        ? { identifier: own.identifier, line: own.line, own: true }
+    // What the photo itself reads wins the wording; a name alone says "its label is".
+    const label = own
+      ? { identifier: own.identifier, line: own.line, own: true, ...(named ? { named: true } : {}) }
+      : named
+        ? { identifier: labelKey(named.label), line: named.label, own: false, named: true }
         : shared
           ? { identifier: shared.identifier, line: shared.line, own: false }
           : null;

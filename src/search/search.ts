@@ -1,6 +1,6 @@
 /**
  * Search: a text, a photo, or both (their unit vectors summed and renormalised) against the image
- * index, optionally within some collections. Refined by default (DESIGN.md "The method"): candidates
+ * index, optionally within some collections. Refined by default (docs/search.md): candidates
  * from the image index and the reference index are re-scored against the entities' references, review
  * verdicts on similar queries move their images, and hits are grouped by entity and explained.
  * A text that names an identifier also has a lexical side (hybrid.ts): images whose label carries
@@ -12,7 +12,7 @@ import type { Encoder } from '../encoder/encoder.js';
 import { ErrorCode, ReferentError } from '../errors.js';
 import type { ItemIndex } from '../index/item-index.js';
 import { dotMatrix } from '../method/dot-matrix.js';
-import { splitPhrases } from '../method/phrases.js';
+import { meanStd } from '../method/stats.js';
 import { refinedRanking, type RetrievalParts } from '../method/pipeline.js';
 import type { RefinedCandidate, RefineQuery } from '../method/refine.js';
 import type { ReferenceEntry, References } from '../references/references.js';
@@ -46,7 +46,6 @@ export interface SearchRequest {
 export interface HitComponents {
   initial: number;
   entity: number;
-  refspace: number;
   feedback: number;
   final: number;
 }
@@ -83,7 +82,7 @@ export async function search(deps: SearchDeps, request: SearchRequest, limits: {
   const refine = request.refine ?? deps.method.refine;
   // Another process (an ingest, a review) may have committed since we loaded: follow the logs first.
   deps.index.catchUp();
-  const query = request.likeItem === undefined ? await queryVectors(deps.encoder, text, request.image, refine && deps.method.pipeline.detailWeight > 0) : likeItemQuery(deps, request.likeItem);
+  const query = request.likeItem === undefined ? await queryVectors(deps.encoder, text, request.image) : likeItemQuery(deps, request.likeItem);
   if (request.likeItem !== undefined) {
     // The image itself would be the first hit: ask for one more and leave it out.
     const hits = await searchWith(deps, query, request.limit + 1, collectionIds, refine, null);
@@ -108,7 +107,7 @@ function lexicalSide(catalog: Catalog, text: string, collectionIds: ReadonlySet<
 function likeItemQuery(deps: SearchDeps, itemId: number): RefineQuery {
   const vector = deps.index.itemVector(itemId);
   if (!vector) throw new ReferentError(ErrorCode.NotFound, `There is no image #${itemId}.`, { details: { itemId } });
-  return { vector, details: [] };
+  return { vector, photoOnly: true };
 }
 
 async function searchWith(
@@ -145,12 +144,12 @@ function labelSummary(lexical: LexicalEvidence): string | null {
   const label = lexical.label;
   if (!label) return null;
   const line = label.line.length > 60 ? `${label.line.slice(0, 59)}…` : label.line;
-  if (label.named) return `its label is "${line}"`;
-  return label.own ? `label reads "${line}"` : `a photo of it reads "${line}"`;
+  if (label.own) return `label reads "${line}"`;
+  return label.named ? `its label is "${line}"` : `a photo of it reads "${line}"`;
 }
 
 function labelWhy(lexical: LexicalEvidence, rest: string): Why {
-  return { carriedBy: 'label', entity: null, description: null, detail: null, photo: null, feedback: null, label: lexical.label, summary: `${labelSummary(lexical)}; ${rest}` };
+  return { carriedBy: 'label', entity: null, description: null, photo: null, feedback: null, label: lexical.label, summary: `${labelSummary(lexical)}; ${rest}` };
 }
 
 function refinedSearch(deps: SearchDeps, query: RefineQuery, limit: number, collectionIds: ReadonlySet<number> | undefined, lexical: LexicalMatches | null): SearchHit[] {
@@ -177,6 +176,7 @@ function refinedSearch(deps: SearchDeps, query: RefineQuery, limit: number, coll
     const label = hit.lexical ? labelSummary(hit.lexical) : null;
     const why = explain({
       query: query.vector,
+      photoOnly: query.photoOnly === true,
       similarity,
       initial: hit.components.initial,
       // A printed identifier outranks every other reason; the summary then says what else holds.
@@ -217,8 +217,8 @@ const freshCandidate = (itemId: number, entityId: number | null, base: number, l
   itemId,
   entityId,
   linked,
-  components: { initial: 0, entity: 0, refspace: 0 },
-  contributions: { initial: 0, entity: 0, refspace: 0 },
+  components: { initial: 0, entity: 0 },
+  contributions: { initial: 0, entity: 0 },
   final: base,
   feedback: 0,
 });
@@ -227,8 +227,12 @@ const freshCandidate = (itemId: number, entityId: number | null, base: number, l
 const SIBLING_CONFIRM = 0.5;
 
 /**
- * Verdicts on queries like this one move their images: up to `weight` standard deviations for an
- * identical query, fading to nothing at the similarity threshold. A verdict given on an entity's own
+ * Verdicts on queries like this one move their images, in proportion to how close the query is to
+ * the one the verdict was given on (full for an identical query, nothing at the similarity
+ * threshold). At full strength a "Not it" takes away the image's lead over the candidates' median
+ * and `weight` standard deviations of their scores more, and a "That's it" brings it level with the
+ * best candidate and `weight` deviations above: the verdict decides, whatever the references say.
+ * A verdict given on an entity's own
  * photo (its card) speaks for the entity: "Not it" moves every photo of it in full, so a grouped
  * card does not just come back with its next photo; "That's it" lifts the other photos by half, so
  * the confirmed photo stays the face of the entity's card. Re-sorts.
@@ -249,14 +253,18 @@ function withFeedback(deps: SearchDeps, q: Float32Array, ranked: RefinedCandidat
   const linkedEntities = ranked.flatMap((c) => (c.linked && c.entityId !== null ? [c.entityId] : []));
   for (const v of deps.catalog.entityVerdictsOn(linkedEntities, modelId)) add(byEntity, v.entityId, v.verdict, strength(v));
   const scored = ranked as Scored[];
+  const finals = scored.map((c) => c.final).sort((a, b) => a - b);
+  const best = finals.at(-1) ?? 0;
+  const median = finals[Math.floor(finals.length / 2)] ?? 0;
+  const step = weight * Math.max(meanStd(finals).std, 1e-3);
   for (const c of scored) {
     const own = byItem.get(c.itemId);
     const entity = c.linked && c.entityId !== null ? byEntity.get(c.entityId) : undefined;
     const confirm = Math.max(own?.confirm ?? 0, (entity?.confirm ?? 0) * SIBLING_CONFIRM);
     const reject = Math.max(own?.reject ?? 0, entity?.reject ?? 0);
-    c.feedback = weight * (confirm - reject);
-    c.final += c.feedback;
+    c.feedback = confirm * (Math.max(0, best - c.final) + step) - reject * (Math.max(0, c.final - median) + step);
   }
+  for (const c of scored) c.final += c.feedback;
   // The ranking is already sorted; only verdicts can change the order.
   if (byItem.size > 0 || byEntity.size > 0) scored.sort((a, b) => b.final - a.final || b.components.initial - a.components.initial);
   return scored;
@@ -290,14 +298,10 @@ function resolveCollections(catalog: Catalog, names: readonly string[]): Set<num
   return ids;
 }
 
-/** The query vector and, for a text with several details, each detail's vector (one encoder call). */
-async function queryVectors(encoder: Encoder, text: string | undefined, image: Uint8Array | undefined, withDetails: boolean): Promise<RefineQuery> {
-  const phrases = text && withDetails ? splitPhrases(text) : [];
-  const textInputs = text ? [text, ...(phrases.length > 1 ? phrases : [])] : [];
-  const texts = textInputs.length > 0 ? await encoder.encodeTexts(textInputs) : [];
-  const parts: Float32Array[] = texts.slice(0, 1);
+/** The query vector: the text's, the photo's, or both summed and renormalised. A photo alone is marked as such (refine.ts compares it with photo references only). */
+async function queryVectors(encoder: Encoder, text: string | undefined, image: Uint8Array | undefined): Promise<RefineQuery> {
+  const parts: Float32Array[] = text ? await encoder.encodeTexts([text]) : [];
   if (image) parts.push(...(await encoder.encodeImages([image])));
   const vector = parts.length === 1 ? parts[0]! : normalizedSum(parts);
-  const details = texts.length > 1 ? texts.slice(1) : texts.length === 1 && withDetails ? [texts[0]!] : [];
-  return { vector, details };
+  return text ? { vector } : { vector, photoOnly: true };
 }

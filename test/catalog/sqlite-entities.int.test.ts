@@ -91,13 +91,16 @@ describe('SqliteCatalog entities', () => {
     expect(v).toMatchObject({ linked: true, textId: expect.any(Number), undoneAt: null, user: 'U1' });
     expect(catalog.getItem(item.id)!.entityId).toBe(entity.id);
     expect(catalog.entityMaterial(entity.id, model)!.texts.map((t) => t.source)).toEqual(['review']);
-    expect(catalog.verdictsOn([item.id], model)).toEqual([{ id: v.id, itemId: item.id, verdict: 'confirm', vector: vec(0, 1) }]);
+    // Given on a photo of the entity it names (the link it made), the verdict speaks for the entity.
+    expect(catalog.verdictsOn([item.id], model)).toEqual([{ id: v.id, itemId: item.id, entityId: entity.id, verdict: 'confirm', vector: vec(0, 1) }]);
+    expect(catalog.entityVerdictsOn([entity.id], model).map((r) => r.id)).toEqual([v.id]);
 
     const undone = catalog.undoVerdict(v.id)!;
     expect(undone.undoneAt).not.toBeNull();
     expect(catalog.getItem(item.id)!.entityId).toBeNull();
     expect(catalog.entityMaterial(entity.id, model)!.texts).toEqual([]);
     expect(catalog.verdictsOn([item.id], model)).toEqual([]);
+    expect(catalog.entityVerdictsOn([entity.id], model)).toEqual([]);
     expect(catalog.undoVerdict(v.id)).toBeNull();
   });
 
@@ -115,7 +118,7 @@ describe('SqliteCatalog entities', () => {
     const second = SqliteCatalog.open(path.join(dir, 'catalog.sqlite'));
     try {
       const v = second.addVerdict({ query: 'brass', itemId: item.id, entityId: null, verdict: 'reject' }, embedding(vec(1, 0)));
-      expect(catalog.verdictsOn([item.id, other.id], model)).toEqual([{ id: v.id, itemId: item.id, verdict: 'reject', vector: vec(1, 0) }]);
+      expect(catalog.verdictsOn([item.id, other.id], model)).toEqual([{ id: v.id, itemId: item.id, entityId: null, verdict: 'reject', vector: vec(1, 0) }]);
       expect(catalog.verdictsOn([other.id], model)).toEqual([]);
       second.undoVerdict(v.id);
       expect(catalog.verdictsOn([item.id], model)).toEqual([]);
