@@ -5,7 +5,8 @@
 import type http from 'node:http';
 import { accessPolicy } from '../src/chat/access.js';
 import { Assistant } from '../src/chat/assistant.js';
-import type { Config } from '../src/config.js';
+import { isLoopbackHost, type Config } from '../src/config.js';
+import { ErrorCode, ReferentError } from '../src/errors.js';
 import { sweepOrphanMedia, SWEEP_GRACE_MS } from '../src/media/media-trash.js';
 import { OcrQueue } from '../src/ocr/ocr-queue.js';
 import { PaddleOcr } from '../src/ocr/paddle-ocr.js';
@@ -78,12 +79,33 @@ function startMaintenance(referent: Referent, config: Config, log: (line: string
   };
 }
 
-const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
+/**
+ * Settings the server refuses to start with (CONFIG_INVALID, one line each). Bound to an address
+ * others can reach, the web chat answers anyone there, so it needs a token: closed by default.
+ */
+export function serveProblems(config: Config): string[] {
+  if (isLoopbackHost(config.host) || config.chat.webToken) return [];
+  return [`Set REFERENT_WEB_TOKEN (a secret of at least 16 characters) to serve on HOST=${config.host}: without it, anyone who can reach that address could search and teach. Or bind HOST=127.0.0.1.`];
+}
+
+/** Why the socket could not be bound, as the setting to change (the common cases; others pass as they are). */
+function listenError(err: unknown, config: Config): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  const where = `${config.host}:${config.port}`;
+  const reasons: Record<string, string> = {
+    EADDRINUSE: `${where} is already in use (another Referent?): stop it, or set PORT to a free port.`,
+    EACCES: `This user may not listen on ${where} (ports below 1024 need privileges): set PORT to 1024 or more.`,
+    EADDRNOTAVAIL: `HOST=${config.host} is not an address of this machine: set HOST to one of its addresses, or 127.0.0.1.`,
+    ENOTFOUND: `HOST=${config.host} does not resolve to an address: set HOST to an address of this machine, or 127.0.0.1.`,
+  };
+  const reason = code ? reasons[code] : undefined;
+  return reason ? new ReferentError(ErrorCode.ConfigInvalid, reason, { cause: err, details: { problems: [reason] } }) : err;
+}
 
 /** Binds the server; resolves with its base URL. */
 export async function listen(server: http.Server, config: Config): Promise<string> {
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => reject(listenError(err, config)));
     server.listen(config.port, config.host, () => resolve());
   });
   const address = server.address();
@@ -100,6 +122,10 @@ export async function chatAdapters(referent: Referent, assistant: Assistant, con
 }
 
 export async function serve(config: Config, options: { banner?: string } = {}): Promise<void> {
+  // Before the data folder is opened or a model pulled: a refused start changes nothing.
+  const problems = serveProblems(config);
+  // One line per problem, no header: it names the variable to set.
+  if (problems.length) throw new ReferentError(ErrorCode.ConfigInvalid, problems.join('\n'), { details: { problems } });
   const referent = await openReferent(config, { progress: createProgressBar() });
   describeOpen(referent);
   const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -107,25 +133,31 @@ export async function serve(config: Config, options: { banner?: string } = {}): 
   const upkeep = startMaintenance(referent, config, log);
   const assistant = assistantFor(referent, config, log, () => ocr.queue?.kick());
   let adapters: Awaited<ReturnType<typeof chatAdapters>>;
+  let server: http.Server | undefined;
+  let url: string;
+  // A start that fails part-way releases what it opened, so the process can exit with its error.
   try {
     adapters = await chatAdapters(referent, assistant, config, log);
+    server = createHttpServer(referent, config, { assistant, log, mounts: adapters.mounts });
+    url = await listen(server, config);
+    await adapters.slack?.start();
   } catch (err) {
+    if (server?.listening) await new Promise<void>((resolve) => server!.close(() => resolve()));
     await upkeep.stop();
     await ocr.stop();
     await referent.shutdown();
     throw err;
   }
-  const server = createHttpServer(referent, config, { assistant, log, mounts: adapters.mounts });
-  const url = await listen(server, config);
-  await adapters.slack?.start();
   const lines = [`Referent is running: open ${url}/${config.chat.webToken ? '?token=<REFERENT_WEB_TOKEN>' : ''} for the web chat`];
   lines.push(`  data: ${config.dataDir} · model: ${referent.encoder.displayName} · ${referent.catalog.countItems()} images`);
   lines.push(`  labels (OCR): ${config.ocr.enabled ? `on, ${referent.catalog.countOcr().pending} images waiting to be read` : 'off (REFERENT_OCR)'}`);
   const { slack, teams } = adapters;
   lines.push(
     teams.mode === 'local'
-      ? `  Teams: ${url}${TEAMS_MESSAGES_PATH} in local mode (no MICROSOFT_APP_ID): unauthenticated, so it answers this machine only (Bot Framework Emulator)`
-      : `  Teams: ${config.chat.publicUrl ?? url}${TEAMS_MESSAGES_PATH} for bot ${config.teams.appId} (Bot Framework auth required)`,
+      ? `  Teams: ${url}${TEAMS_MESSAGES_PATH} in local mode (no MICROSOFT_APP_ID), switched on by REFERENT_TEAMS_LOCAL: unauthenticated, so it answers this machine only (Bot Framework Emulator)`
+      : teams.mode === 'off'
+        ? `  Teams: off (${TEAMS_MESSAGES_PATH} answers 401): set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD for an Azure Bot (README, "Teams"), or REFERENT_TEAMS_LOCAL=true for the Bot Framework Emulator on this machine`
+        : `  Teams: ${config.chat.publicUrl ?? url}${TEAMS_MESSAGES_PATH} for bot ${config.teams.appId} (Bot Framework auth required)`,
   );
   if (slack) {
     lines.push(
@@ -134,8 +166,9 @@ export async function serve(config: Config, options: { banner?: string } = {}): 
         : `  Slack: events, interactivity and /referent at ${config.chat.publicUrl ?? url}${SLACK_EVENTS_PATH} (bot <@${slack.botUserId}> in workspace ${slack.team})`,
     );
   }
-  if (!isLoopback(config.host) && !config.chat.webToken) {
-    lines.push(`  WARNING: bound to ${config.host} without REFERENT_WEB_TOKEN: anyone who can reach this address can search and teach. Set a token.`);
+  if (config.chat.publicUrl && !config.chat.webToken) {
+    // A proxy may rightly forward only the platform paths; if it forwards everything, the page is open.
+    lines.push(`  Note: REFERENT_PUBLIC_URL without REFERENT_WEB_TOKEN: anyone your proxy lets through to / or /api/ may use the web chat. Set a token unless it forwards only ${SLACK_EVENTS_PATH}, ${TEAMS_MESSAGES_PATH} and /media/.`);
   }
   if (options.banner) lines.push(options.banner);
   process.stdout.write(`${lines.join('\n')}\nPress Ctrl+C to stop.\n`);

@@ -40,24 +40,23 @@ export const configVariables = {
   REFERENT_HNSW_EF_SEARCH: [int(10, 5000), '64', 'HNSW query-time candidate list size (raised to the result count when smaller).'],
   REFERENT_REFINE: [flag, 'true', 'Refine search results against the entities\' references (MMRef); off gives plain cosine.'],
   REFERENT_REFINE_ENTITY_WEIGHT: [num(0, 100), String(P.entityWeight), 'λ_e: weight of the entity evidence in the refined score.'],
-  REFERENT_REFINE_REFSPACE_WEIGHT: [num(0, 100), String(P.refspaceWeight), 'λ_r: weight of the reference-space score (chance that query and image share a referent).'],
   REFERENT_REFINE_TEXT_WEIGHT: [num(0, 100), String(P.textWeight), 'Entity score: weight of the description reference.'],
   REFERENT_REFINE_IMAGE_WEIGHT: [num(0, 100), String(P.imageWeight), 'Entity score: weight of the photo reference.'],
-  REFERENT_REFINE_DETAIL_WEIGHT: [num(0, 100), String(P.detailWeight), 'Entity score: weight of detail coverage (0 skips encoding the query\'s phrases).'],
-  REFERENT_REFINE_NONE_LEVEL: [num(-10, 10), String(P.noneLevel), 'How far (in standard deviations) an entity must stand out before an unlabelled image or a query is taken to be it.'],
+  REFERENT_REFINE_NONE_LEVEL: [num(-10, 10), String(P.noneLevel), 'How far (in standard deviations) an entity must stand out before an unlabelled image is taken to be it.'],
   REFERENT_REFINE_PROFILE_TAU: [num(0.01, 10), String(P.profileTau), 'Softmax temperature of the entity profiles, in standard deviations.'],
   REFERENT_REFINE_CANDIDATES: [int(10, 10000), String(P.minCandidates), 'Minimum candidates refined per query (K0 = max(this, 5 × limit)).'],
   REFERENT_FUSION_TAU: [num(0.001, 10), String(DEFAULT_FUSION_OPTIONS.tau), 'Temperature of global fusion; smaller discounts inconsistent photos and descriptions harder.'],
   REFERENT_FEEDBACK_SIMILARITY: [num(0, 0.999), '0.9', 'A verdict applies to later queries at least this similar (cosine) to the query it was given on.'],
-  REFERENT_FEEDBACK_WEIGHT: [num(0, 100), '3', 'How far a verdict moves its image, in standard deviations, for an identical query.'],
-  REFERENT_ADMINS: [z.string(), 'web:local', 'Chat admins (may forget entities), comma-separated: web:local, slack:<user id>, teams:<user id>.'],
+  REFERENT_FEEDBACK_WEIGHT: [num(0, 100), '3', 'How far past the pack a verdict moves its image for an identical query, in standard deviations of the candidates\' scores (Not it: below their median; That\'s it: above the best).'],
+  REFERENT_ADMINS: [z.string().optional(), undefined, 'Chat admins (may forget entities), comma-separated: web:local, slack:<user id>, teams:<user id>. Unset: web:local when HOST is a loopback address, nobody otherwise.'],
   REFERENT_WEB_COLLECTIONS: [z.string().min(1), '*', 'Collections the local web chat may search: * for all, or comma-separated names (chat platforms use grants instead).'],
-  REFERENT_WEB_TOKEN: [z.string().min(16).optional(), undefined, 'Access token for the web chat (at least 16 characters); open the page once as /?token=<token>. Strongly advised when HOST is not 127.0.0.1.'],
+  REFERENT_WEB_TOKEN: [z.string().min(16).optional(), undefined, 'Access token for the web chat (at least 16 characters); open the page once as /?token=<token>. Required when HOST is not a loopback address (the server refuses to start without it).'],
   REFERENT_CHAT_RESULTS: [int(1, 20), '5', 'Result cards per chat answer.'],
   REFERENT_OCR: [flag, 'true', 'Read the text on images (labels, part numbers) in the background after they are added, for hybrid search.'],
   REFERENT_OCR_MIN_CONFIDENCE: [num(0, 1), '0.6', 'OCR lines below this confidence (0–1) are ignored.'],
   REFERENT_MAINTENANCE_SECONDS: [int(1, 3600), '30', 'How often the server checks its index snapshots (rewriting a deleted or damaged one) and saves the index when far behind.'],
   REFERENT_PUBLIC_URL: [z.url().optional(), undefined, 'Public base URL of this server (https://referent.example.com): chat cards then link images here (signed URLs) instead of uploading them.'],
+  REFERENT_LINK_TTL_SECONDS: [int(60, 366 * 24 * 3600), String(7 * 24 * 3600), 'How long a signed image link (cards with REFERENT_PUBLIC_URL) opens its thumbnail, in seconds. Slack and Teams fetch an image each time a message is shown, so older messages then show no image.'],
   SLACK_BOT_TOKEN: [z.string().regex(/^xoxb-/, 'a bot token starts with xoxb-').optional(), undefined, 'Slack bot token (xoxb-…): turns the Slack adapter on.'],
   SLACK_SIGNING_SECRET: [z.string().min(8).optional(), undefined, 'Slack signing secret: verifies requests to POST /slack/events (HTTP mode).'],
   SLACK_APP_TOKEN: [z.string().regex(/^xapp-/, 'an app-level token starts with xapp-').optional(), undefined, 'Slack app-level token (xapp-…, scope connections:write): Socket Mode, no public URL needed.'],
@@ -66,6 +65,7 @@ export const configVariables = {
   MICROSOFT_APP_PASSWORD: [z.string().min(1).optional(), undefined, 'Teams bot: the app\'s client secret (not for UserAssignedMSI).'],
   MICROSOFT_APP_TENANT_ID: [z.string().min(1).optional(), undefined, 'Teams bot: the tenant id (required for SingleTenant and UserAssignedMSI).'],
   MICROSOFT_APP_TYPE: [z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']), 'MultiTenant', 'Teams bot: MultiTenant, SingleTenant or UserAssignedMSI.'],
+  REFERENT_TEAMS_LOCAL: [flag, 'false', 'Teams local mode, for the Bot Framework Emulator and tests: without MICROSOFT_APP_ID, POST /api/messages takes unauthenticated activities from this machine only. Off (the default), it answers 401 until MICROSOFT_APP_ID is set.'],
 } as const;
 
 type Vars = typeof configVariables;
@@ -103,12 +103,14 @@ export interface Config {
   teams: TeamsConfig;
 }
 
-/** Without an app id, the Teams endpoint runs in local mode: unauthenticated, this machine only. */
+/** Without an app id the Teams endpoint is off (401), or in local mode (unauthenticated, this machine only) with `local`. */
 export interface TeamsConfig {
   appId?: string;
   appPassword?: string;
   tenantId?: string;
   appType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
+  /** REFERENT_TEAMS_LOCAL: local mode without an app id (otherwise the endpoint answers 401). */
+  local?: true;
 }
 
 export interface SlackConfig {
@@ -129,6 +131,8 @@ export interface ChatConfig {
   results: number;
   /** Public base URL (no trailing slash): cards link images here. */
   publicUrl?: string;
+  /** Seconds a signed image link stays valid after it was made. */
+  linkTtlSeconds: number;
 }
 
 /** The retrieval method's settings (MMRef refinement, fusion, review feedback). */
@@ -191,10 +195,8 @@ export function parseConfig(sources: ConfigSources): Config {
       pipeline: {
         ...DEFAULT_PIPELINE,
         entityWeight: v.REFERENT_REFINE_ENTITY_WEIGHT,
-        refspaceWeight: v.REFERENT_REFINE_REFSPACE_WEIGHT,
         textWeight: v.REFERENT_REFINE_TEXT_WEIGHT,
         imageWeight: v.REFERENT_REFINE_IMAGE_WEIGHT,
-        detailWeight: v.REFERENT_REFINE_DETAIL_WEIGHT,
         noneLevel: v.REFERENT_REFINE_NONE_LEVEL,
         profileTau: v.REFERENT_REFINE_PROFILE_TAU,
         minCandidates: v.REFERENT_REFINE_CANDIDATES,
@@ -203,11 +205,13 @@ export function parseConfig(sources: ConfigSources): Config {
       feedback: { similarity: v.REFERENT_FEEDBACK_SIMILARITY, weight: v.REFERENT_FEEDBACK_WEIGHT },
     },
     chat: {
-      admins: list(v.REFERENT_ADMINS),
+      // The page's user is the operator only when nobody else can reach the page; elsewhere an admin is named.
+      admins: v.REFERENT_ADMINS === undefined ? (isLoopbackHost(v.HOST) ? ['web:local'] : []) : list(v.REFERENT_ADMINS),
       webCollections: v.REFERENT_WEB_COLLECTIONS.trim() === '*' ? '*' : list(v.REFERENT_WEB_COLLECTIONS),
       ...(v.REFERENT_WEB_TOKEN ? { webToken: v.REFERENT_WEB_TOKEN } : {}),
       results: v.REFERENT_CHAT_RESULTS,
       ...(v.REFERENT_PUBLIC_URL ? { publicUrl: v.REFERENT_PUBLIC_URL.replace(/\/+$/, '') } : {}),
+      linkTtlSeconds: v.REFERENT_LINK_TTL_SECONDS,
     },
     ...(slack ? { slack } : {}),
     teams: {
@@ -215,6 +219,7 @@ export function parseConfig(sources: ConfigSources): Config {
       ...(v.MICROSOFT_APP_ID ? { appId: v.MICROSOFT_APP_ID } : {}),
       ...(v.MICROSOFT_APP_PASSWORD ? { appPassword: v.MICROSOFT_APP_PASSWORD } : {}),
       ...(v.MICROSOFT_APP_TENANT_ID ? { tenantId: v.MICROSOFT_APP_TENANT_ID } : {}),
+      ...(v.REFERENT_TEAMS_LOCAL ? { local: true as const } : {}),
     },
   };
 }
@@ -248,6 +253,12 @@ function slackConfig(v: z.infer<typeof schema>): SlackConfig | undefined {
     ...(v.SLACK_SIGNING_SECRET ? { signingSecret: v.SLACK_SIGNING_SECRET } : {}),
     ...(v.SLACK_APP_TOKEN ? { appToken: v.SLACK_APP_TOKEN } : {}),
   };
+}
+
+/** A HOST that only this machine can reach (a name like 127.0.0.1.example.com is not one). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127(\.\d{1,3}){3}$/.test(h);
 }
 
 const list = (text: string) =>

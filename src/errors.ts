@@ -25,6 +25,8 @@ export const ErrorCode = {
   NotFound: 'NOT_FOUND',
   IndexCorrupt: 'INDEX_CORRUPT',
   DiskFull: 'DISK_FULL',
+  /** The data folder is a file, under a file, or not writable by this user. */
+  DataDirUnusable: 'DATA_DIR_UNUSABLE',
   // ingest
   ManifestInvalid: 'MANIFEST_INVALID',
   // entities and review

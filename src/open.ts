@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Catalog } from './catalog/catalog.js';
 import { SqliteCatalog } from './catalog/sqlite-catalog.js';
 import type { Config, MethodConfig } from './config.js';
+import { asDataDirError, prepareDataDir } from './data-dir.js';
 import type { Encoder } from './encoder/encoder.js';
 import { OnnxClipEncoder } from './encoder/onnx-clip-encoder.js';
 import { ErrorCode, ReferentError } from './errors.js';
@@ -56,9 +57,16 @@ export function dataPaths(dataDir: string) {
   return { catalog: path.join(dataDir, 'catalog.sqlite'), media: path.join(dataDir, 'media'), index: path.join(dataDir, 'index') };
 }
 
+/** Opens the catalogue and the media store; a data folder that cannot be used is one clear error (data-dir.ts). */
 export function openStores(config: Config): Stores {
   const paths = dataPaths(config.dataDir);
-  const catalog = SqliteCatalog.open(paths.catalog);
+  prepareDataDir(config.dataDir);
+  let catalog: SqliteCatalog;
+  try {
+    catalog = SqliteCatalog.open(paths.catalog);
+  } catch (err) {
+    throw asDataDirError(err, config.dataDir, { always: true });
+  }
   const media = createFsMediaStore(paths.media, { limits: imageLimits(config) });
   return { catalog, media, close: () => catalog.close() };
 }
@@ -164,6 +172,7 @@ export async function openReferent(config: Config, options: OpenOptions = {}): P
   } catch (err) {
     stores.close();
     await encoder?.close();
-    throw err;
+    // The index folder and the media trash are written here too; errors elsewhere (the model folder) pass as they are.
+    throw asDataDirError(err, config.dataDir);
   }
 }

@@ -124,7 +124,8 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (isReferentError(err)) {
       process.stderr.write(`referent: ${err.message}\n`);
-      process.exitCode = err.code === ErrorCode.UsageInvalid ? 2 : 1;
+      // Usage and configuration mistakes are the caller's to fix (2), as `npm start` reports them.
+      process.exitCode = err.code === ErrorCode.UsageInvalid || err.code === ErrorCode.ConfigInvalid ? 2 : 1;
     } else {
       process.stderr.write(`referent: unexpected error\n${err instanceof Error ? err.stack : String(err)}\n`);
       process.exitCode = 70;

@@ -3,6 +3,7 @@
  * API, and media by id. Chat platforms' endpoints mount here too (`mounts`). Every input is
  * bounded; media are served by content hash only, so no path from a request reaches the
  * filesystem. With an access token configured, every request must carry it (cookie or bearer).
+ * Requests must name this server in their Host header (allowed-hosts.ts: DNS rebinding).
  */
 import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
@@ -14,7 +15,8 @@ import type { Referent } from '../../src/open.js';
 import { searchItems } from '../../src/search/search.js';
 import { hitJson } from '../hit-json.js';
 import { handleChatApi, WEB_SCOPE } from './chat-api.js';
-import { mediaSignature } from './media-links.js';
+import { allowedHostnames, hostnameOf } from './allowed-hosts.js';
+import { checkMediaSignature } from './media-links.js';
 import { sendJson, sendError } from './respond.js';
 import { servePage } from './static-page.js';
 
@@ -24,6 +26,12 @@ const TOKEN_COOKIE = 'referent_token';
 /** A platform endpoint on the same server (Slack events, Teams messages): claims its paths. */
 export interface Mount {
   matches(pathname: string): boolean;
+  /**
+   * The endpoint verifies every request itself (Slack signatures, Bot Framework tokens), so it may be
+   * reached under any Host name (a tunnel, a proxy that keeps the public name). Never for an
+   * unauthenticated endpoint (Teams in local mode): a rebinding page could then talk to it.
+   */
+  anyHost?: boolean;
   handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
 }
 
@@ -43,8 +51,20 @@ const statusOf: Partial<Record<string, number>> = {
 
 export function createHttpServer(referent: Referent, config: Config, options: HttpServerOptions): http.Server {
   const log = options.log ?? console.error;
+  const hosts = allowedHostnames(config);
+  const refusedHosts = new Set<string>();
   return http.createServer((req, res) => {
-    handle(referent, config, options, req, res).catch((err: unknown) => {
+    const mount = options.mounts?.find((m) => m.matches(pathnameOf(req)));
+    const hostname = hostnameOf(req.headers.host);
+    if (!mount?.anyHost && !(hostname && hosts.has(hostname))) {
+      // Said once per name, so an operator behind a proxy learns which name to allow without a flood.
+      if (refusedHosts.size < 100 && !refusedHosts.has(String(hostname))) {
+        refusedHosts.add(String(hostname));
+        log(`refused requests for the host name ${JSON.stringify(req.headers.host ?? '')}: not this server's (set REFERENT_PUBLIC_URL if people reach it by that name)`);
+      }
+      return sendError(res, 421, 'WRONG_HOST', 'This server does not answer to that host name. Open it by its own address, or set REFERENT_PUBLIC_URL to the name it is reached by.');
+    }
+    handle(referent, config, options, mount, req, res).catch((err: unknown) => {
       if (res.headersSent) return void res.destroy();
       if (isReferentError(err)) return sendError(res, statusOf[err.code] ?? 400, err.code, err.message);
       log(`unexpected error on ${req.method} ${req.url}: ${err instanceof Error ? err.stack : String(err)}`);
@@ -53,14 +73,16 @@ export function createHttpServer(referent: Referent, config: Config, options: Ht
   });
 }
 
-async function handle(referent: Referent, config: Config, options: HttpServerOptions, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function handle(referent: Referent, config: Config, options: HttpServerOptions, mount: Mount | undefined, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   // Platform endpoints carry their own authentication (signatures, Bot Framework tokens).
-  const mount = options.mounts?.find((m) => m.matches(url.pathname));
   if (mount) return mount.handle(req, res);
   // A chat platform fetches card images by signed link (REFERENT_PUBLIC_URL); nothing else passes without the token.
   const signedMedia = MEDIA_ROUTE.exec(url.pathname);
-  const signed = signedMedia?.[2] === 'thumbnail' && config.chat.webToken && sameToken(url.searchParams.get('sig') ?? undefined, mediaSignature(config.chat.webToken, signedMedia[1]!));
+  const link = signedMedia?.[2] === 'thumbnail' && config.chat.webToken ? checkMediaSignature(url.searchParams.get('sig'), config.chat.webToken, signedMedia[1]!, config.chat.linkTtlSeconds) : 'invalid';
+  const signed = link === 'valid';
+  // An authentic link past its time says so (a chat client shows no image; a person learns why), unless the token is there too.
+  if (link === 'expired' && !hasToken(config, req)) return sendError(res, 410, 'LINK_EXPIRED', 'This image link has expired; ask again in the chat for a fresh one.');
   if (!signed && !authorised(config, req, url, res)) return;
   if (url.pathname === '/api/chat' || url.pathname === '/api/action' || url.pathname === '/api/session') {
     return handleChatApi(options.assistant, config, url.pathname, req, res);
@@ -103,6 +125,15 @@ async function searchApi(referent: Referent, config: Config, url: URL, res: http
   sendJson(res, 200, { hits: hits.map((h) => hitJson(h, { thumbnail: `/media/${h.item.mediaKey}/thumbnail` })) });
 }
 
+/** The request's path, or '' for a target URL that does not parse (handle() then answers it). */
+function pathnameOf(req: http.IncomingMessage): string {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost').pathname;
+  } catch {
+    return '';
+  }
+}
+
 function sameToken(given: string | undefined, expected: string): boolean {
   if (!given) return false;
   const a = Buffer.from(given);
@@ -118,6 +149,14 @@ function cookieToken(req: http.IncomingMessage): string | undefined {
   return undefined;
 }
 
+/** The request carries the web token (cookie or bearer); true when none is configured. */
+function hasToken(config: Config, req: http.IncomingMessage): boolean {
+  const expected = config.chat.webToken;
+  if (!expected) return true;
+  const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+  return sameToken(cookieToken(req), expected) || sameToken(bearer, expected);
+}
+
 /**
  * With REFERENT_WEB_TOKEN set: `/?token=…` sets an HttpOnly cookie and redirects to `/` (so the
  * token leaves the address bar); API clients may send `Authorization: Bearer …` instead.
@@ -131,8 +170,7 @@ function authorised(config: Config, req: http.IncomingMessage, url: URL, res: ht
     res.end();
     return false;
   }
-  const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-  if (sameToken(cookieToken(req), expected) || sameToken(bearer, expected)) return true;
+  if (hasToken(config, req)) return true;
   sendError(res, 401, 'UNAUTHORIZED', 'This Referent needs its access token: open the address you were given (…/?token=…).');
   return false;
 }

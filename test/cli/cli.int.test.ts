@@ -42,7 +42,8 @@ describe('referent CLI', () => {
 
   it('reports every bad configuration variable at once', async () => {
     const r = await runCli(['index', 'status'], { PORT: 'abc', REFERENT_BATCH_SIZE: '-1' });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
     expect(r.stderr).toContain('PORT');
     expect(r.stderr).toContain('REFERENT_BATCH_SIZE');
   });
