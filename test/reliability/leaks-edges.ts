@@ -36,10 +36,15 @@ async function until(done: () => boolean, what: string): Promise<void> {
 
 /**
  * The answer is complete: its placeholder was edited or removed, or a reply was posted without one.
- * In a thread when there is one (a mention, a button); a slash command answers in the channel.
+ * In a thread when there is one (a mention, a button); a slash command answers privately through
+ * its response URL, done once its last post there is not the placeholder.
  */
 function slackAnswered(calls: readonly SlackCall[], thread: string | null): boolean {
   const mine = thread === null ? calls : calls.filter((c) => c.args.thread_ts === thread);
+  // That's it on a photo nobody labelled answers with a dialog asking for its label.
+  if (calls.some((c) => c.method === 'views.open')) return true;
+  const privately = thread === null ? mine.filter((c) => c.method === 'response_url') : [];
+  if (privately.length > 0) return !/^(Searching|Adding)…$/.test(String(privately.at(-1)!.args.text));
   const placeholder = mine.find((c) => c.method === 'chat.postMessage' && /^(Searching|Adding)…$/.test(String(c.args.text)));
   if (placeholder) return calls.some((c) => (c.method === 'chat.update' || c.method === 'chat.delete') && c.args.ts === placeholder.response?.ts);
   return mine.some((c) => c.method === 'chat.postEphemeral' || c.method === 'chat.postMessage');

@@ -1,5 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { addReferenceModal, cardBlocks, escapeMrkdwn, MAX_BLOCKS, plainFromSlack, replaceCard, replyMessage, type SlackImage } from '../../adapters/slack/blocks.js';
+import {
+  addReferenceModal,
+  cardBlocks,
+  escapeMrkdwn,
+  labelModal,
+  MAX_BLOCKS,
+  plainFromSlack,
+  replaceCard,
+  replyMessage,
+  shareBlock,
+  sharedByBlock,
+  sharedQuery,
+  shareValue,
+  type SlackImage,
+} from '../../adapters/slack/blocks.js';
 import type { Card, Reply } from '../../src/chat/reply.js';
 import { mulberry32 } from '../../src/random.js';
 import { sampleCard } from '../support/cards.js';
@@ -96,10 +110,89 @@ describe('replaceCard', () => {
   });
 });
 
-describe('addReferenceModal', () => {
-  it('asks for a label (required), a description prefilled with the caption, and a collection', () => {
-    const view = addReferenceModal('{"c":"C1","f":["F1"]}', 'brass elbow') as { blocks: Array<{ block_id: string; optional: boolean; element: { initial_value?: string } }> };
+describe('verdicts and bands on cards', () => {
+  const contextOf = (c: ReturnType<typeof card>) => JSON.stringify(cardBlocks(c, undefined)[1]);
+
+  it('marks a confirmation with ✓ and a rejection with ✗', () => {
+    expect(contextOf(card(1, { verdict: 'Confirmed by alice' }))).toContain('✓ Confirmed by alice');
+    const rejected = contextOf(card(1, { verdict: 'Rejected by bob' }));
+    expect(rejected).toContain('✗ Rejected by bob');
+    expect(rejected).not.toContain('✓');
+  });
+
+  it('shows no band on a card that was not searched for (show)', () => {
+    const { band: _band, ...shown } = card(2);
+    expect(contextOf(shown)).not.toMatch(/match\*|match_/);
+    expect(contextOf(card(2))).toContain('*Strong match*');
+  });
+});
+
+describe("a reply's own buttons (forget)", () => {
+  const question: Reply = {
+    kind: 'info',
+    text: 'Forget P-88450 (parts) and its 3 photos, with its descriptions and verdicts? This cannot be undone.',
+    cards: [],
+    actions: [
+      { kind: 'forget', label: 'Forget P-88450', value: '{"v":1,"a":"forget","e":7,"l":"P-88450"}', danger: true },
+      { kind: 'cancel', label: 'Keep it', value: '{"v":1,"a":"cancel","e":7,"l":"P-88450"}' },
+    ],
+  };
+
+  it('renders them under the text: the destructive one in danger style with a confirmation, Keep it plain', () => {
+    const { blocks } = replyMessage(question, noImages);
+    expect(blocks.map((b) => b.type)).toEqual(['section', 'actions']);
+    const [forget, keep] = blocks[1]!.elements as Array<Record<string, unknown>>;
+    expect(forget).toMatchObject({ action_id: 'referent.forget', style: 'danger', value: question.actions![0]!.value, confirm: { style: 'danger', confirm: { text: 'Forget P-88450' }, deny: { text: 'Keep it' } } });
+    expect(keep).toMatchObject({ action_id: 'referent.cancel', text: { text: 'Keep it' }, value: question.actions![1]!.value });
+    expect(keep!.style).toBeUndefined();
+    expect(keep!.confirm).toBeUndefined();
+  });
+
+  it('are gone once the question is answered (a reply without actions)', () => {
+    const { blocks } = replyMessage({ kind: 'info', text: 'Kept P-88450: bob chose not to forget it.', cards: [] }, noImages);
+    expect(blocks.some((b) => b.type === 'actions')).toBe(false);
+  });
+});
+
+describe('Share in channel', () => {
+  it('carries the words asked, and nothing else, within a button value', () => {
+    const value = shareValue('red valve, 1 inch')!;
+    expect(sharedQuery(value)).toBe('red valve, 1 inch');
+    expect(shareValue('x'.repeat(2100))).toBeNull();
+    expect(shareValue('   ')).toBeNull();
+    for (const forged of ['{"v":1}', '{"v":2,"q":"a"}', 'not json', 42, '{"v":1,"q":"  "}']) expect(sharedQuery(forged)).toBeNull();
+    expect(shareBlock(value).elements).toEqual([expect.objectContaining({ action_id: 'referent.share', value })]);
+  });
+
+  it('says who asked with a real mention, and never turns a forged id or the question into markup', () => {
+    expect((sharedByBlock('UALICE', 'red <!channel> `x`').elements as Array<{ text: string }>)[0]!.text).toBe("<@UALICE> asked `/referent red &lt;!channel&gt; 'x'`");
+    expect((sharedByBlock('<!here>', 'red').elements as Array<{ text: string }>)[0]!.text).toBe('&lt;!here&gt; asked `/referent red`');
+  });
+
+  it('keeps a message with extras within 50 blocks', () => {
+    const { blocks } = replyMessage(results(Array.from({ length: 20 }, (_, i) => card(i + 1))), noImages, { head: [sharedByBlock('UALICE', 'red')], tail: [shareBlock(shareValue('red')!)] });
+    expect(blocks.length).toBeLessThanOrEqual(MAX_BLOCKS);
+    expect(blocks[0]!.type).toBe('context');
+    expect(blocks.at(-1)!.block_id).toBe('share');
+  });
+});
+
+describe('the dialogs', () => {
+  type View = { blocks: Array<{ type: string; block_id?: string; optional?: boolean; element?: { initial_value?: string; placeholder?: { text: string } } }> };
+
+  it('Add as reference: a label (required), a description and a collection, all empty; the message text is a placeholder', () => {
+    const view = addReferenceModal('{"c":"C1","f":["F1"]}', 'anyone know what this fitting is?') as View;
     expect(view.blocks.map((b) => [b.block_id, b.optional])).toEqual([['label', false], ['text', true], ['collection', true]]);
-    expect(view.blocks[1]!.element.initial_value).toBe('brass elbow');
+    expect(view.blocks.map((b) => b.element!.initial_value)).toEqual([undefined, undefined, undefined]);
+    expect(view.blocks[1]!.element!.placeholder!.text).toBe('anyone know what this fitting is?');
+  });
+
+  it('which label a photo shows: the question, and an empty field', () => {
+    const view = labelModal({ title: 'Unlabelled image #12', prompt: 'What does Unlabelled image #12 show?' }, '{"a":{}}') as View & { callback_id: string; private_metadata: string };
+    expect(view.callback_id).toBe('referent.label');
+    expect(view.private_metadata).toBe('{"a":{}}');
+    expect(view.blocks[0]).toMatchObject({ type: 'section', text: { type: 'plain_text', text: 'What does Unlabelled image #12 show?' } });
+    expect(view.blocks[1]).toMatchObject({ type: 'input', block_id: 'label', optional: false, element: { placeholder: { text: 'P-20417' } } });
+    expect(view.blocks[1]!.element!.initial_value).toBeUndefined();
   });
 });

@@ -74,10 +74,12 @@ describe('Slack adapter in Socket Mode (fake Socket Mode server)', () => {
     await expect(wrong.start()).rejects.toMatchObject({ code: ErrorCode.ConfigInvalid, message: expect.stringContaining('SLACK_APP_TOKEN') });
   });
 
-  it('answers a slash command envelope', async () => {
+  it('answers a slash command envelope privately, through its response URL', async () => {
     const ack = await fake.socket.send('slash_commands', { command: '/referent', text: 'help', team_id: TEAM, channel_id: 'CSOCK', user_id: 'UALICE', user_name: 'alice', response_url: `${fake.base}/respond/sock`, trigger_id: '1' });
     expect(ack.envelope_id).toBeTruthy();
-    const help = await fake.waitFor('chat.postMessage', (c) => c.args.channel === 'CSOCK');
+    const help = await fake.waitFor('response_url', (c) => c.path === '/respond/sock');
+    expect(help.args.response_type).toBe('ephemeral');
     expect(String(help.args.text)).toMatch(/find/i);
+    expect(fake.calls.some((c) => c.args.channel === 'CSOCK')).toBe(false);
   });
 });

@@ -22,6 +22,8 @@ export interface SlackCall {
   rateLimited?: true;
   /** What the fake answered (set before waiters wake). */
   response?: Record<string, unknown>;
+  /** For `response_url` posts: the URL's path (`/respond/<name>`), so a test can tell its response URLs apart. */
+  path?: string;
 }
 export interface SlackFile { id: string; name: string; mimetype: string; filetype: string; size: number; url_private: string; url_private_download: string }
 type Answer = Record<string, unknown>;
@@ -212,7 +214,7 @@ export async function startFakeSlack(options: { botToken: string; appToken?: str
     }
     // response_url (slash commands, shortcuts, buttons): recorded as a call to the pseudo-method `response_url`.
     if (url.pathname.startsWith('/respond/') && req.method === 'POST') {
-      calls.push({ method: 'response_url', args: JSON.parse(raw.toString('utf8') || '{}') as Record<string, unknown>, token: bearer });
+      calls.push({ method: 'response_url', args: JSON.parse(raw.toString('utf8') || '{}') as Record<string, unknown>, token: bearer, path: url.pathname });
       wake();
       return send(res, 200, 'ok', 'text/plain');
     }
