@@ -9,8 +9,14 @@ import type { Card, Reply } from '../../src/chat/reply.js';
 
 export const CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
 const SCHEMA = 'http://adaptivecards.io/schemas/adaptive-card.json';
-/** Marks our Action.Submit data (Teams echoes it back as the message's `value`). */
+/** Marks our button data (Teams echoes it back: a message's `value`, or an invoke's `action.data`). */
 export const SUBMIT_KEY = 'referent';
+/** Action.Execute's verb. Every button of ours uses it; what to do travels in the data. */
+export const EXECUTE_VERB = 'referent';
+/** The id of the label card's text field (Teams merges it into the button's data). */
+export const LABEL_INPUT = 'label';
+/** An invoke response body for `adaptiveCard/action` (Universal Actions) that shows a message instead of a card. */
+export const MESSAGE_RESPONSE_TYPE = 'application/vnd.microsoft.activity.message';
 
 export type CardElement = Record<string, unknown> & { type: string };
 export interface AdaptiveCard {
@@ -54,7 +60,7 @@ export function plainFromTeams(text: string): string {
     .trim();
 }
 
-const BAND_WORDS: Record<Card['band'], { text: string; color: string }> = {
+const BAND_WORDS: Record<NonNullable<Card['band']>, { text: string; color: string }> = {
   strong: { text: 'Strong match', color: 'Good' },
   good: { text: 'Good match', color: 'Accent' },
   weak: { text: 'Weak match', color: 'Default' },
@@ -76,26 +82,82 @@ const MAX_VERDICT = 200;
 
 /** One hit: its picture (a thumbnail URL or data URI), what it is and why, and the three buttons. */
 export function hitCard(hit: Card, imageUrl: string | undefined): CardAttachment {
-  const band = BAND_WORDS[hit.band];
+  const band = hit.band ? BAND_WORDS[hit.band] : null;
   const facts = [hit.collection, hit.why, hit.more > 0 ? `+${hit.more} more of this` : ''].filter(Boolean).join(' · ');
   const body: CardElement[] = [
     ...(imageUrl ? [{ type: 'Image', url: imageUrl, altText: literal(clip(hit.title, MAX_TITLE)), size: 'Large', horizontalAlignment: 'Center' }] : []),
     plainBlock(clip(hit.title, MAX_TITLE), { weight: 'Bolder', size: 'Medium' }),
-    { type: 'RichTextBlock', inlines: [textRun(band.text, { weight: 'Bolder', color: band.color }), textRun(` · ${clip(facts, MAX_FACTS)}`, { isSubtle: true })] },
-    ...(hit.verdict ? [plainBlock(`✓ ${clip(hit.verdict, MAX_VERDICT)}`, { color: 'Good' })] : []),
+    { type: 'RichTextBlock', inlines: [...(band ? [textRun(band.text, { weight: 'Bolder', color: band.color }), textRun(' · ')] : []), textRun(clip(facts, MAX_FACTS), { isSubtle: true })] },
+    ...(hit.verdict ? [verdictBlock(hit.verdict)] : []),
   ];
-  const actions = hit.actions.map((a) => ({ type: 'Action.Submit', title: a.label, data: { [SUBMIT_KEY]: a.value }, ...(a.kind === 'confirm' ? { style: 'positive' } : {}) }));
-  return card(body, actions);
+  return card(body, buttons(hit.actions.map((a) => ({ title: a.label, value: a.value, ...(a.kind === 'confirm' ? { style: 'positive' as const } : {}) }))));
 }
 
-/** A text reply (summary, info, error) as a small card; help uses our own markdown. */
+/**
+ * The verdict line: ✓ for a confirmation, ✗ for a rejection. The neutral card carries the verdict
+ * as words only, and the assistant writes a rejection as "Rejected by <name>".
+ */
+function verdictBlock(verdict: string): CardElement {
+  const rejected = /^Rejected by /.test(verdict);
+  return plainBlock(`${rejected ? '✗' : '✓'} ${clip(verdict, MAX_VERDICT)}`, { color: rejected ? 'Attention' : 'Good' });
+}
+
+/**
+ * Every button's data, duplicated by the Action.Submit fallback, may take at most this much of a
+ * card: a single copy of three values at their worst (2000 characters each, up to 3 bytes a
+ * character) was already budgeted at ~18 KB of Teams' ~28 KB.
+ */
+const MAX_BUTTON_BYTES = 18 * 1024;
+
+interface Button {
+  title: string;
+  value: string;
+  style?: 'positive' | 'destructive';
+}
+
+/**
+ * Buttons as Universal Actions: Action.Execute reaches the bot as an `adaptiveCard/action` invoke,
+ * whose response redraws the card in place; its fallback, Action.Submit, serves Teams clients
+ * without Universal Actions (Microsoft's advice for Teams). The fallback repeats the data, so when
+ * the values are long enough that two copies would not fit (hostile queries), the card carries
+ * Action.Submit alone, which every Teams client runs.
+ */
+function buttons(list: readonly Button[]): CardElement[] {
+  const data = (value: string) => ({ [SUBMIT_KEY]: value });
+  const bytes = list.reduce((n, b) => n + Buffer.byteLength(JSON.stringify(data(b.value)), 'utf8'), 0);
+  const universal = 2 * bytes <= MAX_BUTTON_BYTES;
+  return list.map((b) => {
+    const submit = { type: 'Action.Submit', title: b.title, data: data(b.value), ...(b.style ? { style: b.style } : {}) };
+    return universal ? { type: 'Action.Execute', title: b.title, verb: EXECUTE_VERB, data: data(b.value), ...(b.style ? { style: b.style } : {}), fallback: submit } : submit;
+  });
+}
+
+/** A text reply (summary, info, error) as a small card, with its buttons if any (forget's question); help uses our own markdown. */
 export function textCard(reply: Reply, demoNotice?: string): CardAttachment {
   const body: CardElement[] =
     reply.kind === 'help'
       ? [{ type: 'TextBlock', text: clip(reply.text, 8000), wrap: true }]
       : [plainBlock(reply.kind === 'error' ? `⚠️ ${reply.text}` : reply.text, reply.kind === 'error' ? { color: 'Attention' } : {})];
   if (demoNotice) body.push({ type: 'TextBlock', text: demoNotice, wrap: true, isSubtle: true, size: 'Small' });
-  return card(body);
+  return card(body, buttons((reply.actions ?? []).map((a) => ({ title: clip(a.label, 80), value: a.value, ...(a.danger ? { style: 'destructive' as const } : {}) }))));
+}
+
+/** Labels as `add <label>:` takes them (the assistant checks again). */
+const MAX_LABEL = 200;
+
+/**
+ * That's it on a photo nobody labelled: what does it show? A text field (empty: a default would be
+ * sent as the answer) and a button carrying the same value back with the label. `error` is the
+ * assistant's answer to a label it refused, shown above the field.
+ */
+export function labelCard(ask: { title: string; prompt: string; value: string }, error?: string): CardAttachment {
+  const body: CardElement[] = [
+    plainBlock(clip(ask.title, MAX_TITLE), { weight: 'Bolder', size: 'Medium' }),
+    plainBlock(clip(ask.prompt, MAX_FACTS)),
+    ...(error ? [plainBlock(`⚠️ ${clip(error, MAX_FACTS)}`, { color: 'Attention' })] : []),
+    { type: 'Input.Text', id: LABEL_INPUT, label: 'Label', placeholder: 'P-20417', isRequired: true, maxLength: MAX_LABEL, errorMessage: 'Give a label, such as a part number or a name.' },
+  ];
+  return card(body, buttons([{ title: "That's it: link it", value: ask.value, style: 'positive' }]));
 }
 
 export const DEMO_NOTICE =
@@ -120,3 +182,26 @@ export function submittedValue(value: unknown): string | null {
   const v = value && typeof value === 'object' ? (value as Record<string, unknown>)[SUBMIT_KEY] : undefined;
   return typeof v === 'string' ? v : null;
 }
+
+/** A press of one of our buttons: its value as sent back (untrusted; the assistant checks it), and the label typed into a label card. */
+export interface Press {
+  value: unknown;
+  label?: string;
+}
+
+/**
+ * A button's data (an Action.Submit message's `value`, an invoke's `action.data`) as a press of one
+ * of ours, or null: data without our key is from a card Referent did not send, and is ignored.
+ */
+export function pressOf(data: unknown): Press | null {
+  if (!data || typeof data !== 'object' || Array.isArray(data) || !Object.hasOwn(data, SUBMIT_KEY)) return null;
+  const d = data as Record<string, unknown>;
+  const label = d[LABEL_INPUT];
+  return { value: d[SUBMIT_KEY], ...(typeof label === 'string' ? { label } : {}) };
+}
+
+/** The invoke response body that redraws the pressed card (Universal Actions' refresh). */
+export const cardResponse = (attachment: CardAttachment) => ({ statusCode: 200, type: CARD_CONTENT_TYPE, value: attachment.content });
+
+/** The invoke response body that leaves the card as it is and shows the presser a short message. */
+export const messageResponse = (text: string) => ({ statusCode: 200, type: MESSAGE_RESPONSE_TYPE, value: clip(text, 1000) });

@@ -1,44 +1,53 @@
 /**
  * Referent in Microsoft Teams (botbuilder's CloudAdapter). One endpoint, POST /api/messages on
- * Referent's own server. With MICROSOFT_APP_ID set, every request must carry valid Bot Framework
- * auth (botbuilder checks the JWT; anything else gets 401). Without it, local mode: no auth, so the
- * endpoint answers only this machine (the Bot Framework Emulator, tests) and replies only to
- * loopback service URLs.
+ * Referent's own server, in one of three modes:
+ * - authenticated (MICROSOFT_APP_ID set): every request must carry valid Bot Framework auth
+ *   (botbuilder checks the JWT; anything else gets 401);
+ * - local (no app id, REFERENT_TEAMS_LOCAL=true): no auth, for the Bot Framework Emulator and
+ *   tests; it answers this machine only and replies only to loopback service URLs. Identity comes
+ *   from the unauthenticated body, so it is never on unless asked for;
+ * - off (neither): every request gets 401, and the start-up line says how to configure it.
  *
  * Every botbuilder import stays inside adapters/teams/: Microsoft archived the Bot Framework SDK,
  * and its successor (@microsoft/agents-hosting) keeps these shapes, so moving is this folder only.
  */
 import type http from 'node:http';
 import { isIPv4 } from 'node:net';
-import { type Activity, type Attachment, CloudAdapter, ConfigurationBotFrameworkAuthentication, ConfigurationServiceClientCredentialFactory, TurnContext } from 'botbuilder';
+import {
+  ActivityTypes,
+  CloudAdapter,
+  ConfigurationBotFrameworkAuthentication,
+  type ConfigurationBotFrameworkAuthenticationOptions,
+  ConfigurationServiceClientCredentialFactory,
+} from 'botbuilder';
 import type { Assistant } from '../../src/chat/assistant.js';
-import type { ChatScope, ChatUser } from '../../src/chat/message.js';
-import type { Card, Reply } from '../../src/chat/reply.js';
 import type { Config } from '../../src/config.js';
-import { isReferentError } from '../../src/errors.js';
 import type { MediaStore } from '../../src/media/media-store.js';
 import { SeenOnce } from '../seen-once.js';
 import { readBody, sendError } from '../web/respond.js';
 import type { Mount } from '../web/http-server.js';
-import { publicThumbnailUrl } from '../web/media-links.js';
-import { helpCard, hitCard, plainFromTeams, submittedValue, textCard } from './cards.js';
-import { downloadTeamsPhoto, otherFiles, photosOf } from './teams-files.js';
+import { messageResponse, textCard } from './cards.js';
+import { SentMemory } from './sent-memory.js';
+import { type TurnDeps } from './teams-replies.js';
+import { respond, turn } from './teams-turns.js';
 
 export const TEAMS_MESSAGES_PATH = '/api/messages';
 /** Activities are small; a bigger body is not Teams. */
 const BODY_LIMIT = 1 << 20;
-/** Teams shows card images up to 1 MB (and 1024 px; our thumbnails are 512). */
-const MAX_CARD_IMAGE_BYTES = 1 << 20;
-const SENT_MEMORY = 500;
 
 export interface TeamsAdapter {
-  /** `authenticated` with an app id; `local` without one. */
-  mode: 'authenticated' | 'local';
+  /** `authenticated` with an app id; `local` without one when REFERENT_TEAMS_LOCAL is on; else `off` (401). */
+  mode: 'authenticated' | 'local' | 'off';
   mount: Mount;
 }
 
 export interface TeamsAdapterOptions {
   log: (line: string) => void;
+  /**
+   * Extra botbuilder authentication settings, over the ones from config. For tests: they point the
+   * OpenID metadata (where token signing keys come from) at a fake on 127.0.0.1 instead of Microsoft.
+   */
+  auth?: ConfigurationBotFrameworkAuthenticationOptions;
 }
 
 // A name such as 127.0.0.1.example.com starts like a loopback address and resolves anywhere.
@@ -47,55 +56,45 @@ const isLoopbackHost = (host: string) => host === 'localhost' || host === '[::1]
 const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip', 'x-client-ip', 'true-client-ip', 'cf-connecting-ip', 'via'];
 const isLoopbackAddress = (address: string | undefined) => !!address && (/^(::ffff:)?127\./.test(address) || address === '::1');
 
-/**
- * A bounded memory of answers sent, so a verdict can redraw its message with the other cards as they
- * were. Kept per conversation: the activity id a button names comes from the client, and an answer
- * given in another conversation (another scope) must never be redrawn here.
- */
-class SentAnswers {
-  private readonly sent = new Map<string, { text: string; cards: Card[] }>();
-  remember(conversation: string, id: string, text: string, cards: Card[]): void {
-    this.sent.set(`${conversation}\n${id}`, { text, cards });
-    if (this.sent.size > SENT_MEMORY) this.sent.delete(this.sent.keys().next().value!);
-  }
-  get(conversation: string, id: string) {
-    return this.sent.get(`${conversation}\n${id}`);
-  }
-}
-
-interface Deps {
-  assistant: Assistant;
-  media: MediaStore;
-  config: Config;
-  log: (line: string) => void;
-  sent: SentAnswers;
-  seen: SeenOnce;
-}
+export const TEAMS_OFF_MESSAGE =
+  'The Teams endpoint is off: set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD (an Azure Bot registration), or REFERENT_TEAMS_LOCAL=true for the Bot Framework Emulator on this machine.';
 
 export function createTeamsAdapter(referent: { media: MediaStore }, assistant: Assistant, config: Config, options: TeamsAdapterOptions): TeamsAdapter {
   const { teams } = config;
+  const mode = teams.appId ? 'authenticated' : teams.local ? 'local' : 'off';
+  if (mode === 'off') {
+    // Closed by default: without an app id nothing can tell a Teams user from anyone who reaches the port.
+    const mount: Mount = { matches: (pathname) => pathname === TEAMS_MESSAGES_PATH, handle: async (_req, res) => refuse(res, 401, TEAMS_OFF_MESSAGE) };
+    return { mode, mount };
+  }
   const credentials = {
     MicrosoftAppType: teams.appType,
     ...(teams.appId ? { MicrosoftAppId: teams.appId } : {}),
     ...(teams.appPassword ? { MicrosoftAppPassword: teams.appPassword } : {}),
     ...(teams.tenantId ? { MicrosoftAppTenantId: teams.tenantId } : {}),
   };
-  const auth = new ConfigurationBotFrameworkAuthentication(credentials, new ConfigurationServiceClientCredentialFactory(credentials));
+  const auth = new ConfigurationBotFrameworkAuthentication({ ...credentials, ...options.auth }, new ConfigurationServiceClientCredentialFactory(credentials));
   const adapter = new CloudAdapter(auth);
-  const deps: Deps = { assistant, media: referent.media, config, log: options.log, sent: new SentAnswers(), seen: new SeenOnce() };
+  const deps: TurnDeps = { assistant, media: referent.media, config, log: options.log, sent: new SentMemory(), seen: new SeenOnce() };
   adapter.onTurnError = async (context, error) => {
     options.log(`teams: unexpected error in a turn: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    await context.sendActivity({ type: 'message', attachments: [textCard({ kind: 'error', text: 'Something went wrong on my side; it has been logged. Please try again.', cards: [] })] }).catch(() => {});
+    const sorry = 'Something went wrong on my side; it has been logged. Please try again.';
+    // An invoke still gets its answer (the presser sees the apology); a message gets it in the conversation.
+    if (context.activity.type === ActivityTypes.Invoke) await respond(context, messageResponse(sorry)).catch(() => {});
+    else await context.sendActivity({ type: 'message', attachments: [textCard({ kind: 'error', text: sorry, cards: [] })] }).catch(() => {});
   };
-  const local = !teams.appId;
+  const local = mode === 'local';
   const mount: Mount = {
     matches: (pathname) => pathname === TEAMS_MESSAGES_PATH,
+    // Bot Framework tokens prove the caller whatever Host it names (a tunnel, a proxy keeping the public
+    // name); local mode proves nothing, so there the server's own host names stand (DNS rebinding).
+    anyHost: !local,
     handle: async (req, res) => {
       if (req.method !== 'POST') return void res.writeHead(405, { allow: 'POST' }).end();
       // Local mode has no authentication: only this machine may talk to it, and not through a proxy.
       const proxied = PROXY_HEADERS.some((name) => req.headers[name] !== undefined);
       if (local && (proxied || !isLoopbackAddress(req.socket.remoteAddress))) {
-        return refuse(res, 403, 'The Teams endpoint runs in local mode (no MICROSOFT_APP_ID) and answers this machine only.');
+        return refuse(res, 403, 'The Teams endpoint runs in local mode (REFERENT_TEAMS_LOCAL, no MICROSOFT_APP_ID) and answers this machine only.');
       }
       if (!local && !plausibleToken(req.headers.authorization)) return refuse(res, 401, 'Unauthorized. No valid identity.');
       let body: unknown;
@@ -113,7 +112,7 @@ export function createTeamsAdapter(referent: { media: MediaStore }, assistant: A
       await adapter.process({ body, headers: req.headers, method: req.method }, nodeResponse(res, options.log), (context) => turn(deps, adapter, context));
     },
   };
-  return { mode: local ? 'local' : 'authenticated', mount };
+  return { mode, mount };
 }
 
 const isActivityShaped = (body: unknown): body is Record<string, unknown> & { type: string } =>
@@ -171,113 +170,4 @@ function nodeResponse(res: http.ServerResponse, log: (line: string) => void) {
     },
     end: () => void res.end(),
   };
-}
-
-const userOf = (a: Activity): ChatUser => ({ platform: 'teams', id: a.from?.aadObjectId ?? a.from?.id ?? 'unknown', ...(a.from?.name ? { name: a.from.name } : {}) });
-
-/** Tenant and channel: a channel thread belongs to its channel, so a channel grant covers its threads. */
-function scopeOf(a: Activity): ChatScope {
-  const data = (a.channelData ?? {}) as { tenant?: { id?: string }; channel?: { id?: string } };
-  const tenant = a.conversation?.tenantId ?? data.tenant?.id ?? 'local';
-  const channel = data.channel?.id ?? (a.conversation?.id ?? 'unknown').split(';')[0]!;
-  return { platform: 'teams', workspace: tenant, channel };
-}
-
-async function turn(deps: Deps, adapter: CloudAdapter, context: TurnContext): Promise<void> {
-  const a = context.activity;
-  if (a.type === 'conversationUpdate') {
-    // Added to a team or chat: say hello with the help card.
-    if (a.membersAdded?.some((m) => m.id === a.recipient?.id)) await context.sendActivity({ type: 'message', attachments: [help(deps)] });
-    return;
-  }
-  if (a.type !== 'message') return;
-  // Teams may deliver an activity twice after a slow answer.
-  const key = `${a.conversation?.id}/${a.id}`;
-  if (a.id && !deps.seen.first(key)) return;
-  const submitted = submittedValue(a.value);
-  if (submitted) return verdict(deps, context, submitted);
-  await ask(deps, adapter, context);
-}
-
-const help = (deps: Deps) => helpCard(deps.assistant.help(), deps.assistant.modelName, deps.assistant.demoEncoder);
-
-/** The bot's token for the conversation's service (null in local mode), for inline pictures. */
-async function serviceToken(adapter: CloudAdapter, context: TurnContext): Promise<string | null> {
-  const client = context.turnState.get(adapter.ConnectorClientKey) as { credentials?: { signRequest?: (r: unknown) => Promise<unknown> } } | undefined;
-  const headers = new Map<string, string>();
-  await client?.credentials?.signRequest?.({ headers: { set: (k: string, v: string) => headers.set(k.toLowerCase(), v), get: (k: string) => headers.get(k.toLowerCase()) } });
-  return /^Bearer (.+)$/.exec(headers.get('authorization') ?? '')?.[1] ?? null;
-}
-
-async function ask(deps: Deps, adapter: CloudAdapter, context: TurnContext): Promise<void> {
-  const a = context.activity;
-  const text = plainFromTeams(TurnContext.removeRecipientMention(a) ?? a.text ?? '');
-  const photos = photosOf(a.attachments);
-  const others = otherFiles(a.attachments);
-  if (others.length && !photos.length) return void (await send(deps, context, [{ kind: 'error', text: `I can only read photos, not ${others.join(', ')}.`, cards: [] }]));
-  if (photos.length > deps.assistant.maxImages) return void (await send(deps, context, [{ kind: 'error', text: `Attach at most ${deps.assistant.maxImages} photos to one message.`, cards: [] }]));
-  await context.sendActivity({ type: 'typing' });
-  const images: Uint8Array[] = [];
-  const problems: Reply[] = [];
-  for (const photo of photos) {
-    try {
-      images.push(await downloadTeamsPhoto(photo, { serviceUrl: a.serviceUrl, maxBytes: deps.config.maxImageBytes, token: () => serviceToken(adapter, context) }));
-    } catch (err) {
-      if (!isReferentError(err)) throw err;
-      problems.push({ kind: 'error', text: err.message, cards: [] });
-    }
-  }
-  if (photos.length && !images.length) return void (await send(deps, context, problems));
-  const replies = await deps.assistant.handle({ text, images, user: userOf(a), scope: scopeOf(a) });
-  await send(deps, context, [...problems, ...replies]);
-}
-
-/** A card's picture: a signed public link when Referent has a public URL, else the thumbnail inline. */
-async function pictureFor(deps: Deps, card: Card): Promise<string | undefined> {
-  const { publicUrl, webToken } = deps.config.chat;
-  if (publicUrl) return publicThumbnailUrl(publicUrl, card.mediaKey, webToken);
-  try {
-    const bytes = await deps.media.readThumbnail(card.mediaKey);
-    return bytes.length < MAX_CARD_IMAGE_BYTES ? `data:image/jpeg;base64,${bytes.toString('base64')}` : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function cardAttachments(deps: Deps, cards: readonly Card[]): Promise<Attachment[]> {
-  return Promise.all(cards.map(async (c) => hitCard(c, await pictureFor(deps, c))));
-}
-
-/** Replies as activities: a results reply is its summary and a carousel of cards, one per hit. */
-async function send(deps: Deps, context: TurnContext, replies: readonly Reply[]): Promise<void> {
-  for (const reply of replies) {
-    if (reply.cards.length === 0) {
-      await context.sendActivity({ type: 'message', attachments: [reply.kind === 'help' ? help(deps) : textCard(reply)] });
-      continue;
-    }
-    const text = reply.demoEncoder ? `${reply.text} (Demo encoder: it only understands colours.)` : reply.text;
-    const sent = await context.sendActivity({ type: 'message', text, textFormat: 'plain', attachmentLayout: 'carousel', attachments: await cardAttachments(deps, reply.cards) });
-    if (sent?.id) deps.sent.remember(context.activity.conversation?.id ?? '', sent.id, text, reply.cards);
-  }
-}
-
-/** That's it / Not it / More like this: the verdict redraws its message in place, showing who gave it. */
-async function verdict(deps: Deps, context: TurnContext, value: string): Promise<void> {
-  const a = context.activity;
-  const result = await deps.assistant.act(value, userOf(a), scopeOf(a));
-  if (result.card) {
-    const conversation = a.conversation?.id ?? '';
-    const previous = a.replyToId ? deps.sent.get(conversation, a.replyToId) : undefined;
-    const updated = result.card;
-    if (previous && a.replyToId) {
-      const cards = previous.cards.map((c) => (c.itemId === updated.itemId ? updated : c));
-      deps.sent.remember(conversation, a.replyToId, previous.text, cards);
-      await context.updateActivity({ type: 'message', id: a.replyToId, text: previous.text, textFormat: 'plain', attachmentLayout: 'carousel', attachments: await cardAttachments(deps, cards) });
-    } else {
-      // The message is older than this process remembers: show the card with its verdict as a new reply.
-      await context.sendActivity({ type: 'message', attachments: await cardAttachments(deps, [updated]) });
-    }
-  }
-  // The card itself says who gave the verdict; only More like this and errors need a message.
-  await send(deps, context, result.card ? result.replies.filter((r) => r.kind !== 'info') : result.replies);
 }

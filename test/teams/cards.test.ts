@@ -14,16 +14,16 @@ describe('plainFromTeams', () => {
 });
 
 describe('hitCard', () => {
-  it('is an Adaptive Card 1.5: image, title, band and why, the three Action.Submit buttons with our values', () => {
+  it('is an Adaptive Card 1.5: image, title, band and why, the three Action.Execute buttons (Action.Submit fallback) with our values', () => {
     const { contentType, content } = hitCard(card(), 'data:image/jpeg;base64,AAAA');
     expect(contentType).toBe('application/vnd.microsoft.card.adaptive');
     expect(content.version).toBe('1.5');
     expect(content.body[0]).toMatchObject({ type: 'Image', url: 'data:image/jpeg;base64,AAAA', altText: 'P-7' });
     expect(JSON.stringify(content.body)).toContain('+2 more of this');
-    expect(content.actions!.map((a) => [a.type, a.title])).toEqual([
-      ['Action.Submit', "That's it"],
-      ['Action.Submit', 'Not it'],
-      ['Action.Submit', 'More like this'],
+    expect(content.actions!.map((a) => [a.type, a.title, (a.fallback as { type?: string } | undefined)?.type])).toEqual([
+      ['Action.Execute', "That's it", 'Action.Submit'],
+      ['Action.Execute', 'Not it', 'Action.Submit'],
+      ['Action.Execute', 'More like this', 'Action.Submit'],
     ]);
     expect(submittedValue(content.actions![2]!.data)).toBe('{"v":1,"a":"more"}');
     expect(submittedValue({ other: 'x' })).toBeNull();

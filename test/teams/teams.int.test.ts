@@ -3,14 +3,16 @@
  * catalogue, HNSW and ONNX demo encoder) through botbuilder's CloudAdapter; replies arrive at a
  * fake Bot Framework connector on 127.0.0.1.
  */
+import { createSign, generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { assistantFor } from '../../adapters/serve.js';
 import { createTeamsAdapter } from '../../adapters/teams/teams-adapter.js';
 import type { Config } from '../../src/config.js';
 import type { Referent } from '../../src/open.js';
 import { type ConnectorCall, type FakeConnector, startFakeConnector } from '../support/fake-connector.js';
+import { KEYS_PATH, startFakeOpenId } from '../support/fake-openid.js';
 import { tempDir, testConfig } from '../support/fixtures.js';
 import { startServer, type TestServer } from '../support/web.js';
 import { buildWorld, meanColour, pngOf } from '../support/slack-world.js';
@@ -62,7 +64,7 @@ describe('Teams adapter (CloudAdapter, fake connector)', () => {
   beforeAll(async () => {
     dir = tempDir();
     connector = await startFakeConnector();
-    config = testConfig(path.join(dir, 'data'));
+    config = testConfig(path.join(dir, 'data'), { REFERENT_TEAMS_LOCAL: 'true' });
     referent = await buildWorld(dir, config);
     referent.catalog.grant({ collectionId: referent.catalog.findCollection('parts')!.id, platform: 'teams', workspace: TENANT });
     const assistant = assistantFor(referent, config, (l) => logged.push(l));
@@ -183,28 +185,50 @@ describe('Teams adapter (CloudAdapter, fake connector)', () => {
 });
 
 describe('Teams adapter with an app id', () => {
-  it('refuses an unauthenticated activity with 401 and answers nothing', async () => {
+  it('refuses unauthenticated and forged activities with 401 and answers nothing', async () => {
     const dir = tempDir();
     const connector = await startFakeConnector();
+    // Signing keys come from this fake, not login.botframework.com: the test stays on this machine.
+    const openId = await startFakeOpenId();
     const config = testConfig(path.join(dir, 'data'), { MICROSOFT_APP_ID: '00000000-0000-0000-0000-000000000001', MICROSOFT_APP_PASSWORD: 'not-a-real-secret' });
     const referent = await buildWorld(dir, config);
     const assistant = assistantFor(referent, config, () => {});
-    const teams = createTeamsAdapter(referent, assistant, config, { log: () => {} });
+    const teams = createTeamsAdapter(referent, assistant, config, { log: () => {}, auth: openId.auth });
     expect(teams.mode).toBe('authenticated');
     const server = await startServer(referent, config, { assistant, mounts: [teams.mount] });
     try {
       const url = `${server.base}/api/messages`;
       const body = { type: 'message', id: 'x1', serviceUrl: connector.base, channelId: 'msteams', from: { id: '29:eve' }, recipient: { id: '28:referent' }, conversation: { id: 'c1' }, text: 'red' };
-      const bare = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      expect(bare.status).toBe(401);
-      const forged = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer eyJhbGciOiJub25lIn0.eyJhdWQiOiJ4In0.' }, body: JSON.stringify(body) });
+      const send = (authorization?: string) =>
+        fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, body: JSON.stringify(body) });
+      expect((await send()).status).toBe(401);
+      // alg none: refused before any key is fetched.
+      expect((await send('Bearer eyJhbGciOiJub25lIn0.eyJhdWQiOiJ4In0.')).status).toBe(401);
+      expect(openId.requests).toEqual([]);
+      // Well formed and signed, by a key the Bot Framework does not publish: botbuilder fetches the keys, then refuses
+      // (and prints the refusal to the console itself, which is kept out of the test output).
+      const printed: unknown[] = [];
+      const quiet = vi.spyOn(console, 'error').mockImplementation((e: unknown) => void printed.push(e));
+      const forged = await send(`Bearer ${rs256Token({ iss: 'https://api.botframework.com', aud: config.teams.appId, serviceurl: connector.base })}`).finally(() => quiet.mockRestore());
       expect(forged.status).toBe(401);
+      expect(openId.requests).toContain(KEYS_PATH);
+      expect(printed).toEqual([expect.objectContaining({ message: 'Signing Key could not be retrieved.', statusCode: 401 })]);
       expect(connector.calls).toEqual([]);
     } finally {
       await server.close();
       await connector.close();
+      await openId.close();
       await referent.shutdown();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
+
+/** An RS256 JWT as the Bot Framework writes them, valid for an hour, signed by a key made here. */
+function rs256Token(claims: Record<string, unknown>): string {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const signed = `${b64({ alg: 'RS256', typ: 'JWT', kid: 'not-a-published-key' })}.${b64({ nbf: now - 60, exp: now + 3600, ...claims })}`;
+  return `${signed}.${createSign('RSA-SHA256').update(signed).sign(privateKey).toString('base64url')}`;
+}
