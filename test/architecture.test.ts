@@ -1,5 +1,5 @@
 /**
- * Enforces the dependency rules of DESIGN.md: the core knows no chat platform, HTTP framework or
+ * Enforces the dependency rules (docs/development.md): the core knows no chat platform, HTTP framework or
  * HTTP server and nothing under adapters/; each native dependency is imported by exactly one file;
  * only the composition root's env loader reads process.env. Imports are read with TypeScript's
  * parser (test/support/imports.ts), so every form counts: static, type-only, re-exports,

@@ -3,7 +3,7 @@
  * transaction with the version bump. Never edit a released entry: add a new one.
  */
 export const migrations: readonly string[] = [
-  // 1: the whole data model of DESIGN.md.
+  // 1: the whole data model (collections, items, entities, texts, vectors, feedback, audit).
   `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 

@@ -215,7 +215,7 @@ export class SqliteCatalog implements Catalog {
     checkName(name, 'collection');
     const existing = this.findCollection(name);
     if (existing) return existing;
-    // Person collections start disabled: an admin has to enable person search (DESIGN.md).
+    // Person collections start disabled: an admin has to enable person search (docs/web-chat.md, "Who sees what").
     this.write(() =>
       this.prepare(`INSERT INTO collections (name, kind, enabled, created_at) VALUES (?, ?, ?, ?)`).run(name, kind, kind === 'person' ? 0 : 1, Date.now()),
     );
