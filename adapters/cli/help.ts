@@ -115,7 +115,7 @@ by entity (best photo plus how many more) and explained.
   --limit N           how many hits (default 10, at most 1000)
   --no-refine         plain cosine similarity, no references
   --json              print {"hits":[{"itemId","score","caption","entity","media",
-                      "components":{"initial","entity","refspace","feedback","final"},"why","more"}]}
+                      "components":{"initial","entity","feedback","final"},"why","more"}]}
 `,
   add: `Usage: referent add <label> --image PATH [--image PATH]... [--text "description"] [--collection NAME]
 

@@ -11,7 +11,7 @@ import { search } from '../search/search.js';
 import type { AccessPolicy, Visible } from './access.js';
 import { isAdmin } from './access.js';
 import type { AssistantDeps } from './assistant.js';
-import { type ActionValue, cardActions, cardTitle, decodeAction, hitCards, isCardAction, type ReplyActionValue, unpackVector } from './cards.js';
+import { type ActionValue, cardActions, cardTitle, decodeAction, encodeAction, hitCards, isCardAction, type ReplyActionValue, unpackVector } from './cards.js';
 import { type ChatScope, type ChatUser, userKey } from './message.js';
 import type { Card, Reply } from './reply.js';
 
@@ -63,7 +63,7 @@ export class ButtonHandler {
     // More like this searches every collection visible here, people included; a verdict touches only the image's.
     this.context.audit(visible, user, scope, `${action.a} on image #${item.id}: ${query}`, action.a === 'more' ? undefined : item.collectionId);
     if (action.a === 'more') return this.moreLike(item, visible);
-    return this.verdict(action, item, visible, user, typeof value === 'string' ? value : '', input);
+    return this.verdict(action, item, visible, user, input);
   }
 
   private async moreLike(item: Item, visible: Visible): Promise<ActionResult> {
@@ -73,16 +73,19 @@ export class ButtonHandler {
     return { replies: [{ kind: 'results', text: `${plural(hits.length, 'image')} like ${cardTitle(item)}.`, cards }], card: null };
   }
 
-  private async verdict(action: ActionValue, item: Item, visible: Visible, user: ChatUser, value: string, input: ActionInput | undefined): Promise<ActionResult> {
+  private async verdict(action: ActionValue, item: Item, visible: Visible, user: ChatUser, input: ActionInput | undefined): Promise<ActionResult> {
     const searched = action.x === undefined ? undefined : unpackVector(action.x, this.deps.encoder.dim);
     if (searched === null) throw new ReferentError(ErrorCode.UsageInvalid, 'That button is from another model or an older version: search again.');
     // The entity id comes back from the client too: one this conversation cannot see is no entity at all.
     const named = action.e === null ? null : this.deps.catalog.getEntity(action.e);
     const entityId = item.entityId ?? (named && visible.ids.has(named.collectionId) ? named.id : null);
     const label = input?.label === undefined ? undefined : checkLabel(input.label);
+    const asked = { text: action.q, typed: action.t, ...(searched ? { vector: searched } : {}) };
     if (action.a === 'confirm' && entityId === null && label === undefined) {
       const title = cardTitle(item);
-      return { replies: [], card: null, askLabel: { itemId: item.id, title, value, prompt: `What does ${title} show? Give it a label, such as a part number or a name.` } };
+      // Made anew, not echoed: an entity id the client sent that this conversation cannot see goes no further.
+      const again = encodeAction('confirm', { itemId: item.id, entityId: null, band: action.b, why: action.w }, asked);
+      return { replies: [], card: null, askLabel: { itemId: item.id, title, value: again, prompt: `What does ${title} show? Give it a label, such as a part number or a name.` } };
     }
     const result = await review(
       this.deps,
@@ -101,7 +104,6 @@ export class ButtonHandler {
     const after = this.deps.catalog.getItem(item.id) ?? item;
     const collection = visible.byId.get(item.collectionId)!;
     const base = { itemId: item.id, entityId: after.entityId ?? entityId, band: action.b, why: action.w };
-    const asked = { text: action.q, typed: action.t, ...(searched ? { vector: searched } : {}) };
     const card: Card = {
       itemId: item.id,
       mediaKey: item.mediaKey,

@@ -4,7 +4,7 @@ import type { SearchHit } from '../../src/search/search.js';
 
 type Carrier = 'similarity' | 'entity' | 'label';
 const refined = (score: number, initial = 0.5, carriedBy: Carrier = 'entity') =>
-  ({ score, components: { initial, entity: 0, refspace: 0, feedback: 0, final: score }, why: { carriedBy, ...(carriedBy === 'label' ? { label: { identifier: 'P1', line: 'P-1', own: true } } : {}) } }) as unknown as SearchHit;
+  ({ score, components: { initial, entity: 0, feedback: 0, final: score }, why: { carriedBy, ...(carriedBy === 'label' ? { label: { identifier: 'P1', line: 'P-1', own: true } } : {}) } }) as unknown as SearchHit;
 const plain = (score: number) => ({ score, components: null, why: null }) as unknown as SearchHit;
 
 describe('cards', () => {

@@ -212,8 +212,12 @@ for (let n = 0; n < ops; n++) {
     // Said before it starts, so the checker knows this forget may have committed without an ack.
     ack({ op: 'forget-intent', label: entity.label, entityId: entity.id, itemIds: items.map((i) => i.id), mediaKeys: items.map((i) => i.mediaKey) });
     await operation('forget', async () => {
-      const [reply] = await assistant.handle({ ...where, text: `forget ${entity.label}`, images: [] });
-      if (reply!.kind !== 'info') throw new Error(`forget ${entity.label}: ${reply!.text}`);
+      // Forget asks first; pressing its Forget button is what forgets.
+      const [asked] = await assistant.handle({ ...where, text: `forget ${entity.label}`, images: [] });
+      const go = asked!.actions?.find((a) => a.kind === 'forget');
+      if (!go) throw new Error(`forget ${entity.label}: ${asked!.text}`);
+      const done = await assistant.act(go.value, where.user, where.scope);
+      if (!done.update) throw new Error(`forget ${entity.label}: ${done.replies[0]?.text}`);
       ack({ op: 'forget', label: entity.label, entityId: entity.id, itemIds: items.map((i) => i.id), mediaKeys: items.map((i) => i.mediaKey) });
     });
   }

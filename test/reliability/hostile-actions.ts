@@ -125,13 +125,18 @@ async function teamsSubmits(world: HostileWorld, values: unknown[], seed: number
     const id = `submit-${seed}-${n}`;
     const body = teamsActivity(world, id, '', { value, replyToId: `sent-${n}` });
     const res = await postJson(`${world.open.base}/api/messages`, body);
-    const replied = await waitUntil(() => connector.calls.some((c) => c.activityId === id && c.activity.type === 'message'), 15_000);
+    // Data that is not ours (no own `referent` key) is acknowledged and ignored, as Slack ignores
+    // foreign buttons; the POST returns after the turn, so "no reply" needs no wait. Without any
+    // value (undefined, null) it is an empty message, which gets the help.
+    const ours = value === undefined || value === null || (typeof value === 'object' && Object.hasOwn(value, 'referent'));
+    const replied = ours ? await waitUntil(() => connector.calls.some((c) => c.activityId === id && c.activity.type === 'message'), 15_000) : false;
     const reply = connector.calls.find((c) => c.activityId === id && c.activity.type === 'message');
     tally.badInputs++;
     const what = `seed ${seed}: Teams Action.Submit with data ${clip(JSON.stringify(value) ?? 'undefined', 100)}`;
     if (res.status !== 200) tally.failures.push(`${what}: HTTP ${res.status} ${clip(res.text)}`);
-    else if (!replied) tally.failures.push(`${what}: no reply within 15 s`);
-    else if (leakIn(world, JSON.stringify(reply!.activity))) tally.failures.push(`${what}: the reply shows ${leakIn(world, JSON.stringify(reply!.activity))}`);
+    else if (!ours && reply) tally.failures.push(`${what}: answered data that is not Referent's`);
+    else if (ours && !replied) tally.failures.push(`${what}: no reply within 15 s`);
+    else if (reply && leakIn(world, JSON.stringify(reply.activity))) tally.failures.push(`${what}: the reply shows ${leakIn(world, JSON.stringify(reply.activity))}`);
     if (connector.calls.some((c) => c.method === 'PUT' && c.activityId === `sent-${n}`)) tally.failures.push(`${what}: a card was updated`);
   }
 }

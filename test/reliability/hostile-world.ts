@@ -15,6 +15,7 @@ import type { Config } from '../../src/config.js';
 import { dataPaths, type Referent } from '../../src/open.js';
 import { hostileLimits } from '../media/hostile-corpus.js';
 import { type FakeConnector, startFakeConnector } from '../support/fake-connector.js';
+import { type FakeOpenId, startFakeOpenId } from '../support/fake-openid.js';
 import { type FakeSlack, postSigned, startFakeSlack } from '../support/fake-slack.js';
 import { tempDir, testConfig } from '../support/fixtures.js';
 import { BOT_TOKEN, buildWorld, SIGNING_SECRET, slackConfig, TEAM } from '../support/slack-world.js';
@@ -44,6 +45,8 @@ export interface HostileWorld {
   locked: TestServer;
   /** Teams with MICROSOFT_APP_ID set. */
   teamsAuth: TestServer;
+  /** Where teamsAuth reads the Bot Framework's signing keys (instead of login.botframework.com). */
+  openId: FakeOpenId;
   /** Contents of the canary files: none may ever come back over HTTP. */
   canaries: string[];
   /** Everything the servers and adapters logged. */
@@ -59,9 +62,10 @@ export async function startHostileWorld(seed: number): Promise<HostileWorld> {
   const slack = await startFakeSlack({ botToken: BOT_TOKEN, teamId: TEAM });
   const connector = await startFakeConnector();
   const authConnector = await startFakeConnector();
+  const openId = await startFakeOpenId();
   const dataDir = path.join(dir, 'data');
   // Image limits as the hostile corpus's expectations are written for them.
-  const env = { REFERENT_MAX_IMAGE_BYTES: String(hostileLimits.maxBytes), REFERENT_MAX_IMAGE_PIXELS: String(hostileLimits.maxPixels), REFERENT_WEB_COLLECTIONS: 'parts', REFERENT_OCR: '0' };
+  const env = { REFERENT_MAX_IMAGE_BYTES: String(hostileLimits.maxBytes), REFERENT_MAX_IMAGE_PIXELS: String(hostileLimits.maxPixels), REFERENT_WEB_COLLECTIONS: 'parts', REFERENT_OCR: '0', REFERENT_TEAMS_LOCAL: 'true' };
   const config = slackConfig(dataDir, slack.apiUrl, env);
   const referent = await buildWorld(dir, config);
   const { catalog } = referent;
@@ -80,7 +84,7 @@ export async function startHostileWorld(seed: number): Promise<HostileWorld> {
   const open = await startServer(referent, config, { assistant, log, mounts: [slackAdapter.mount!, teamsLocal.mount] });
   const locked = await startServer(referent, { ...config, chat: { ...config.chat, webToken: WEB_TOKEN } }, { assistant, log });
   const authConfig = testConfig(dataDir, { ...env, MICROSOFT_APP_ID: APP_ID, MICROSOFT_APP_PASSWORD: 'not-a-real-secret' });
-  const teamsAuthAdapter = createTeamsAdapter(referent, assistant, authConfig, { log });
+  const teamsAuthAdapter = createTeamsAdapter(referent, assistant, authConfig, { log, auth: openId.auth });
   const teamsAuth = await startServer(referent, authConfig, { assistant, log, mounts: [teamsAuthAdapter.mount] });
 
   const stop = async () => {
@@ -91,10 +95,11 @@ export async function startHostileWorld(seed: number): Promise<HostileWorld> {
     await slack.close();
     await connector.close();
     await authConnector.close();
+    await openId.close();
     await referent.shutdown();
     fs.rmSync(dir, { recursive: true, force: true });
   };
-  return { dir, config, referent, slack, connector, authConnector, open, locked, teamsAuth, canaries, logged, stop };
+  return { dir, config, referent, slack, connector, authConnector, open, locked, teamsAuth, openId, canaries, logged, stop };
 }
 
 /** An answer as received, body unparsed. */

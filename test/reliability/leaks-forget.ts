@@ -174,8 +174,12 @@ function stores(run: Run, t: Taught, check: Check): void {
 export async function forgetProbes(run: Run, check: Check): Promise<void> {
   const taught = await teach(run, check);
   if (!taught) return;
-  const done = await run.world.assistant.handle({ text: `forget ${LABEL}`, images: [], user: admin, scope });
-  if (!/^Forgotten: /.test(done[0]?.text ?? '')) return check('forget', [`answered ${JSON.stringify(done)}`]);
+  // Forget asks first; its Forget button is what forgets.
+  const asked = await run.world.assistant.handle({ text: `forget ${LABEL}`, images: [], user: admin, scope });
+  const go = asked[0]?.actions?.find((a) => a.kind === 'forget');
+  if (!go) return check('forget', [`answered ${JSON.stringify(asked)}`]);
+  const done = await run.world.assistant.act(go.value, admin, scope);
+  if (!/^Forgotten by /.test(done.update?.text ?? '')) return check('forget', [`answered ${JSON.stringify(done)}`]);
   await searches(run, taught, check);
   await media(run, taught, check);
   stores(run, taught, check);

@@ -172,7 +172,7 @@ export async function startWorld(): Promise<World> {
     cleanup.push(() => fake.close());
     const connector = await startFakeConnector();
     cleanup.push(() => connector.close());
-    const env = { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: fake.apiUrl, REFERENT_ADMINS: ADMINS, REFERENT_WEB_COLLECTIONS: 'parts-b', REFERENT_WEB_TOKEN: WEB_TOKEN, REFERENT_OCR: '0' };
+    const env = { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: fake.apiUrl, REFERENT_ADMINS: ADMINS, REFERENT_WEB_COLLECTIONS: 'parts-b', REFERENT_WEB_TOKEN: WEB_TOKEN, REFERENT_OCR: '0', REFERENT_TEAMS_LOCAL: 'true' };
     const config = testConfig(path.join(dir, 'data'), env);
     const referent = await openReferent(config);
     cleanup.push(() => referent.shutdown());

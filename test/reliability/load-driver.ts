@@ -76,7 +76,7 @@ export async function runLoad(options: LoadOptions): Promise<Tally> {
   const tally = emptyTally('load: chat clients while an ingest runs');
   const dir = tempDir('referent-load-');
   const dataDir = path.join(dir, 'data');
-  const env = { REFERENT_DATA_DIR: dataDir, REFERENT_MODEL: tinyModelDir, REFERENT_OCR: '0' };
+  const env = { REFERENT_DATA_DIR: dataDir, REFERENT_MODEL: tinyModelDir, REFERENT_OCR: '0', REFERENT_TEAMS_LOCAL: 'true' };
   const children: ChildProcess[] = [];
   const connector = await startFakeConnector();
   try {

@@ -380,7 +380,7 @@
     input.type = 'text';
     input.required = true;
     input.maxLength = 200;
-    input.placeholder = 'P-20417';
+    input.placeholder = 'a part number or a name';
     input.autocomplete = 'off';
     const save = el('button', 'action action-label', 'Save label');
     save.type = 'submit';
