@@ -4,26 +4,28 @@
  *
  * The photos of an entity whose label the query is or contains come first ("P-20417", "p20417",
  * "P 20417"; OCR or not), then images whose own label carries an identifier the query names, then
- * the other images of their entities (a photo of the same part reads it), then the rest; within each, by score, to
- * which the identifier adds `identifier` or `entityIdentifier` (in the ranking's units: standard
- * deviations when refined, cosine when plain) so the scores shown agree with the order. Word matches (BM25 over captions, OCR
- * text and the entity's descriptions, relative to the best) add up to `words`. Images only the
- * lexical side found join the ranking at the bottom of the vector candidates before their bonus.
+ * the other images of their entities (a photo of the same part reads it), then the rest; within
+ * each, by score. Each tier lifts its images by one more step than the tier below, a step being
+ * wider than the whole ranking's spread, so the scores shown agree with the order. Word matches
+ * (BM25 over captions, OCR text and the entity's descriptions, relative to the best) add up to
+ * `words`. Images only the lexical side found join the ranking at the bottom of the vector
+ * candidates before their bonus.
  * A query with neither identifiers nor matching words ranks exactly as before. Pure.
  */
 import type { LexicalMatches } from '../catalog/catalog.js';
 import { identifiersIn, labelKey } from '../ocr/identifiers.js';
 
 export interface HybridWeights {
-  identifier: number;
-  entityIdentifier: number;
+  /** The most word matches add (to the best match; the rest in proportion). */
   words: number;
+  /** The margin between two tiers, beyond the ranking's spread. */
+  gap: number;
 }
 
-/** Refined scores are in standard deviations: an identifier outweighs any visual evidence. */
-export const REFINED_HYBRID: HybridWeights = { identifier: 8, entityIdentifier: 4, words: 1 };
+/** Refined scores are in standard deviations. */
+export const REFINED_HYBRID: HybridWeights = { words: 1, gap: 1 };
 /** Plain scores are cosines (a spread of a few tenths): the same order, on that scale. */
-export const PLAIN_HYBRID: HybridWeights = { identifier: 1, entityIdentifier: 0.5, words: 0.05 };
+export const PLAIN_HYBRID: HybridWeights = { words: 0.05, gap: 0.05 };
 
 export interface LexicalEvidence {
   /**
@@ -111,15 +113,23 @@ export function fuseLexical<C extends Rankable>(
     const ownWords = matches.words.get(c.itemId);
     const siblingWords = c.entityId !== null ? entityWords.get(c.entityId) : undefined;
     const words = ownWords && (!siblingWords || ownWords.score >= siblingWords.score) ? ownWords : (siblingWords ?? null);
-    const bonus = (named || own ? weights.identifier : shared ? weights.entityIdentifier : 0) + (words ? weights.words * words.score : 0);
-    const lexical: LexicalEvidence | null = label || words ? { label, words, bonus } : null;
-    // Strictly: the photos of the entity the query names, then images whose own label carries the
-    // identifier, then the other photos of their entities, then the rest.
+    const wordBonus = words ? weights.words * words.score : 0;
+    // Strictly: the photos of the entity the query names (a longer name first: "red cap" names
+    // RED-cap before RED), then images whose own label carries the identifier, then the other
+    // photos of their entities, then the rest.
     const tier = named ? 3 : own ? 2 : shared ? 1 : 0;
-    // Among named entities, the longer name is the more specific: "red cap" names RED-cap before RED.
     const specificity = named ? labelKey(named.label).length : 0;
-    return { candidate: Object.assign(c, { lexical, final: c.final + bonus }), order, tier, specificity };
+    return { candidate: c, label, words, wordBonus, order, tier, specificity };
   });
-  fused.sort((a, b) => b.tier - a.tier || b.specificity - a.specificity || b.candidate.final - a.candidate.final || a.order - b.order);
-  return fused.map((f) => f.candidate);
+  const finals = all.map((c) => c.final);
+  const step = Math.max(...finals) - Math.min(...finals) + weights.words + weights.gap;
+  const lengths = [...new Set(fused.map((f) => f.specificity).filter((n) => n > 0))].sort((a, b) => a - b);
+  for (const f of fused) {
+    const level = f.tier + (f.specificity > 0 ? lengths.indexOf(f.specificity) : 0);
+    const bonus = level * step + f.wordBonus;
+    const lexical: LexicalEvidence | null = f.label || f.words ? { label: f.label, words: f.words, bonus } : null;
+    Object.assign(f.candidate, { lexical, final: f.candidate.final + bonus });
+  }
+  fused.sort((a, b) => b.candidate.final - a.candidate.final || a.order - b.order);
+  return fused.map((f) => f.candidate as C & { lexical: LexicalEvidence | null });
 }
