@@ -156,7 +156,7 @@ export async function serve(config: Config, options: { banner?: string } = {}): 
     teams.mode === 'local'
       ? `  Teams: ${url}${TEAMS_MESSAGES_PATH} in local mode (no MICROSOFT_APP_ID), switched on by REFERENT_TEAMS_LOCAL: unauthenticated, so it answers this machine only (Bot Framework Emulator)`
       : teams.mode === 'off'
-        ? `  Teams: off (${TEAMS_MESSAGES_PATH} answers 401): set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD for an Azure Bot (README, "Teams"), or REFERENT_TEAMS_LOCAL=true for the Bot Framework Emulator on this machine`
+        ? `  Teams: off (${TEAMS_MESSAGES_PATH} answers 401): set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD for an Azure Bot (docs/teams.md), or REFERENT_TEAMS_LOCAL=true for the Bot Framework Emulator on this machine`
         : `  Teams: ${config.chat.publicUrl ?? url}${TEAMS_MESSAGES_PATH} for bot ${config.teams.appId} (Bot Framework auth required)`,
   );
   if (slack) {
