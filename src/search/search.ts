@@ -193,7 +193,7 @@ function refinedSearch(deps: SearchDeps, query: RefineQuery, limit: number, coll
 }
 
 /**
- * cos(q, ·) for every description, detail and photo of the hits' entities, in one batched call (the
+ * cos(q, ·) for every description and photo of the hits' entities, in one batched call (the
  * explanations compare the query with each of them); other vectors fall back to a plain dot product.
  */
 function explanationSimilarities(q: Float32Array, entries: ReadonlyArray<ReferenceEntry | undefined>): (v: Float32Array) => number {
@@ -201,7 +201,6 @@ function explanationSimilarities(q: Float32Array, entries: ReadonlyArray<Referen
   for (const e of entries) {
     if (!e) continue;
     for (const t of e.material.texts) vectors.add(t.vector);
-    for (const p of e.material.phrases) vectors.add(p.vector);
     for (const i of e.material.images) vectors.add(i.vector);
   }
   const columns = [...vectors];
