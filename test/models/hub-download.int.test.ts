@@ -206,7 +206,8 @@ describe('resolveModel and listModels', () => {
     expect(await resolveModel({ ...opts, model: source })).toEqual({ dir: source, source: 'folder' });
     const rel = `./${relative(process.cwd(), source)}`;
     expect((await resolveModel({ ...opts, model: rel })).dir).toBe(source);
-    const missing = await rejection(resolveModel({ ...opts, model: '../x' }));
+    // A relative path to a folder that is surely not there (not '../x', which a machine may have).
+    const missing = await rejection(resolveModel({ ...opts, model: `./${relative(process.cwd(), join(work, 'no-such-model'))}` }));
     expect(missing.code).toBe(ErrorCode.ModelNotFound);
     expect(hub.requests).toHaveLength(0);
   });
