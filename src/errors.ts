@@ -27,6 +27,10 @@ export const ErrorCode = {
   DiskFull: 'DISK_FULL',
   /** The data folder is a file, under a file, or not writable by this user. */
   DataDirUnusable: 'DATA_DIR_UNUSABLE',
+  /** PostgreSQL cannot be reached, refused the login, has no such database, or went away. */
+  DatabaseUnavailable: 'DATABASE_UNAVAILABLE',
+  /** PostgreSQL answers but lacks what Referent needs (the pgvector extension). */
+  DatabaseUnsupported: 'DATABASE_UNSUPPORTED',
   // ingest
   ManifestInvalid: 'MANIFEST_INVALID',
   // entities and review

@@ -70,6 +70,7 @@ describe('architecture', () => {
     ['onnxruntime-node', 'src/encoder/onnx-runtime.ts'],
     ['hnswlib-node', 'src/index/hnsw-index.ts'],
     ['better-sqlite3', 'src/catalog/sqlite-catalog.ts'],
+    ['pg', 'src/catalog/postgres/pg-pool.ts'],
     ['sharp', 'src/image/image-io.ts'],
     ['@gutenye/ocr-node', 'src/ocr/paddle-ocr.ts'],
   ])('imports %s from exactly one file', (pkg, expected) => {

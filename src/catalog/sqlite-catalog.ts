@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { labelKey } from '../ocr/identifiers.js';
+import { checkName } from './roles/access-store.js';
 import { asDiskError, ErrorCode, ReferentError } from '../errors.js';
 import type { Catalog, Collection, CollectionKind, IndexChange, Item, NewItem, StoredModel, TextEmbedding } from './catalog.js';
 import { migrations, SCHEMA_VERSION } from './migrations.js';
@@ -51,15 +52,6 @@ function toItem(r: ItemRow): Item {
 
 function toCollection(r: { id: number; name: string; kind: CollectionKind; enabled: number }): Collection {
   return { id: r.id, name: r.name, kind: r.kind, enabled: r.enabled === 1 };
-}
-
-const MAX_NAME = 200;
-
-/** Collection names and entity labels are shown in chat cards and CLI output: keep them printable and short. */
-function checkName(name: string, what: string): void {
-  if (name.trim() === '' || name.length > MAX_NAME || /[\u0000-\u001f\u007f]/.test(name)) {
-    throw new ReferentError(ErrorCode.UsageInvalid, `A ${what} must be 1 to ${MAX_NAME} printable characters.`, { details: { [what]: name.slice(0, 50) } });
-  }
 }
 
 export class SqliteCatalog implements Catalog {
