@@ -51,6 +51,50 @@ const migrations: ReadonlyArray<(s: string) => string> = [
     created_at timestamptz NOT NULL
   );
   `,
+  // 2: items, their entities, and item vectors (pg-item-store.ts). The HNSW index is per model and
+  // made when a store for that model opens, since only then is the dimension known.
+  (s) => `
+  CREATE TABLE ${s}.entities (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    collection_id bigint NOT NULL REFERENCES ${s}.collections (id),
+    label text COLLATE "C" NOT NULL,
+    kind text NOT NULL,
+    created_at timestamptz NOT NULL,
+    deleted_at timestamptz,
+    UNIQUE (collection_id, label)
+  );
+  CREATE TABLE ${s}.items (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    collection_id bigint NOT NULL REFERENCES ${s}.collections (id),
+    hash text COLLATE "C" NOT NULL,
+    media_key text COLLATE "C" NOT NULL,
+    width integer NOT NULL,
+    height integer NOT NULL,
+    caption text,
+    entity_id bigint REFERENCES ${s}.entities (id),
+    source_platform text NOT NULL DEFAULT 'cli',
+    source_channel text,
+    source_user text,
+    source_ref text,
+    created_at timestamptz NOT NULL,
+    deleted_at timestamptz
+  );
+  -- One live item per image per collection; a forgotten image may be added again.
+  CREATE UNIQUE INDEX items_live_hash ON ${s}.items (collection_id, hash) WHERE deleted_at IS NULL;
+  CREATE INDEX items_entity ON ${s}.items (entity_id);
+  -- The dimension each model's vectors were stored with: a store opened with another is refused.
+  CREATE TABLE ${s}.vector_models (
+    model_id text COLLATE "C" PRIMARY KEY,
+    dim integer NOT NULL CHECK (dim BETWEEN 1 AND 2000)
+  );
+  -- A removed item's vectors are deleted with it (soft delete of the item, hard delete of the vector).
+  CREATE TABLE ${s}.item_vectors (
+    item_id bigint NOT NULL REFERENCES ${s}.items (id),
+    model_id text COLLATE "C" NOT NULL REFERENCES ${s}.vector_models (model_id),
+    embedding vector NOT NULL,
+    PRIMARY KEY (item_id, model_id)
+  );
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = migrations.length;
