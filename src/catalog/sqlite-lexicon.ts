@@ -30,10 +30,11 @@ function ftsQuery(words: readonly string[]): string | null {
 }
 
 /**
- * An entity's label without the usual separators, upper case: how identifiers are compared
- * ('P-20417', 'p20417' → 'P20417'). The query side is labelKeys() in src/search/hybrid.ts.
+ * An entity's label as labelKey() forms it (letters of any script and digits, upper case:
+ * 'P-20417', 'p20417' → 'P20417'; 'Zoë Ng' → 'ZOËNG'), by the function SqliteCatalog registers on
+ * its connection. The query side is labelKeys() in src/search/hybrid.ts.
  */
-const NORMALISED_LABEL = `upper(replace(replace(replace(replace(replace(replace(e.label, '-', ''), ' ', ''), '.', ''), '/', ''), '_', ''), ':', ''))`;
+const NORMALISED_LABEL = 'referent_label_key(e.label)';
 
 export class SqliteLexicon {
   constructor(
