@@ -13,6 +13,7 @@
 import net from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { vector } from '@electric-sql/pglite/vector';
 import { openPgDb } from '../../src/catalog/postgres/pg-pool.js';
 
@@ -33,7 +34,7 @@ export interface PgEngine extends PgServer {
 
 /** PGlite behind its socket server. `vector: false` leaves pgvector out, as on a server without it. */
 export async function startPglite(options: { vector?: boolean } = {}): Promise<PgServer> {
-  const db = await PGlite.create({ extensions: options.vector === false ? {} : { vector } });
+  const db = await PGlite.create({ extensions: options.vector === false ? { pg_trgm } : { vector, pg_trgm } });
   // Several connections: a pg Pool, and two "processes" migrating at once. PGlite runs one statement
   // at a time and keeps a transaction's statements together (the socket server's query queue).
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 32 });

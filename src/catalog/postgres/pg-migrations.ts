@@ -95,6 +95,32 @@ const migrations: ReadonlyArray<(s: string) => string> = [
     PRIMARY KEY (item_id, model_id)
   );
   `,
+  // 3: OCR readings and the identifier/label half of lexical search (pg-lexical-store.ts). pg_trgm
+  // is a trusted extension (PostgreSQL 13+): the database owner may create it. Its trigram index
+  // on `chars` serves `LIKE '%IDENT%'`, the identifier found inside run-together OCR text.
+  // `label_key` is labelKey(label), written by the lexical store (a JavaScript function no SQL
+  // expression reproduces for every label); NULL until then.
+  (s) => `
+  CREATE EXTENSION IF NOT EXISTS pg_trgm;
+  CREATE TABLE ${s}.item_ocr (
+    item_id bigint PRIMARY KEY REFERENCES ${s}.items (id),
+    model_id text COLLATE "C" NOT NULL,
+    lines jsonb NOT NULL,
+    body text NOT NULL,
+    chars text COLLATE "C" NOT NULL,
+    created_at timestamptz NOT NULL
+  );
+  CREATE INDEX item_ocr_chars_trgm ON ${s}.item_ocr USING gin (chars gin_trgm_ops);
+  CREATE TABLE ${s}.item_identifiers (
+    ident text COLLATE "C" NOT NULL,
+    item_id bigint NOT NULL REFERENCES ${s}.items (id),
+    PRIMARY KEY (ident, item_id)
+  );
+  CREATE INDEX item_identifiers_item ON ${s}.item_identifiers (item_id);
+  ALTER TABLE ${s}.entities ADD COLUMN label_key text COLLATE "C";
+  CREATE INDEX entities_label_key ON ${s}.entities (label_key) WHERE deleted_at IS NULL;
+  CREATE INDEX entities_label_key_missing ON ${s}.entities (id) WHERE label_key IS NULL;
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = migrations.length;
