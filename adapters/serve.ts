@@ -149,8 +149,9 @@ export async function serve(config: Config, options: { banner?: string } = {}): 
     throw err;
   }
   const lines = [`Referent is running: open ${url}/${config.chat.webToken ? '?token=<REFERENT_WEB_TOKEN>' : ''} for the web chat`];
-  lines.push(`  data: ${config.dataDir} · model: ${referent.encoder.displayName} · ${referent.catalog.countItems()} images`);
-  lines.push(`  labels (OCR): ${config.ocr.enabled ? `on, ${referent.catalog.countOcr().pending} images waiting to be read` : 'off (REFERENT_OCR)'}`);
+  const where = config.database ? `catalogue: PostgreSQL ${referent.catalog.location} (schema ${config.database.schema}) · media: ${config.dataDir}` : `data: ${config.dataDir}`;
+  lines.push(`  ${where} · model: ${referent.encoder.displayName} · ${await referent.catalog.countItems()} images`);
+  lines.push(`  labels (OCR): ${config.ocr.enabled ? `on, ${(await referent.catalog.countOcr()).pending} images waiting to be read` : 'off (REFERENT_OCR)'}`);
   const { slack, teams } = adapters;
   lines.push(
     teams.mode === 'local'

@@ -318,7 +318,7 @@ async function measureForms(
 }
 
 /** Catalog.lexicalMatches alone on the queries' terms: (b), (c), (b)'s identifiers only, the words only. */
-function measureLexical(catalog: Catalog, queries: readonly HybridQuery[], warmup: number): { figures: HybridSpeedResult['lexical']; cNotEmpty: number } {
+async function measureLexical(catalog: Catalog, queries: readonly HybridQuery[], warmup: number): Promise<{ figures: HybridSpeedResult['lexical']; cNotEmpty: number }> {
   const variants = {
     b: (q: HybridQuery) => queryTerms(q.text.b),
     c: (q: HybridQuery) => queryTerms(q.text.c),
@@ -334,7 +334,7 @@ function measureLexical(catalog: Catalog, queries: readonly HybridQuery[], warmu
       const name = names[(q + k) % names.length]!;
       const terms = variants[name](query);
       const started = process.hrtime.bigint();
-      const m = catalog.lexicalMatches(terms);
+      const m = await catalog.lexicalMatches(terms);
       const took = Number(process.hrtime.bigint() - started) / 1e6;
       if (q < warmup) continue;
       ms[name].push(took);
@@ -385,21 +385,21 @@ export async function runHybridSpeedBench(opts: HybridSpeedOptions, progress: Pr
     const towerDeps: SearchDeps = { ...zeroDeps, encoder: tower };
     const withTower = await measureForms(towerDeps, tower, queries, o.warmup, o.limit, progress, 'timing (a)/(b)/(c), text tower');
     const zeroCost = await measureForms(zeroDeps, lookup, queries, o.warmup, o.limit, progress, 'timing (a)/(b)/(c), zero-cost encoder');
-    const lexical = measureLexical(referent.catalog, queries, o.warmup);
+    const lexical = await measureLexical(referent.catalog, queries, o.warmup);
 
     // Correctness, from the tower run's first hits (untimed).
     const timedQueries = queries.slice(o.warmup);
-    const carries = (itemId: number | undefined, ident: string): boolean => itemId !== undefined && (referent!.catalog.ocrOf(itemId)?.identifiers.includes(ident) ?? false);
+    const carries = async (itemId: number | undefined, ident: string): Promise<boolean> => itemId !== undefined && ((await referent!.catalog.ocrOf(itemId))?.identifiers.includes(ident) ?? false);
     const kinds: IdentKind[] = ['shared part number', 'unique part number', 'lot number'];
     const byKind = Object.fromEntries(kinds.map((k) => [k, { queries: 0, a: 0, b: 0 }])) as Record<IdentKind, { queries: number; a: number; b: number }>;
     let carriesA = 0;
     let carriesB = 0;
     let sameFirst = 0;
     const misses: HybridSpeedResult['misses'] = [];
-    timedQueries.forEach((query, i) => {
+    for (const [i, query] of timedQueries.entries()) {
       const t = withTower.timed[i]!;
-      const a = carries(t.a.first, query.ident);
-      const b = carries(t.b.first, query.ident);
+      const a = await carries(t.a.first, query.ident);
+      const b = await carries(t.b.first, query.ident);
       const k = byKind[query.kind];
       k.queries++;
       if (a) {
@@ -408,7 +408,8 @@ export async function runHybridSpeedBench(opts: HybridSpeedOptions, progress: Pr
       }
       if (!b && misses.length < 5) {
         const hit = (h: SearchHit): MissHit => ({ itemId: h.itemId, score: h.score, components: h.components, why: h.why?.summary ?? null });
-        const rank = t.b.hits.findIndex((h) => carries(h.itemId, query.ident));
+        const carried = await Promise.all(t.b.hits.map((h) => carries(h.itemId, query.ident)));
+        const rank = carried.indexOf(true);
         misses.push({ query: query.text.b, kind: query.kind, first: t.b.hits[0] ? hit(t.b.hits[0]) : null, carrier: rank < 0 ? null : { ...hit(t.b.hits[rank]!), rank: rank + 1 } });
       }
       if (b) {
@@ -416,7 +417,7 @@ export async function runHybridSpeedBench(opts: HybridSpeedOptions, progress: Pr
         k.b++;
       }
       if (t.c.first === t.a.first) sameFirst++;
-    });
+    }
     const n = Math.max(1, timedQueries.length);
 
     return {

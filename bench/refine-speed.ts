@@ -424,14 +424,15 @@ async function timedSearch(
   query: BenchQuery,
   refine: boolean,
   limit: number,
-  entityIdOf: (target: number) => number | undefined,
+  entityIdOf: (target: number) => Promise<number | undefined>,
 ): Promise<Timed> {
   const spent = encoder.spentNs;
   const started = process.hrtime.bigint();
   const hits = await searchItems(deps, { text: query.text, limit, refine }, { maxTextChars: 2000 });
   const totalNs = process.hrtime.bigint() - started;
-  const target = query.target === null ? undefined : entityIdOf(query.target);
-  const found = target !== undefined && hits.some((h) => h.item.entityId === target || h.more.some((id) => deps.catalog.getItem(id)?.entityId === target));
+  const target = query.target === null ? undefined : await entityIdOf(query.target);
+  const more = target === undefined ? new Map() : await deps.catalog.getItems(hits.flatMap((h) => h.more));
+  const found = target !== undefined && hits.some((h) => h.item.entityId === target || h.more.some((id) => more.get(id)?.entityId === target));
   return { totalMs: Number(totalNs) / 1e6, encodeMs: Number(encoder.spentNs - spent) / 1e6, found };
 }
 
@@ -441,7 +442,7 @@ async function measureMode(
   queries: readonly BenchQuery[],
   warmup: number,
   limit: number,
-  entityIdOf: (target: number) => number | undefined,
+  entityIdOf: (target: number) => Promise<number | undefined>,
 ): Promise<{ figures: ModeFigures; found: { aimed: number; plain: number; refined: number } }> {
   for (const q of queries.slice(0, warmup)) {
     await timedSearch(deps, encoder, q, false, limit, entityIdOf);
@@ -577,9 +578,9 @@ export async function runRefineSpeedBench(opts: RefineSpeedOptions, progress: Pr
     const zeroDeps: SearchDeps = { catalog: referent.catalog, encoder: lookup, index: referent.index, references: referent.references, method: referent.method };
     const towerDeps: SearchDeps = { ...zeroDeps, encoder: tower };
     const entityIds = new Map<number, number>();
-    const entityIdOf = (target: number): number | undefined => {
+    const entityIdOf = async (target: number): Promise<number | undefined> => {
       if (!entityIds.has(target)) {
-        const found = referent!.catalog.findEntities(`entity ${target}`)[0];
+        const found = (await referent!.catalog.findEntities(`entity ${target}`))[0];
         if (found) entityIds.set(target, found.id);
       }
       return entityIds.get(target);

@@ -2,6 +2,7 @@
  * Configuration: one zod schema, parsed once from an env object handed in by the composition root.
  * Nothing else in Referent reads the process environment. Every bad variable is reported together.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
@@ -23,6 +24,13 @@ const flag = z
 /** name → [schema, default, description]; the README's config table is this list. */
 export const configVariables = {
   REFERENT_DATA_DIR: [z.string().min(1), './index-data', 'Data folder: catalogue (SQLite), media, index snapshots.'],
+  REFERENT_DATABASE_URL: [
+    z.string().regex(/^postgres(ql)?:\/\//, 'a PostgreSQL URL: postgres://user:password@host:5432/database').optional(),
+    undefined,
+    'PostgreSQL + pgvector shared by several Referent servers (postgres://user:password@host:5432/database). Unset: the SQLite catalogue in the data folder. Media stay in REFERENT_DATA_DIR/media, which the servers then share.',
+  ],
+  REFERENT_DATABASE_SCHEMA: [z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _'), 'public', 'PostgreSQL schema holding Referent\'s tables (with REFERENT_DATABASE_URL).'],
+  REFERENT_INDEX_DIR: [z.string().min(1).optional(), undefined, 'Where this process keeps its index snapshots. Unset: REFERENT_DATA_DIR/index, or REFERENT_DATA_DIR/index/<host name> with REFERENT_DATABASE_URL (each server its own; give two servers on one host two folders).'],
   REFERENT_MODEL: [z.string().min(1), DEFAULT_MODEL, 'Encoder: a Hugging Face hub id (looked up in REFERENT_MODELS_DIR, pulled if missing and online) or a model folder path.'],
   REFERENT_MODEL_VARIANT: [z.string().regex(/^[a-z0-9_]+$/), 'fp32', 'ONNX variant: fp32, quantized, fp16, int8, uint8, q4, bnb4 (onnx/<tower>_model_<variant>.onnx).'],
   REFERENT_MODELS_DIR: [z.string().min(1), './models', 'Where pulled models live (<dir>/<owner>/<name>/).'],
@@ -79,6 +87,10 @@ const schema = z.object(
 
 export interface Config {
   dataDir: string;
+  /** The shared PostgreSQL engine; absent: SQLite in the data folder. */
+  database?: { url: string; schema: string };
+  /** This process's index snapshots. */
+  indexDir: string;
   model: string;
   modelVariant: string;
   modelsDir: string;
@@ -165,7 +177,9 @@ export function parseConfig(sources: ConfigSources): Config {
   }
   const result = schema.safeParse(merged);
   // Secrets are never echoed back into logs.
-  const shown = (name: string) => (/TOKEN|SECRET|PASSWORD/.test(name) ? 'a value (hidden)' : JSON.stringify(merged[name]));
+  // Secrets are never repeated; a URL may carry a password, so only its scheme is shown.
+  const shown = (name: string) =>
+    /TOKEN|SECRET|PASSWORD/.test(name) ? 'a value (hidden)' : /_URL$/.test(name) && /@/.test(String(merged[name])) ? `a ${String(merged[name]).split(':')[0]}: URL with credentials (hidden)` : JSON.stringify(merged[name]);
   const problems = [...(result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message} (got ${shown(String(i.path[0]))})`)), ...slackProblems(merged), ...teamsProblems(merged)];
   if (!result.success || problems.length) {
     throw new ReferentError(ErrorCode.ConfigInvalid, `Invalid configuration:\n  ${problems.join('\n  ')}`, { details: { problems } });
@@ -175,6 +189,10 @@ export function parseConfig(sources: ConfigSources): Config {
   const cwd = sources.cwd ?? process.cwd();
   return {
     dataDir: path.resolve(cwd, v.REFERENT_DATA_DIR),
+    ...(v.REFERENT_DATABASE_URL ? { database: { url: v.REFERENT_DATABASE_URL, schema: v.REFERENT_DATABASE_SCHEMA } } : {}),
+    indexDir: v.REFERENT_INDEX_DIR
+      ? path.resolve(cwd, v.REFERENT_INDEX_DIR)
+      : path.join(path.resolve(cwd, v.REFERENT_DATA_DIR), 'index', ...(v.REFERENT_DATABASE_URL ? [os.hostname().replace(/[^A-Za-z0-9._-]+/g, '_') || 'host'] : [])),
     model: v.REFERENT_MODEL,
     modelVariant: v.REFERENT_MODEL_VARIANT,
     modelsDir: path.resolve(cwd, v.REFERENT_MODELS_DIR),

@@ -4,6 +4,8 @@
  */
 import path from 'node:path';
 import type { Catalog } from './catalog/catalog.js';
+import { asyncCatalog } from './catalog/async-catalog.js';
+import { PgCatalog } from './catalog/postgres/pg-catalog.js';
 import { SqliteCatalog } from './catalog/sqlite-catalog.js';
 import type { Config, MethodConfig } from './config.js';
 import { asDataDirError, prepareDataDir } from './data-dir.js';
@@ -21,7 +23,7 @@ import { References } from './references/references.js';
 export interface Stores {
   catalog: Catalog;
   media: MediaStore;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /** An open data folder. Release it with `shutdown` (which also saves the index and closes the encoder). */
@@ -57,15 +59,22 @@ export function dataPaths(dataDir: string) {
   return { catalog: path.join(dataDir, 'catalog.sqlite'), media: path.join(dataDir, 'media'), index: path.join(dataDir, 'index') };
 }
 
-/** Opens the catalogue and the media store; a data folder that cannot be used is one clear error (data-dir.ts). */
-export function openStores(config: Config): Stores {
+/**
+ * Opens the catalogue (SQLite in the data folder, or the PostgreSQL of REFERENT_DATABASE_URL) and the
+ * media store; a data folder or database that cannot be used is one clear error (data-dir.ts, pg-pool.ts).
+ */
+export async function openStores(config: Config): Promise<Stores> {
   const paths = dataPaths(config.dataDir);
   prepareDataDir(config.dataDir);
-  let catalog: SqliteCatalog;
-  try {
-    catalog = SqliteCatalog.open(paths.catalog);
-  } catch (err) {
-    throw asDataDirError(err, config.dataDir, { always: true });
+  let catalog: Catalog;
+  if (config.database) {
+    catalog = await PgCatalog.open(config.database.url, { schema: config.database.schema });
+  } else {
+    try {
+      catalog = asyncCatalog(SqliteCatalog.open(paths.catalog));
+    } catch (err) {
+      throw asDataDirError(err, config.dataDir, { always: true });
+    }
   }
   const media = createFsMediaStore(paths.media, { limits: imageLimits(config) });
   return { catalog, media, close: () => catalog.close() };
@@ -91,18 +100,18 @@ export async function loadEncoder(config: Config, progress: Progress = silentPro
 /**
  * Refuses to serve vectors of another model. An empty catalogue simply adopts the encoder's model.
  */
-export function checkModel(catalog: Catalog, encoder: Encoder): void {
-  const stored = catalog.getModel();
+export async function checkModel(catalog: Catalog, encoder: Encoder): Promise<void> {
+  const stored = await catalog.getModel();
   if (stored && stored.modelId === encoder.modelId && stored.dim === encoder.dim) return;
-  if (stored && catalog.countItems() > 0) {
+  if (stored && await catalog.countItems() > 0) {
     throw new ReferentError(
       ErrorCode.ModelMismatch,
       `This data folder was indexed with the model ${stored.modelId} (${stored.dim} dimensions), but Referent was started with ${encoder.modelId} (${encoder.dim} dimensions). ` +
-        `Start with --model ${stored.modelId} to use it as it is, or run \`referent index reembed --model ${encoder.modelId}\` to re-embed its ${catalog.countItems()} items with the new model.`,
+        `Start with --model ${stored.modelId} to use it as it is, or run \`referent index reembed --model ${encoder.modelId}\` to re-embed its ${await catalog.countItems()} items with the new model.`,
       { details: { stored, requested: { modelId: encoder.modelId, dim: encoder.dim } } },
     );
   }
-  catalog.setModel({ modelId: encoder.modelId, dim: encoder.dim });
+  await catalog.setModel({ modelId: encoder.modelId, dim: encoder.dim });
 }
 
 export interface OpenOptions {
@@ -113,14 +122,14 @@ export interface OpenOptions {
 
 export async function openReferent(config: Config, options: OpenOptions = {}): Promise<Referent> {
   const progress = options.progress ?? silentProgress;
-  const stores = openStores(config);
+  const stores = await openStores(config);
   let encoder: Encoder | undefined;
   try {
     encoder = options.encoder ?? (await loadEncoder(config, progress));
-    checkModel(stores.catalog, encoder);
+    await checkModel(stores.catalog, encoder);
     const { index, report } = await ItemIndex.open({
       catalog: stores.catalog,
-      dir: dataPaths(config.dataDir).index,
+      dir: config.indexDir,
       modelId: encoder.modelId,
       dim: encoder.dim,
       hnsw: config.hnsw,
@@ -128,7 +137,7 @@ export async function openReferent(config: Config, options: OpenOptions = {}): P
     });
     const references = await References.open({
       catalog: stores.catalog,
-      dir: dataPaths(config.dataDir).index,
+      dir: config.indexDir,
       modelId: encoder.modelId,
       dim: encoder.dim,
       fusion: config.method.fusion,
@@ -148,8 +157,8 @@ export async function openReferent(config: Config, options: OpenOptions = {}): P
       indexReport: report,
       async maintain() {
         const repaired: string[] = [];
-        index.catchUp();
-        references.catchUp();
+        await index.catchUp();
+        await references.catchUp();
         const trashed = await emptyMediaTrash(stores.catalog, stores.media);
         if (trashed > 0) repaired.push(`deleted the files of ${trashed} forgotten image(s) that an interrupted forget had left`);
         const items = await index.repairSnapshot();
@@ -164,13 +173,13 @@ export async function openReferent(config: Config, options: OpenOptions = {}): P
           await index.save();
           await references.save();
         } finally {
-          stores.close();
+          await stores.close();
           await enc.close();
         }
       },
     };
   } catch (err) {
-    stores.close();
+    await stores.close();
     await encoder?.close();
     // The index folder and the media trash are written here too; errors elsewhere (the model folder) pass as they are.
     throw asDataDirError(err, config.dataDir);

@@ -8,20 +8,20 @@ import { ErrorCode, ReferentError } from '../../src/errors.js';
 import { openStores } from '../../src/open.js';
 import type { CliValues } from './main.js';
 
-function withCatalog<T>(config: Config, fn: (catalog: Catalog) => T): T {
-  const stores = openStores(config);
+async function withCatalog<T>(config: Config, fn: (catalog: Catalog) => Promise<T>): Promise<T> {
+  const stores = await openStores(config);
   try {
-    return fn(stores.catalog);
+    return await fn(stores.catalog);
   } finally {
-    stores.close();
+    await stores.close();
   }
 }
 
 const KINDS = ['part', 'person', 'other'] as const;
 
-function collectionNamed(catalog: Catalog, name: string | undefined) {
+async function collectionNamed(catalog: Catalog, name: string | undefined) {
   if (!name) throw new ReferentError(ErrorCode.UsageInvalid, 'Name a collection (see `referent collections`).');
-  const c = catalog.findCollection(name);
+  const c = await catalog.findCollection(name);
   if (!c) throw new ReferentError(ErrorCode.NotFound, `There is no collection named "${name}" (see \`referent collections\`).`);
   return c;
 }
@@ -37,23 +37,23 @@ const scopeText = (g: Omit<Grant, 'collectionId'>) => `${g.platform}:${g.workspa
 
 export async function runCollections(args: string[], values: CliValues, loadConfig: () => Config): Promise<number> {
   const [sub, name, ...rest] = args;
-  return withCatalog(loadConfig(), (catalog) => {
+  return withCatalog(loadConfig(), async (catalog) => {
     if (sub === 'create') {
       const kind = (values.kind ?? 'other') as CollectionKind;
       if (!name || rest.length > 0 || !KINDS.includes(kind)) throw new ReferentError(ErrorCode.UsageInvalid, 'Usage: referent collections create <name> [--kind part|person|other]');
-      if (catalog.findCollection(name)) throw new ReferentError(ErrorCode.Conflict, `The collection "${name}" already exists.`);
-      const c = catalog.ensureCollection(name, kind);
+      if (await catalog.findCollection(name)) throw new ReferentError(ErrorCode.Conflict, `The collection "${name}" already exists.`);
+      const c = await catalog.ensureCollection(name, kind);
       process.stdout.write(`Created ${c.name} (${c.kind})${c.enabled ? '' : ': person search is off until `referent enable ' + c.name + '`'}.\n`);
       return 0;
     }
     if (sub !== undefined) throw new ReferentError(ErrorCode.UsageInvalid, 'Usage: referent collections [create <name> --kind part|person|other]');
-    const rows = catalog.listCollections().map((c) => ({
+    const rows = await Promise.all((await catalog.listCollections()).map(async (c) => ({
       name: c.name,
       kind: c.kind,
       enabled: c.enabled,
-      items: catalog.countItems(c.id),
-      grants: catalog.listGrants(c.id).map(scopeText),
-    }));
+      items: await catalog.countItems(c.id),
+      grants: (await catalog.listGrants(c.id)).map(scopeText),
+    })));
     if (values.json) process.stdout.write(`${JSON.stringify({ collections: rows }, null, 2)}\n`);
     else if (rows.length === 0) process.stdout.write('No collections yet: `referent ingest` creates them.\n');
     else for (const r of rows) process.stdout.write(`${r.name} (${r.kind}${r.enabled ? '' : ', off'}): ${r.items} images; granted to ${r.grants.join(', ') || 'no chat scope yet'}\n`);
@@ -65,9 +65,9 @@ export async function runGrant(args: string[], _values: CliValues, loadConfig: (
   const [name, scope, ...rest] = args;
   const verb = revoke ? 'revoke' : 'grant';
   if (!name || !scope || rest.length > 0) throw new ReferentError(ErrorCode.UsageInvalid, `Usage: referent ${verb} <collection> <platform>:<workspace>[/<channel>]`);
-  return withCatalog(loadConfig(), (catalog) => {
-    const grant = { collectionId: collectionNamed(catalog, name).id, ...parseScope(scope) };
-    const changed = revoke ? catalog.revoke(grant) : catalog.grant(grant);
+  return withCatalog(loadConfig(), async (catalog) => {
+    const grant = { collectionId: (await collectionNamed(catalog, name)).id, ...parseScope(scope) };
+    const changed = revoke ? await catalog.revoke(grant) : await catalog.grant(grant);
     const what = `${name} ${revoke ? 'from' : 'to'} ${scopeText(grant)}`;
     process.stdout.write(changed ? `${revoke ? 'Revoked' : 'Granted'} ${what}.\n` : `Nothing to do: ${what} was ${revoke ? 'not granted' : 'already granted'}.\n`);
     return 0;
@@ -79,9 +79,9 @@ export const runRevoke = (args: string[], values: CliValues, loadConfig: () => C
 export async function runEnable(args: string[], _values: CliValues, loadConfig: () => Config, enabled = true): Promise<number> {
   const [name, ...rest] = args;
   if (!name || rest.length > 0) throw new ReferentError(ErrorCode.UsageInvalid, `Usage: referent ${enabled ? 'enable' : 'disable'} <collection>`);
-  return withCatalog(loadConfig(), (catalog) => {
-    const c = collectionNamed(catalog, name);
-    catalog.setCollectionEnabled(c.id, enabled);
+  return withCatalog(loadConfig(), async (catalog) => {
+    const c = await collectionNamed(catalog, name);
+    await catalog.setCollectionEnabled(c.id, enabled);
     const note = enabled && c.kind === 'person' ? ' Person search is on here; every query is written to the audit log (`referent audit`).' : '';
     process.stdout.write(`${enabled ? 'Enabled' : 'Disabled'} ${c.name}.${note}\n`);
     return 0;
@@ -94,9 +94,9 @@ export async function runAudit(args: string[], values: CliValues, loadConfig: ()
   if (args.length > 0) throw new ReferentError(ErrorCode.UsageInvalid, 'Usage: referent audit [--limit N] [--json]');
   const limit = Number(values.limit ?? 50);
   if (!Number.isInteger(limit) || limit < 1) throw new ReferentError(ErrorCode.UsageInvalid, '--limit must be a whole number ≥ 1.');
-  return withCatalog(loadConfig(), (catalog) => {
-    const names = new Map(catalog.listCollections().map((c) => [c.id, c.name]));
-    const entries = catalog.listAudit(limit);
+  return withCatalog(loadConfig(), async (catalog) => {
+    const names = new Map((await catalog.listCollections()).map((c) => [c.id, c.name]));
+    const entries = await catalog.listAudit(limit);
     if (values.json) process.stdout.write(`${JSON.stringify({ audit: entries }, null, 2)}\n`);
     else if (entries.length === 0) process.stdout.write('The audit log is empty: nobody has searched a person collection.\n');
     else for (const e of entries) process.stdout.write(`${new Date(e.at).toISOString()}  ${e.user}  ${e.scope}  ${names.get(e.collectionId ?? -1) ?? '?'}  ${JSON.stringify(e.query)}\n`);

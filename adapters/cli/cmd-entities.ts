@@ -66,7 +66,7 @@ export async function runShow(args: string[], values: CliValues, loadConfig: () 
   const [label, ...rest] = args;
   if (!label || rest.length > 0) throw new ReferentError(ErrorCode.UsageInvalid, 'Usage: referent show <label> [--collection NAME] [--json]');
   return withReferent(loadConfig(), Boolean(values.json), async (referent) => {
-    const view = show(referent, label, oneCollection(values));
+    const view = await show(referent, label, oneCollection(values));
     if (values.json) {
       const items = view.items.map((i) => ({ itemId: i.id, caption: i.caption, media: { id: i.mediaKey, ...referent.media.paths(i.mediaKey) } }));
       process.stdout.write(`${JSON.stringify({ entity: view.entity, items, descriptions: view.descriptions, details: view.details, photoWeights: view.photoWeights, labels: view.labels })}\n`);
@@ -90,8 +90,8 @@ export async function runForget(args: string[], values: CliValues, loadConfig: (
   if (!label || rest.length > 0) throw new ReferentError(ErrorCode.UsageInvalid, 'Usage: referent forget <label> [--collection NAME] [--yes]');
   return withReferent(loadConfig(), false, async (referent) => {
     const collection = oneCollection(values);
-    const entity = resolveEntity(referent.catalog, label, collection);
-    const photos = referent.catalog.entityItems(entity.id).length;
+    const entity = await resolveEntity(referent.catalog, label, collection);
+    const photos = (await referent.catalog.entityItems(entity.id)).length;
     const what = `${entity.label} and its ${photos} photo${photos === 1 ? '' : 's'}, with its descriptions and verdicts`;
     if (!values.yes && !(await confirm(`Forget ${what}? This cannot be undone. [y/N] `))) {
       process.stdout.write(`Kept ${entity.label}.${process.stdin.isTTY ? '' : ' (Not a terminal: pass --yes to forget without asking.)'}\n`);

@@ -4,7 +4,8 @@ import { ItemIndex } from '../../src/index/item-index.js';
 import { reembed } from '../../src/ingest/reembed.js';
 import { OcrQueue } from '../../src/ocr/ocr-queue.js';
 import { PaddleOcr } from '../../src/ocr/paddle-ocr.js';
-import { dataPaths, loadEncoder, openReferent, openStores } from '../../src/open.js';
+import type { Catalog } from '../../src/catalog/catalog.js';
+import { loadEncoder, openReferent, openStores } from '../../src/open.js';
 import type { CliValues } from './main.js';
 import { createProgressBar } from './progress-bar.js';
 
@@ -26,13 +27,13 @@ export async function runIndex(args: string[], values: CliValues, loadConfig: ()
     const { catalog, encoder, index, indexReport, references } = referent;
     const lines = [
       `data folder   ${config.dataDir}`,
-      `catalogue     schema v${catalog.schemaVersion()}, ${catalog.countItems()} images in ${plural(catalog.listCollections().length, 'collection')}`,
+      `catalogue     schema v${await catalog.schemaVersion()}, ${await catalog.countItems()} images in ${plural((await catalog.listCollections()).length, 'collection')}`,
       `model         ${encoder.modelId} (${encoder.dim} dimensions)${encoder.isDemo ? ' — the demo encoder' : ''}`,
       `image index   ${index.size()} images, watermark ${index.watermark}, ${indexReport.source === 'snapshot' ? `loaded from snapshot (+${indexReport.replayed} replayed)` : `rebuilt (${indexReport.reason ?? 'no snapshot'})`}`,
-      `references    ${plural(references.size(), 'entity', 'entities')} with a reference, of ${catalog.countEntities()}; refinement ${referent.method.refine ? 'on' : 'off'}`,
-      ocrLine(config, catalog.countOcr()),
+      `references    ${plural(references.size(), 'entity', 'entities')} with a reference, of ${await catalog.countEntities()}; refinement ${referent.method.refine ? 'on' : 'off'}`,
+      ocrLine(config, await catalog.countOcr()),
     ];
-    for (const c of catalog.listCollections()) lines.push(`  ${c.name} (${c.kind}${c.enabled ? '' : ', disabled'}): ${catalog.countItems(c.id)} images`);
+    for (const c of await catalog.listCollections()) lines.push(`  ${c.name} (${c.kind}${c.enabled ? '' : ', disabled'}): ${await catalog.countItems(c.id)} images`);
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   } finally {
@@ -40,12 +41,12 @@ export async function runIndex(args: string[], values: CliValues, loadConfig: ()
   }
 }
 
-function indexOptions(config: Config, catalog: ReturnType<typeof openStores>['catalog'], modelId: string, dim: number) {
-  return { catalog, dir: dataPaths(config.dataDir).index, modelId, dim, hnsw: config.hnsw, progress: createProgressBar() };
+function indexOptions(config: Config, catalog: Catalog, modelId: string, dim: number) {
+  return { catalog, dir: config.indexDir, modelId, dim, hnsw: config.hnsw, progress: createProgressBar() };
 }
 
 async function runReembed(config: Config): Promise<number> {
-  const stores = openStores(config);
+  const stores = await openStores(config);
   const encoder = await loadEncoder(config, createProgressBar());
   try {
     const summary = await reembed({ ...stores, encoder }, { batchSize: config.batchSize, progress: createProgressBar() });
@@ -58,7 +59,7 @@ async function runReembed(config: Config): Promise<number> {
     process.stdout.write(`Re-embedded ${summary.embedded} images with ${encoder.modelId}; the index holds ${index.size()}. Old vectors dropped: ${summary.droppedVectors}.\n`);
     return 0;
   } finally {
-    stores.close();
+    await stores.close();
     await encoder.close();
   }
 }
@@ -69,23 +70,23 @@ function ocrLine(config: Config, c: { read: number; withText: number; pending: n
 
 /** Reads the labels on every image not read yet (all of them with --all), in the foreground with a progress bar. */
 async function runOcr(config: Config, all: boolean): Promise<number> {
-  const stores = openStores(config);
+  const stores = await openStores(config);
   // An engine that cannot start is the command's error (below), not a log line.
   const log = (l: string) => void process.stderr.write(`${l}\n`);
   const queue = new OcrQueue(stores, () => PaddleOcr.create({ minConfidence: config.ocr.minConfidence }), { minConfidence: config.ocr.minConfidence, log, logEngineError: false });
   try {
-    const forgotten = all ? stores.catalog.resetOcr() : 0;
+    const forgotten = all ? await stores.catalog.resetOcr() : 0;
     if (forgotten) process.stdout.write(`Reading all ${forgotten} images again.\n`);
     const started = Date.now();
     const summary = await queue.drain(createProgressBar());
     if (queue.engineError) throw new ReferentError(ErrorCode.ModelInvalid, `The OCR engine could not start: ${queue.engineError}`);
     const seconds = (Date.now() - started) / 1000;
     const rate = summary.read ? ` (${((seconds * 1000) / summary.read).toFixed(0)} ms per image)` : '';
-    process.stdout.write(`Read ${summary.read} images in ${seconds.toFixed(1)} s${rate}: ${summary.withText} with text, ${summary.failed} unreadable.\n${ocrLine(config, stores.catalog.countOcr())}\n`);
+    process.stdout.write(`Read ${summary.read} images in ${seconds.toFixed(1)} s${rate}: ${summary.withText} with text, ${summary.failed} unreadable.\n${ocrLine(config, await stores.catalog.countOcr())}\n`);
     return 0;
   } finally {
     await queue.close();
-    stores.close();
+    await stores.close();
   }
 }
 

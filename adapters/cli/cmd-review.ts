@@ -18,7 +18,7 @@ export async function runReview(args: string[], values: CliValues, loadConfig: (
     if (id === null || args.length !== 2) throw new ReferentError(ErrorCode.UsageInvalid, usage);
     const referent = await openReferent(config, { progress: createProgressBar() });
     try {
-      const v = undoReview(referent, id);
+      const v = await undoReview(referent, id);
       process.stdout.write(`Undid verdict #${v.id} (${v.verdict} of image #${v.itemId}).\n`);
     } finally {
       await referent.shutdown();
@@ -32,7 +32,7 @@ export async function runReview(args: string[], values: CliValues, loadConfig: (
   try {
     // An unlabelled image confirmed for a query is taken to show the entity the search attributed it to.
     let suggested: number | null = null;
-    if (verdict === 'confirm' && !values.as && referent.catalog.getItem(itemId)?.entityId === null) {
+    if (verdict === 'confirm' && !values.as && (await referent.catalog.getItem(itemId))?.entityId === null) {
       const hits = await searchItems(referent, { text: query, limit: 50 }, config);
       suggested = hits.find((h) => h.itemId === itemId)?.why?.entity?.id ?? null;
     }

@@ -92,8 +92,8 @@ export class SlackImages {
   ) {}
 
   /** Remembers that a photo posted in Slack is this image (only types an image block can show). */
-  remember(team: string, mediaKey: string, file: SlackFileRef): void {
-    if (BLOCK_IMAGE_TYPES.has(file.mimetype ?? '')) this.deps.catalog.setPlatformFile({ platform: PLATFORM, workspace: team, mediaKey }, file.id);
+  async remember(team: string, mediaKey: string, file: SlackFileRef): Promise<void> {
+    if (BLOCK_IMAGE_TYPES.has(file.mimetype ?? '')) await this.deps.catalog.setPlatformFile({ platform: PLATFORM, workspace: team, mediaKey }, file.id);
   }
 
   /** A picture for each image; an image that cannot be shown is left out (its card shows the title). */
@@ -109,7 +109,7 @@ export class SlackImages {
   }
 
   private async source(team: string, mediaKey: string): Promise<SlackImage | null> {
-    const known = this.deps.catalog.platformFile({ platform: PLATFORM, workspace: team, mediaKey });
+    const known = await this.deps.catalog.platformFile({ platform: PLATFORM, workspace: team, mediaKey });
     if (known) return { slack_file: { id: known } };
     const { publicUrl, mediaSecret } = this.options;
     if (publicUrl) return { image_url: publicThumbnailUrl(publicUrl, mediaKey, mediaSecret) };
@@ -133,7 +133,7 @@ export class SlackImages {
       };
       const id = result.files?.[0]?.files?.[0]?.id;
       if (!id) throw new Error('files.completeUploadExternal returned no file id');
-      this.deps.catalog.setPlatformFile({ platform: PLATFORM, workspace: team, mediaKey }, id);
+      await this.deps.catalog.setPlatformFile({ platform: PLATFORM, workspace: team, mediaKey }, id);
       return id;
     } catch (err) {
       const code = (err as { data?: { error?: string } }).data?.error;

@@ -199,7 +199,7 @@ async function rememberPosted(deps: AnswerDeps, team: string, posted: ReadonlyAr
   for (const { file, bytes } of posted) {
     const key = deps.media.hash(bytes);
     // A photo the media store refused is not an image of ours: nothing to remember.
-    if (await deps.media.has(key)) deps.images.remember(team, key, file);
+    if (await deps.media.has(key)) await deps.images.remember(team, key, file);
   }
 }
 

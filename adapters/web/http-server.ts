@@ -92,7 +92,9 @@ async function handle(referent: Referent, config: Config, options: HttpServerOpt
   if (url.pathname === '/api/health') {
     const { encoder, catalog } = referent;
     // Counts what the web chat sees, as its `stats` does, not the collections kept from it.
-    const items = visibleCollections(catalog, accessPolicy(config.chat), WEB_SCOPE).collections.reduce((n, c) => n + catalog.countItems(c.id), 0);
+    const visible = await visibleCollections(catalog, accessPolicy(config.chat), WEB_SCOPE);
+    let items = 0;
+    for (const c of visible.collections) items += await catalog.countItems(c.id);
     return sendJson(res, 200, { ok: true, items, model: encoder.modelId, demoEncoder: encoder.isDemo });
   }
   if (url.pathname === '/api/search') return searchApi(referent, config, url, res);
@@ -102,8 +104,8 @@ async function handle(referent: Referent, config: Config, options: HttpServerOpt
     // Unsigned, it is the web chat asking: only images of the collections it sees (a signed link
     // was minted for a card a granted chat scope was shown).
     if (!signed) {
-      const visible = visibleCollections(referent.catalog, accessPolicy(config.chat), WEB_SCOPE).ids;
-      if (!referent.catalog.mediaCollections(key!).some((id) => visible.has(id))) throw new ReferentError(ErrorCode.NotFound, 'No media with that key.');
+      const visible = (await visibleCollections(referent.catalog, accessPolicy(config.chat), WEB_SCOPE)).ids;
+      if (!(await referent.catalog.mediaCollections(key!)).some((id) => visible.has(id))) throw new ReferentError(ErrorCode.NotFound, 'No media with that key.');
     }
     const body = kind === 'thumbnail' ? await referent.media.readThumbnail(key!) : await referent.media.readOriginal(key!);
     res.writeHead(200, { 'content-type': kind === 'thumbnail' ? 'image/jpeg' : 'application/octet-stream', 'cache-control': 'private, max-age=86400', 'x-content-type-options': 'nosniff' });
@@ -116,7 +118,7 @@ async function handle(referent: Referent, config: Config, options: HttpServerOpt
 async function searchApi(referent: Referent, config: Config, url: URL, res: http.ServerResponse): Promise<void> {
   const limit = Number(url.searchParams.get('limit') ?? 10);
   const names = url.searchParams.getAll('collection');
-  const visible = visibleCollections(referent.catalog, accessPolicy(config.chat), WEB_SCOPE);
+  const visible = await visibleCollections(referent.catalog, accessPolicy(config.chat), WEB_SCOPE);
   for (const name of names) {
     if (!visible.collections.some((c) => c.name === name)) throw new ReferentError(ErrorCode.NotFound, `There is no collection named "${name}".`);
   }

@@ -24,10 +24,10 @@ export async function buildDemo(config: Config, galleryDir: string, log: (line: 
   const referent = await openReferent(config, { progress: progress() });
   try {
     for (const c of gallery.collections) {
-      const collection = referent.catalog.ensureCollection(c.name, c.kind);
+      const collection = await referent.catalog.ensureCollection(c.name, c.kind);
       // A demo of person search: enabled here (every query is still audited). A real site's admin
       // enables person collections deliberately.
-      if (c.kind === 'person') referent.catalog.setCollectionEnabled(collection.id, true);
+      if (c.kind === 'person') await referent.catalog.setCollectionEnabled(collection.id, true);
     }
     const sources = await readSources(path.join(galleryDir, gallery.manifest));
     const summary = await ingest(referent, sources, { collection: 'parts', batchSize: config.batchSize, maxImageBytes: config.maxImageBytes, maxTextChars: config.maxTextChars, progress: progress() });

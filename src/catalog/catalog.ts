@@ -178,116 +178,132 @@ export interface LexicalMatches {
   items: Map<number, { entityId: number | null; collectionId: number }>;
 }
 
+/*
+ * The storage seam, cut along its roles. Every method is async, so the same slices are served by the
+ * embedded SQLite catalogue of one data folder (sqlite-catalog.ts, behind asyncCatalog) and by
+ * PostgreSQL + pgvector shared by many Referent processes (postgres/pg-catalog.ts). Each consumer
+ * names the slices it uses (`Pick`s of these, or the role interfaces themselves); the contract
+ * suites in test/catalog/ run every slice against both engines.
+ *
+ * What every engine keeps:
+ * - A method that resolved has committed its write: another process reading the store sees it.
+ * - Writes that belong together (an item, its vector, its caption and its log entry; a forget)
+ *   commit in one transaction.
+ * - Ids are positive integers, never reused for another row.
+ */
+
+/** Images and their vectors, the model they were embedded with, and the log the indexes follow. */
+export interface ItemCatalog {
+  schemaVersion(): Promise<number>;
+  /** The model whose vectors this catalogue serves; null until the first item is stored. */
+  getModel(): Promise<StoredModel | null>;
+  setModel(model: StoredModel): Promise<void>;
+
+  findLiveItemByHash(collectionId: number, hash: string): Promise<Item | null>;
+  /** Stores the item, its caption, its entity link, its vector and an index-log entry atomically. */
+  addItem(item: NewItem, vector: { modelId: string; data: Float32Array }, caption?: TextEmbedding | null): Promise<Item>;
+  /** Soft-deletes the item, drops its vectors and logs the deletion; false when not live. */
+  removeItem(itemId: number): Promise<boolean>;
+  getItem(itemId: number): Promise<Item | null>;
+  getItems(itemIds: readonly number[]): Promise<Map<number, Item>>;
+  countItems(collectionId?: number): Promise<number>;
+
+  countItemVectors(modelId: string): Promise<number>;
+  /**
+   * Live items' vectors for a model, in item order, `limit` at a time after item `afterItemId`
+   * (rebuilding an index: call again after the last id returned until a page comes back short).
+   */
+  itemVectors(modelId: string, afterItemId: number, limit: number): Promise<Array<{ itemId: number; collectionId: number; vector: Float32Array }>>;
+  /** Live items that have no vector for this model yet (re-embedding), at most `limit`. */
+  itemsWithoutVector(modelId: string, limit: number): Promise<Item[]>;
+  putItemVector(itemId: number, modelId: string, data: Float32Array): Promise<void>;
+  /** Drops every vector of other models (after a completed re-embed). Returns how many. */
+  deleteVectorsExcept(modelId: string): Promise<number>;
+
+  lastLogSeq(): Promise<number>;
+  /** Index-log entries past `seq`, in order; entries commit in seq order, so none appears later below a seq already read. */
+  changesSince(seq: number, modelId: string): Promise<IndexChange[]>;
+  /**
+   * A value that changes whenever anything is committed, by this process or another (SQLite's
+   * data_version; PostgreSQL's notifications): followers skip their log reads while it stands.
+   */
+  changeStamp(): Promise<string>;
+}
+
 /** Text read off images, and lexical matching over it and the catalogue's captions and descriptions. */
 export interface LexicalCatalog {
   /** Live images not read yet, by id (after `afterId`). */
-  itemsWithoutOcr(limit: number, afterId?: number): Item[];
-  countOcr(): { read: number; withText: number; pending: number };
+  itemsWithoutOcr(limit: number, afterId?: number): Promise<Item[]>;
+  countOcr(): Promise<{ read: number; withText: number; pending: number }>;
   /** Forgets every reading (to read all images again); returns how many there were. */
-  resetOcr(): number;
+  resetOcr(): Promise<number>;
   /** False when the image is gone. A removed or forgotten image loses its reading. */
-  putOcr(itemId: number, ocr: NewOcr): boolean;
-  ocrOf(itemId: number): StoredOcr | null;
-  /** `labels`: normalised forms of what the query may be naming (identifierKey of its word runs). */
-  lexicalMatches(query: { words: readonly string[]; identifiers: readonly string[]; labels?: readonly string[]; collectionIds?: ReadonlySet<number> }): LexicalMatches;
+  putOcr(itemId: number, ocr: NewOcr): Promise<boolean>;
+  ocrOf(itemId: number): Promise<StoredOcr | null>;
+  /** `labels`: normalised forms of what the query may be naming (labelKey of its word runs). */
+  lexicalMatches(query: { words: readonly string[]; identifiers: readonly string[]; labels?: readonly string[]; collectionIds?: ReadonlySet<number> }): Promise<LexicalMatches>;
 }
 
-/** Which media files the catalogue still needs, and the ones forgetting left to delete. */
+/** Which media files the catalogue still needs, the ones forgetting left to delete, and the platforms' copies. */
 export interface MediaCatalog {
   /** True while a live item uses the media key. */
-  isMediaLive(mediaKey: string): boolean;
+  isMediaLive(mediaKey: string): Promise<boolean>;
   /** The collections of the live items that use the media key (none for an unknown key). */
-  mediaCollections(mediaKey: string): number[];
+  mediaCollections(mediaKey: string): Promise<number[]>;
   /**
    * Keys that forgetting queued for deletion (oldest first, at most `limit`) and that no live item
    * uses; a queued key that a live item uses again (the same photo added back) leaves the queue here.
    */
-  mediaTrash(limit: number): string[];
+  mediaTrash(limit: number): Promise<string[]>;
   /** These keys' files are deleted: they leave the queue. */
-  mediaTrashed(mediaKeys: readonly string[]): void;
+  mediaTrashed(mediaKeys: readonly string[]): Promise<void>;
   /**
-   * Folds the write-ahead log into the database file and empties it: after a forget, so the old
-   * pages (zeroed in the file by secure_delete) do not linger in the log either.
+   * After a forget: makes sure no copy of the forgotten rows lingers in the engine's own files
+   * (SQLite folds its write-ahead log into the zeroed database file; PostgreSQL leaves that to VACUUM).
    */
-  checkpoint(): void;
-}
-
-export interface Catalog extends EntityCatalog, AccessCatalog, LexicalCatalog, MediaCatalog {
-  readonly path: string;
-  schemaVersion(): number;
-  /** The model whose vectors this catalogue serves; null until the first item is stored. */
-  getModel(): StoredModel | null;
-  setModel(model: StoredModel): void;
-
-  ensureCollection(name: string, kind?: CollectionKind): Collection;
-  findCollection(name: string): Collection | null;
-  listCollections(): Collection[];
-
-  findLiveItemByHash(collectionId: number, hash: string): Item | null;
-  /** Stores the item, its caption, its entity link, its vector and an index-log entry atomically. */
-  addItem(item: NewItem, vector: { modelId: string; data: Float32Array }, caption?: TextEmbedding | null): Item;
-  /** Soft-deletes the item, drops its vectors and logs the deletion; false when not live. */
-  removeItem(itemId: number): boolean;
-  getItem(itemId: number): Item | null;
-  getItems(itemIds: readonly number[]): Map<number, Item>;
-  countItems(collectionId?: number): number;
-
-  countItemVectors(modelId: string): number;
-  /** Live items' vectors for a model, in item order (for rebuilding an index). */
-  itemVectors(modelId: string): IterableIterator<{ itemId: number; collectionId: number; vector: Float32Array }>;
-  /** Live items that have no vector for this model yet (re-embedding), at most `limit`. */
-  itemsWithoutVector(modelId: string, limit: number): Item[];
-  putItemVector(itemId: number, modelId: string, data: Float32Array): void;
-  /** Drops every vector of other models (after a completed re-embed). Returns how many. */
-  deleteVectorsExcept(modelId: string): number;
-
-  lastLogSeq(): number;
-  changesSince(seq: number, modelId: string): IndexChange[];
-  /**
-   * A value that changes whenever anything is committed, by this connection or another (SQLite's
-   * data_version and this connection's own commits): followers skip their log reads while it stands.
-   */
-  changeStamp(): string;
-
-  close(): void;
+  checkpoint(): Promise<void>;
+  /** The platform's own file for an image in one workspace (a Slack file id), or null. */
+  platformFile(ref: PlatformFileKey): Promise<string | null>;
+  /** Remembers (or replaces) that mapping. Forgetting the image's last item removes it. */
+  setPlatformFile(ref: PlatformFileKey, fileRef: string): Promise<void>;
 }
 
 /** Entities, their descriptions and the review verdicts: what references are built from. */
 export interface EntityCatalog {
-  ensureEntity(collectionId: number, label: string): Entity;
-  getEntity(entityId: number): Entity | null;
+  ensureEntity(collectionId: number, label: string): Promise<Entity>;
+  getEntity(entityId: number): Promise<Entity | null>;
   /** Live entities with this label, in any collection. */
-  findEntities(label: string): Entity[];
-  liveEntityIds(): number[];
-  countEntities(): number;
+  findEntities(label: string): Promise<Entity[]>;
+  liveEntityIds(): Promise<number[]>;
+  countEntities(): Promise<number>;
   /** Null when the entity does not exist or was forgotten. Texts without a vector for the model are left out. */
-  entityMaterial(entityId: number, modelId: string): EntityMaterial | null;
+  entityMaterial(entityId: number, modelId: string): Promise<EntityMaterial | null>;
   /** Live items linked to the entity. */
-  entityItems(entityId: number): Item[];
+  entityItems(entityId: number): Promise<Item[]>;
   /** Stores a text (and its vectors when given) in one transaction; returns its id. */
-  addText(text: NewText, embedding: TextEmbedding | null): number;
+  addText(text: NewText, embedding: TextEmbedding | null): Promise<number>;
   /** Links an image to an entity, or unlinks it (null). Logs both entities as changed. */
-  linkItem(itemId: number, entityId: number | null): void;
+  linkItem(itemId: number, entityId: number | null): Promise<void>;
 
   /** Entity changes past `seq` (to recompute references): the entities touched and the last seq. */
-  entityChangesSince(seq: number): { seq: number; entityIds: number[] };
-  lastEntitySeq(): number;
+  entityChangesSince(seq: number): Promise<{ seq: number; entityIds: number[] }>;
+  lastEntitySeq(): Promise<number>;
 
   /**
    * Records a verdict with the query's vector. A confirm also links an unlinked image to the entity
    * and keeps the query as a description of it (source "review") in the same transaction.
    */
-  addVerdict(verdict: NewVerdict, query: TextEmbedding): Verdict;
-  getVerdict(id: number): Verdict | null;
+  addVerdict(verdict: NewVerdict, query: TextEmbedding): Promise<Verdict>;
+  getVerdict(id: number): Promise<Verdict | null>;
   /** Marks a verdict undone and reverts what it changed (link, kept description). Null when not found or already undone. */
-  undoVerdict(id: number): Verdict | null;
+  undoVerdict(id: number): Promise<Verdict | null>;
   /** Live verdicts on these items with their query vectors for the model. */
-  verdictsOn(itemIds: readonly number[], modelId: string): Array<{ id: number; itemId: number; verdict: VerdictKind; vector: Float32Array }>;
+  verdictsOn(itemIds: readonly number[], modelId: string): Promise<Array<{ id: number; itemId: number; verdict: VerdictKind; vector: Float32Array }>>;
   /**
    * Live verdicts given on an entity's own photo (the entity's card): they move every photo of it.
    * Same shape as verdictsOn, with the entity.
    */
-  entityVerdictsOn(entityIds: readonly number[], modelId: string): Array<{ id: number; entityId: number; itemId: number; verdict: VerdictKind; vector: Float32Array }>;
+  entityVerdictsOn(entityIds: readonly number[], modelId: string): Promise<Array<{ id: number; entityId: number; itemId: number; verdict: VerdictKind; vector: Float32Array }>>;
 
   /**
    * Forgets an entity: its images (soft-deleted, scrubbed of caption, source, hash and media key,
@@ -296,31 +312,51 @@ export interface EntityCatalog {
    * ids and the media keys no live item uses any more, which are queued in the media trash in the
    * same transaction (the caller deletes the files, then empties the queue: see `mediaTrash`).
    */
-  forgetEntity(entityId: number): { itemIds: number[]; orphanedMedia: string[] };
+  forgetEntity(entityId: number): Promise<{ itemIds: number[]; orphanedMedia: string[] }>;
 
   /** Re-embedding: texts (and verdict queries) with no vector for the model yet. */
-  textsWithoutVector(modelId: string, limit: number): Array<{ kind: 'text' | 'feedback'; id: number; body: string }>;
-  putTextEmbedding(kind: 'text' | 'feedback', id: number, embedding: TextEmbedding): void;
+  textsWithoutVector(modelId: string, limit: number): Promise<Array<{ kind: 'text' | 'feedback'; id: number; body: string }>>;
+  putTextEmbedding(kind: 'text' | 'feedback', id: number, embedding: TextEmbedding): Promise<void>;
 }
 
-/** Grants of collections to chat scopes, person search switches, and the audit log. */
+/** Collections and their person-search switch, grants of collections to chat scopes, and the audit log of person queries. */
 export interface AccessCatalog {
-  /** False when the grant already existed. */
-  grant(grant: Grant): boolean;
-  /** False when there was no such grant. */
-  revoke(grant: Grant): boolean;
-  listGrants(collectionId?: number): Grant[];
-  /** Collections granted to the workspace as a whole or to this channel of it (enabled or not). */
-  grantedCollectionIds(scope: { platform: string; workspace: string; channel: string }): number[];
+  /**
+   * The collection with this name, created when missing. A new person collection starts disabled
+   * (an admin enables person search); other kinds start enabled. An existing collection is returned
+   * as it is. Default kind "other". Names must be 1 to 200 printable characters, else USAGE_INVALID.
+   * Names are compared exactly; listings are in byte order of the name.
+   */
+  ensureCollection(name: string, kind?: CollectionKind): Promise<Collection>;
+  findCollection(name: string): Promise<Collection | null>;
+  listCollections(): Promise<Collection[]>;
   /** Person collections start disabled; an admin enables them. False for an unknown collection. */
-  setCollectionEnabled(collectionId: number, enabled: boolean): boolean;
-  addAudit(entry: NewAuditEntry): void;
-  /** Newest first. */
-  listAudit(limit: number): AuditEntry[];
-  /** The platform's own file for an image in one workspace (a Slack file id), or null. */
-  platformFile(ref: PlatformFileKey): string | null;
-  /** Remembers (or replaces) that mapping. Forgetting the image's last item removes it. */
-  setPlatformFile(ref: PlatformFileKey, fileRef: string): void;
+  setCollectionEnabled(collectionId: number, enabled: boolean): Promise<boolean>;
+  /** False when the grant already existed. NOT_FOUND for an unknown collection. */
+  grant(grant: Grant): Promise<boolean>;
+  /** False when there was no such grant. */
+  revoke(grant: Grant): Promise<boolean>;
+  /** Grants of one collection, or of all, ordered by collection id, platform, workspace, channel. */
+  listGrants(collectionId?: number): Promise<Grant[]>;
+  /** Collections granted to the workspace as a whole or to this channel of it (enabled or not), each once, ascending. */
+  grantedCollectionIds(scope: ChatScope): Promise<number[]>;
+  /** Appends to the audit log; `at` (epoch ms) defaults to now. */
+  addAudit(entry: NewAuditEntry): Promise<void>;
+  /** The latest `limit` entries, newest first. */
+  listAudit(limit: number): Promise<AuditEntry[]>;
+}
+
+/** The chat scope a request comes from: a channel of a workspace/team on one platform. */
+export interface ChatScope {
+  platform: string;
+  workspace: string;
+  channel: string;
+}
+
+export interface Catalog extends ItemCatalog, EntityCatalog, AccessCatalog, LexicalCatalog, MediaCatalog {
+  /** Where it is, for messages: the SQLite file, or user@host:port/database (never a password). */
+  readonly location: string;
+  close(): Promise<void>;
 }
 
 export interface PlatformFileKey {
@@ -328,3 +364,10 @@ export interface PlatformFileKey {
   workspace: string;
   mediaKey: string;
 }
+
+/** The same interface with every method answering at once: how the embedded SQLite engine is written. */
+export type Sync<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => R : T[K];
+};
+
+export type SyncCatalog = Sync<Catalog>;

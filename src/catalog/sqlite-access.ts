@@ -3,7 +3,8 @@
  * and the audit log of person queries. The access half of SqliteCatalog, on the same connection
  * (see sqlite-entities.ts for why it is a separate file).
  */
-import type { AuditEntry, Grant, NewAuditEntry, PlatformFileKey } from './catalog.js';
+import type { AuditEntry, ChatScope, Grant, NewAuditEntry, PlatformFileKey } from './catalog.js';
+import { unknownCollection } from './roles/access-store.js';
 import type { SqlDb } from './sqlite-entities.js';
 
 /** A grant to a whole workspace/team is stored with this channel. */
@@ -25,13 +26,15 @@ export class SqliteAccess {
     private readonly write: <T>(fn: () => T) => T,
   ) {}
 
+  /** False when the grant already existed; NOT_FOUND for an unknown collection. */
   grant(g: Grant): boolean {
-    const info = this.write(() =>
-      this.db
+    return this.write(() => {
+      if (this.db.prepare(`SELECT 1 FROM collections WHERE id = ?`).get(g.collectionId) === undefined) throw unknownCollection(g.collectionId);
+      const info = this.db
         .prepare(`INSERT OR IGNORE INTO collection_scopes (collection_id, platform, workspace, channel) VALUES (?, ?, ?, ?)`)
-        .run(g.collectionId, g.platform, g.workspace, g.channel ?? ANY_CHANNEL),
-    );
-    return info.changes > 0;
+        .run(g.collectionId, g.platform, g.workspace, g.channel ?? ANY_CHANNEL);
+      return info.changes > 0;
+    });
   }
 
   revoke(g: Grant): boolean {
@@ -52,10 +55,10 @@ export class SqliteAccess {
     return rows.map((r) => ({ collectionId: r.collection_id, platform: r.platform, workspace: r.workspace, ...(r.channel === ANY_CHANNEL ? {} : { channel: r.channel }) }));
   }
 
-  /** Collections granted to the workspace as a whole or to this channel of it. */
-  grantedCollectionIds(scope: { platform: string; workspace: string; channel: string }): number[] {
+  /** Collections granted to the workspace as a whole or to this channel of it, each once, ascending. */
+  grantedCollectionIds(scope: ChatScope): number[] {
     const rows = this.db
-      .prepare(`SELECT DISTINCT collection_id AS id FROM collection_scopes WHERE platform = ? AND workspace = ? AND channel IN (?, ?)`)
+      .prepare(`SELECT DISTINCT collection_id AS id FROM collection_scopes WHERE platform = ? AND workspace = ? AND channel IN (?, ?) ORDER BY collection_id`)
       .all(scope.platform, scope.workspace, ANY_CHANNEL, scope.channel) as Array<{ id: number }>;
     return rows.map((r) => r.id);
   }

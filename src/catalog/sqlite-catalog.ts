@@ -6,9 +6,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { labelKey } from '../ocr/identifiers.js';
-import { checkName } from './roles/access-store.js';
+import { checkName, unknownCollection } from './roles/access-store.js';
+import { duplicateItem } from './roles/item-store.js';
 import { asDiskError, ErrorCode, ReferentError } from '../errors.js';
-import type { Catalog, Collection, CollectionKind, IndexChange, Item, NewItem, StoredModel, TextEmbedding } from './catalog.js';
+import type { Collection, CollectionKind, IndexChange, Item, NewItem, StoredModel, SyncCatalog, TextEmbedding } from './catalog.js';
+type Catalog = SyncCatalog;
 import { migrations, SCHEMA_VERSION } from './migrations.js';
 import { SqliteAccess } from './sqlite-access.js';
 import { SqliteLexicon } from './sqlite-lexicon.js';
@@ -54,7 +56,7 @@ function toCollection(r: { id: number; name: string; kind: CollectionKind; enabl
   return { id: r.id, name: r.name, kind: r.kind, enabled: r.enabled === 1 };
 }
 
-export class SqliteCatalog implements Catalog {
+export class SqliteCatalog implements SyncCatalog {
   private readonly entities: SqliteEntities;
   private readonly access: SqliteAccess;
   private readonly lexicon: SqliteLexicon;
@@ -76,8 +78,10 @@ export class SqliteCatalog implements Catalog {
     this.verdicts = new VerdictCache({
       stamp: () => this.changeStamp(),
       fingerprint: () => {
-        const row = this.prepare(`SELECT COALESCE(MAX(id), 0) AS maxId, COUNT(*) FILTER (WHERE undone_at IS NULL) AS live FROM feedback`).get() as { maxId: number; live: number };
-        return `${row.maxId}:${row.live}`;
+        const row = this.prepare(
+          `SELECT COALESCE(MAX(id), 0) AS maxId, COUNT(*) FILTER (WHERE undone_at IS NULL) AS live, (SELECT COALESCE(MAX(seq), 0) FROM entity_log) AS entitySeq FROM feedback`,
+        ).get() as { maxId: number; live: number; entitySeq: number };
+        return `${row.maxId}:${row.live}:${row.entitySeq}`;
       },
       loadAll: (modelId) => this.entities.liveVerdicts(modelId),
     });
@@ -185,6 +189,10 @@ export class SqliteCatalog implements Catalog {
     }
   }
 
+  get location(): string {
+    return this.path;
+  }
+
   schemaVersion(): number {
     return this.db.pragma('user_version', { simple: true }) as number;
   }
@@ -232,6 +240,12 @@ export class SqliteCatalog implements Catalog {
     if (item.entityLabel) checkName(item.entityLabel, 'entity label');
     const now = Date.now();
     const id = this.write(() => {
+      // Refused before anything is written (the transaction would roll it back anyway), with the
+      // errors PostgreSQL gives too: NOT_FOUND for an unknown collection, CONFLICT for a live duplicate.
+      if (this.prepare(`SELECT 1 FROM collections WHERE id = ?`).get(item.collectionId) === undefined) throw unknownCollection(item.collectionId);
+      if (this.prepare(`SELECT 1 FROM items WHERE collection_id = ? AND hash = ? AND deleted_at IS NULL`).get(item.collectionId, item.hash) !== undefined) {
+        throw duplicateItem(item.collectionId, item.hash);
+      }
       const entityId = item.entityLabel ? this.entities.ensureEntityIn(item.collectionId, item.entityLabel, now) : null;
       const src = item.source ?? { platform: 'cli' };
       const info = this.prepare(
@@ -287,14 +301,12 @@ export class SqliteCatalog implements Catalog {
     return (this.prepare(sql).get(modelId) as { n: number }).n;
   }
 
-  *itemVectors(modelId: string): IterableIterator<{ itemId: number; collectionId: number; vector: Float32Array }> {
-    const stmt = this.prepare(
+  itemVectors(modelId: string, afterItemId: number, limit: number): Array<{ itemId: number; collectionId: number; vector: Float32Array }> {
+    const rows = this.prepare(
       `SELECT v.owner_id AS itemId, i.collection_id AS collectionId, v.data FROM vectors v JOIN items i ON i.id = v.owner_id
-       WHERE v.owner_kind = 'item' AND v.model_id = ? AND i.deleted_at IS NULL ORDER BY v.owner_id`,
-    );
-    for (const row of stmt.iterate(modelId) as IterableIterator<{ itemId: number; collectionId: number; data: Buffer }>) {
-      yield { itemId: row.itemId, collectionId: row.collectionId, vector: fromBlob(row.data) };
-    }
+       WHERE v.owner_kind = 'item' AND v.model_id = ? AND i.deleted_at IS NULL AND v.owner_id > ? ORDER BY v.owner_id LIMIT ?`,
+    ).all(modelId, afterItemId, limit) as Array<{ itemId: number; collectionId: number; data: Buffer }>;
+    return rows.map((row) => ({ itemId: row.itemId, collectionId: row.collectionId, vector: fromBlob(row.data) }));
   }
 
   itemsWithoutVector(modelId: string, limit: number): Item[] {

@@ -124,11 +124,13 @@ export class SqliteEntities {
         )
         .all(modelId, entityId) as Array<{ itemId: number; data: Buffer }>
     ).map((r) => ({ itemId: r.itemId, vector: fromBlob(r.data) }));
-    // Its descriptions: texts about it, and captions of its live images (linked after they were posted too).
+    // Its descriptions: texts about it, and captions of its live images (linked after they were posted
+    // too). A caption follows its image, whatever entity it was stored with: a removed image's caption
+    // is no longer the entity's, and one linked elsewhere describes the entity it is linked to now.
     const textRows = this.db
       .prepare(
         `SELECT t.id AS textId, t.body, t.source, v.data FROM (
-           SELECT id, body, source FROM texts WHERE entity_id = ? AND deleted_at IS NULL
+           SELECT id, body, source FROM texts WHERE entity_id = ? AND item_id IS NULL AND deleted_at IS NULL
            UNION
            SELECT t.id, t.body, t.source FROM items i JOIN texts t ON t.item_id = i.id WHERE i.entity_id = ? AND i.deleted_at IS NULL AND t.deleted_at IS NULL
          ) t CROSS JOIN vectors v ON v.owner_kind = 'text' AND v.owner_id = t.id AND v.model_id = ? ORDER BY t.id`,

@@ -4,8 +4,12 @@
  * encoder has run (cold caches). The cache is checked cheaply before use, against the catalogue's
  * change stamp (anything committed by any connection); only when it moved is a fingerprint of the
  * live verdicts read, and only when that moved are they reloaded. The
- * fingerprint (largest id, number of live verdicts) changes on every add, undo and forget: an
- * addition raises the largest id, a removal lowers the count.
+ * fingerprint (largest id, number of live verdicts, last entity-log seq) changes on every add, undo
+ * and forget, and on every link: an addition raises the largest id, an undo lowers the count, and a
+ * forget or a link moves the entity log. The entity log is what makes it safe: forgetting deletes
+ * verdict rows, SQLite hands a deleted largest id out again, so a forget followed by a new verdict
+ * leaves the largest id and the count as they were; and whether a verdict speaks for an entity
+ * depends on its photo's link, which a link or unlink changes without touching a verdict.
  */
 import type { VerdictKind } from './catalog.js';
 

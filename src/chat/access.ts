@@ -34,14 +34,14 @@ export function isAdmin(policy: AccessPolicy, user: ChatUser): boolean {
   return policy.admins.has(userKey(user));
 }
 
-export function visibleCollections(catalog: Catalog, policy: AccessPolicy, scope: ChatScope): Visible {
-  const all = catalog.listCollections();
+export async function visibleCollections(catalog: Catalog, policy: AccessPolicy, scope: ChatScope): Promise<Visible> {
+  const all = await catalog.listCollections();
   let reachable: Collection[];
   if (scope.platform === 'web') {
     const names = policy.webCollections;
     reachable = names === '*' ? all : all.filter((c) => names.includes(c.name));
   } else {
-    const granted = new Set(catalog.grantedCollectionIds(scope));
+    const granted = new Set(await catalog.grantedCollectionIds(scope));
     reachable = all.filter((c) => granted.has(c.id));
   }
   const collections = reachable.filter((c) => c.enabled);

@@ -114,30 +114,30 @@ export class Assistant {
       case 'usage':
         return [{ kind: 'error', text: command.problem, cards: [] }];
       case 'stats':
-        return [this.stats(message.scope)];
+        return [await this.stats(message.scope)];
       case 'find':
         return [await this.find(message, command.text)];
       case 'add':
         return [await this.add(message, command.label, command.text, command.collection)];
       case 'describe': {
-        const { entity, collection } = this.resolve(message.scope, command.label, message);
+        const { entity, collection } = await this.resolve(message.scope, command.label, message);
         await describe(this.deps, { label: entity.label, text: command.text, collection: collection.name, author: userKey(message.user) }, this.options.limits);
         return [{ kind: 'info', text: `Noted: ${entity.label} — "${command.text}". Searches use it from now on.`, cards: [] }];
       }
       case 'show':
-        return [this.show(message, command.label)];
+        return [await this.show(message, command.label)];
       case 'forget': {
         // Asked, not done: the buttons say what goes, and Forget does it (ButtonHandler).
         if (!isAdmin(this.options.policy, message.user)) throw new ReferentError(ErrorCode.Forbidden, 'Only an admin can make me forget something.');
-        const { entity, collection } = this.resolve(message.scope, command.label, message);
-        const photos = this.deps.catalog.entityItems(entity.id).length;
+        const { entity, collection } = await this.resolve(message.scope, command.label, message);
+        const photos = (await this.deps.catalog.entityItems(entity.id)).length;
         const text = `Forget ${entity.label} (${collection.name}) and its ${photos} photo${photos === 1 ? '' : 's'}, with its descriptions and verdicts? This cannot be undone.`;
         return [{ kind: 'info', text, cards: [], actions: forgetActions(entity.id, entity.label) }];
       }
     }
   }
 
-  visible(scope: ChatScope): Visible {
+  visible(scope: ChatScope): Promise<Visible> {
     return visibleCollections(this.deps.catalog, this.options.policy, scope);
   }
 
@@ -151,18 +151,18 @@ export class Assistant {
   }
 
   /** Person queries are audited before they run: who, where, what, when. */
-  private audit(visible: Visible, user: ChatUser, scope: ChatScope, query: string, only?: number): void {
+  private async audit(visible: Visible, user: ChatUser, scope: ChatScope, query: string, only?: number): Promise<void> {
     for (const c of visible.collections) {
       if (c.kind !== 'person' || (only !== undefined && c.id !== only)) continue;
-      this.deps.catalog.addAudit({ user: userKey(user), platform: scope.platform, scope: scopeKey(scope), collectionId: c.id, query });
+      await this.deps.catalog.addAudit({ user: userKey(user), platform: scope.platform, scope: scopeKey(scope), collectionId: c.id, query });
     }
   }
 
   private async find(message: ChatMessage, text: string): Promise<Reply> {
-    const visible = this.visible(message.scope);
+    const visible = await this.visible(message.scope);
     if (visible.collections.length === 0) throw this.nothingShared(visible, message.scope);
     const image = message.images[0];
-    this.audit(visible, message.user, message.scope, text || PHOTO_NOTE);
+    await this.audit(visible, message.user, message.scope, text || PHOTO_NOTE);
     const request: SearchRequest = { limit: this.results, collectionIds: visible.ids, ...(text ? { text } : {}), ...(image ? { image } : {}) };
     const { hits, vector } = await search(this.deps, request, this.options.limits);
     const asked = text ? `"${text}"` : 'your photo';
@@ -180,13 +180,13 @@ export class Assistant {
    * The visible entity with this label; errors name what to do in chat. Naming a person is a person
    * query: with the message at hand, it is audited.
    */
-  private resolve(scope: ChatScope, label: string, message?: ChatMessage): { entity: Entity; collection: Collection } {
-    const visible = this.visible(scope);
+  private async resolve(scope: ChatScope, label: string, message?: ChatMessage): Promise<{ entity: Entity; collection: Collection }> {
+    const visible = await this.visible(scope);
     const { byId } = visible;
-    const found = this.deps.catalog.findEntities(label).filter((e) => byId.has(e.collectionId));
+    const found = (await this.deps.catalog.findEntities(label)).filter((e) => byId.has(e.collectionId));
     if (found.length === 0) throw new ReferentError(ErrorCode.NotFound, `I don't know anything called "${label}" here. Teach me: post a photo with "add ${label}: what it looks like".`);
     // Audited before the ambiguity is answered: that answer too says a person by this name is there.
-    if (message) for (const id of new Set(found.map((e) => e.collectionId))) this.audit(visible, message.user, scope, message.text, id);
+    if (message) for (const id of new Set(found.map((e) => e.collectionId))) await this.audit(visible, message.user, scope, message.text, id);
     if (found.length > 1) {
       throw new ReferentError(ErrorCode.LabelAmbiguous, `"${label}" exists in ${found.map((e) => byId.get(e.collectionId)!.name).join(' and ')}.`);
     }
@@ -194,13 +194,13 @@ export class Assistant {
   }
 
   /** The collection an `add` goes to: the named one, the entity's own, or the only one (the only non-person one) visible here. */
-  private addTarget(visible: Visible, label: string, named: string | undefined): Collection {
+  private async addTarget(visible: Visible, label: string, named: string | undefined): Promise<Collection> {
     if (named !== undefined) {
       const c = visible.collections.find((x) => x.name === named);
       if (!c) throw new ReferentError(ErrorCode.NotFound, `There is no collection "${named}" in this conversation.`);
       return c;
     }
-    const existing = this.deps.catalog.findEntities(label).find((e) => visible.ids.has(e.collectionId));
+    const existing = (await this.deps.catalog.findEntities(label)).find((e) => visible.ids.has(e.collectionId));
     if (existing) return visible.byId.get(existing.collectionId)!;
     if (visible.collections.length === 1) return visible.collections[0]!;
     // Photos of people go into a person collection only when someone says so.
@@ -211,18 +211,18 @@ export class Assistant {
   }
 
   private async add(message: ChatMessage, label: string, text: string, named: string | undefined): Promise<Reply> {
-    let visible = this.visible(message.scope);
+    let visible = await this.visible(message.scope);
     // The operator's own web chat may start the first collection; a chat channel only adds to what it was granted.
     if (visible.collections.length === 0 && visible.mayCreate && named === undefined) {
-      this.deps.catalog.ensureCollection(DEFAULT_COLLECTION, 'other');
-      visible = this.visible(message.scope);
+      await this.deps.catalog.ensureCollection(DEFAULT_COLLECTION, 'other');
+      visible = await this.visible(message.scope);
     }
     if (visible.collections.length === 0) throw this.nothingShared(visible, message.scope);
-    const collection = this.addTarget(visible, label, named);
+    const collection = await this.addTarget(visible, label, named);
     if (message.images.length === 0) {
       // describe() looks the label up in every collection: a namesake this conversation cannot see must
       // neither stop the description nor give itself away, so the entity is made here first.
-      this.deps.catalog.ensureEntity(collection.id, label);
+      await this.deps.catalog.ensureEntity(collection.id, label);
       await describe(this.deps, { label, text, collection: collection.name, author: userKey(message.user) }, this.options.limits);
       return { kind: 'info', text: `Noted: ${label} — "${text}".`, cards: [] };
     }
@@ -235,9 +235,9 @@ export class Assistant {
     return { kind: taughtAnything(result) ? 'info' : 'error', text: lines.join('\n'), cards: [] };
   }
 
-  private show(message: ChatMessage, label: string): Reply {
-    const { entity, collection } = this.resolve(message.scope, label, message);
-    const view = show(this.deps, entity.label, collection.name);
+  private async show(message: ChatMessage, label: string): Promise<Reply> {
+    const { entity, collection } = await this.resolve(message.scope, label, message);
+    const view = await show(this.deps, entity.label, collection.name);
     const lines = [`${entity.label} (${collection.name}): ${view.items.length} photo${view.items.length === 1 ? '' : 's'}, ${view.descriptions.length} description${view.descriptions.length === 1 ? '' : 's'}.`];
     for (const d of view.descriptions.slice(0, 5)) lines.push(`• ${d.text}`);
     const read = [...new Set(view.labels.flatMap((l) => l.lines))];
@@ -251,11 +251,12 @@ export class Assistant {
     return { kind: 'results', text: lines.join('\n'), cards };
   }
 
-  private stats(scope: ChatScope): Reply {
-    const visible = this.visible(scope);
+  private async stats(scope: ChatScope): Promise<Reply> {
+    const visible = await this.visible(scope);
     const { catalog, encoder } = this.deps;
     // Only what this conversation may see: no totals across collections it was not granted.
-    const lines = visible.collections.map((c) => `• ${c.name} (${c.kind}): ${catalog.countItems(c.id)} images`);
+    const lines: string[] = [];
+    for (const c of visible.collections) lines.push(`• ${c.name} (${c.kind}): ${await catalog.countItems(c.id)} images`);
     if (lines.length === 0) lines.push('No collection is shared with this conversation yet.');
     lines.push(`Model: ${encoder.displayName}.`);
     return { kind: 'info', text: lines.join('\n'), cards: [] };

@@ -37,8 +37,8 @@ export interface ButtonContext {
   policy: AccessPolicy;
   limits: { maxTextChars: number; maxImageBytes: number; batchSize: number };
   results: number;
-  visible(scope: ChatScope): Visible;
-  audit(visible: Visible, user: ChatUser, scope: ChatScope, query: string, only?: number): void;
+  visible(scope: ChatScope): Promise<Visible>;
+  audit(visible: Visible, user: ChatUser, scope: ChatScope, query: string, only?: number): Promise<void>;
 }
 
 /** Labels typed into a form: what `add <label>:` accepts (no colon, one line), bounded. */
@@ -55,13 +55,13 @@ export class ButtonHandler {
   async run(value: unknown, user: ChatUser, scope: ChatScope, input?: ActionInput): Promise<ActionResult> {
     const action = decodeAction(value);
     if (!isCardAction(action)) return this.forgetAnswer(action, user, scope);
-    const visible = this.context.visible(scope);
-    const item = this.deps.catalog.getItem(action.i);
+    const visible = await this.context.visible(scope);
+    const item = await this.deps.catalog.getItem(action.i);
     // The same answer whether the image is gone or merely elsewhere: nothing leaks across scopes.
     if (!item || !visible.ids.has(item.collectionId)) throw new ReferentError(ErrorCode.NotFound, 'That image is not available in this conversation.');
     const query = action.q || 'a posted photo';
     // More like this searches every collection visible here, people included; a verdict touches only the image's.
-    this.context.audit(visible, user, scope, `${action.a} on image #${item.id}: ${query}`, action.a === 'more' ? undefined : item.collectionId);
+    await this.context.audit(visible, user, scope, `${action.a} on image #${item.id}: ${query}`, action.a === 'more' ? undefined : item.collectionId);
     if (action.a === 'more') return this.moreLike(item, visible);
     return this.verdict(action, item, visible, user, input);
   }
@@ -77,7 +77,7 @@ export class ButtonHandler {
     const searched = action.x === undefined ? undefined : unpackVector(action.x, this.deps.encoder.dim);
     if (searched === null) throw new ReferentError(ErrorCode.UsageInvalid, 'That button is from another model or an older version: search again.');
     // The entity id comes back from the client too: one this conversation cannot see is no entity at all.
-    const named = action.e === null ? null : this.deps.catalog.getEntity(action.e);
+    const named = action.e === null ? null : await this.deps.catalog.getEntity(action.e);
     const entityId = item.entityId ?? (named && visible.ids.has(named.collectionId) ? named.id : null);
     const label = input?.label === undefined ? undefined : checkLabel(input.label);
     const asked = { text: action.q, typed: action.t, ...(searched ? { vector: searched } : {}) };
@@ -101,7 +101,7 @@ export class ButtonHandler {
       this.context.limits,
     );
     const who = user.name ?? user.id;
-    const after = this.deps.catalog.getItem(item.id) ?? item;
+    const after = await this.deps.catalog.getItem(item.id) ?? item;
     const collection = visible.byId.get(item.collectionId)!;
     const base = { itemId: item.id, entityId: after.entityId ?? entityId, band: action.b, why: action.w };
     const card: Card = {
@@ -132,11 +132,11 @@ export class ButtonHandler {
       return { replies: [], card: null, update: { kind: 'info', text, cards: [] } };
     }
     if (!isAdmin(this.context.policy, user)) throw new ReferentError(ErrorCode.Forbidden, 'Only an admin can make me forget something.');
-    const visible = this.context.visible(scope);
-    const entity = this.deps.catalog.getEntity(action.e);
+    const visible = await this.context.visible(scope);
+    const entity = await this.deps.catalog.getEntity(action.e);
     if (!entity || !visible.ids.has(entity.collectionId)) throw new ReferentError(ErrorCode.NotFound, `${action.l} is not here any more (already forgotten, or not in this conversation).`);
     const collection = visible.byId.get(entity.collectionId)!;
-    this.context.audit(visible, user, scope, `forget ${entity.label}`, entity.collectionId);
+    await this.context.audit(visible, user, scope, `forget ${entity.label}`, entity.collectionId);
     const result = await forget(this.deps, entity.label, collection.name);
     const text = `Forgotten by ${who}: ${entity.label} (${collection.name}), with its ${plural(result.items, 'photo')}, descriptions and verdicts.`;
     return { replies: [], card: null, update: { kind: 'info', text, cards: [] } };

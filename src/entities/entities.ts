@@ -28,15 +28,16 @@ function checkText(text: string, maxTextChars: number, what: string): string {
 }
 
 /** The live entity with this label (in `collection` when given); errors say what to do instead. */
-export function resolveEntity(catalog: Catalog, label: string, collection?: string): Entity {
-  let found = catalog.findEntities(label);
+export async function resolveEntity(catalog: Catalog, label: string, collection?: string): Promise<Entity> {
+  let found = await catalog.findEntities(label);
   if (collection !== undefined) {
-    const c = catalog.findCollection(collection);
+    const c = await catalog.findCollection(collection);
     found = found.filter((e) => e.collectionId === c?.id);
   }
   if (found.length === 0) throw new ReferentError(ErrorCode.NotFound, `Nothing is called "${label}"${collection ? ` in ${collection}` : ''}. Add it with \`referent add "${label}" --image PATH\`.`, { details: { label } });
   if (found.length > 1) {
-    const names = found.map((e) => catalog.listCollections().find((c) => c.id === e.collectionId)?.name ?? String(e.collectionId));
+    const collections = await catalog.listCollections();
+    const names = found.map((e) => collections.find((c) => c.id === e.collectionId)?.name ?? String(e.collectionId));
     throw new ReferentError(ErrorCode.LabelAmbiguous, `"${label}" exists in several collections (${names.join(', ')}); say which with --collection.`, { details: { label, collections: names } });
   }
   return found[0]!;
@@ -48,11 +49,11 @@ export function resolveEntity(catalog: Catalog, label: string, collection?: stri
  */
 export async function describe(deps: EntityDeps, req: { label: string; text: string; collection?: string; author?: string }, limits: { maxTextChars: number }): Promise<Entity> {
   const body = checkText(req.text, limits.maxTextChars, 'description');
-  const exists = deps.catalog.findEntities(req.label).length > 0;
-  const entity = exists ? resolveEntity(deps.catalog, req.label, req.collection) : deps.catalog.ensureEntity(deps.catalog.ensureCollection(req.collection ?? 'default').id, req.label);
+  const exists = (await deps.catalog.findEntities(req.label)).length > 0;
+  const entity = exists ? await resolveEntity(deps.catalog, req.label, req.collection) : await deps.catalog.ensureEntity((await deps.catalog.ensureCollection(req.collection ?? 'default')).id, req.label);
   const [embedding] = await embedTexts(deps.encoder, [body]);
-  deps.catalog.addText({ entityId: entity.id, body, source: 'describe', author: req.author ?? null }, embedding!);
-  deps.references.catchUp();
+  await deps.catalog.addText({ entityId: entity.id, body, source: 'describe', author: req.author ?? null }, embedding!);
+  await deps.references.catchUp();
   return entity;
 }
 
@@ -67,34 +68,36 @@ export interface EntityView {
   labels: Array<{ itemId: number; lines: string[]; identifiers: string[] }>;
 }
 
-export function show(deps: EntityDeps, label: string, collection?: string): EntityView {
-  deps.references.catchUp();
-  const entity = resolveEntity(deps.catalog, label, collection);
+export async function show(deps: EntityDeps, label: string, collection?: string): Promise<EntityView> {
+  await deps.references.catchUp();
+  const entity = await resolveEntity(deps.catalog, label, collection);
   const entry = deps.references.get(entity.id);
   const texts = entry?.material.texts ?? [];
-  const items = deps.catalog.entityItems(entity.id);
+  const items = await deps.catalog.entityItems(entity.id);
+  const labels: EntityView['labels'] = [];
+  for (const item of items) {
+    const ocr = await deps.catalog.ocrOf(item.id);
+    if (ocr && ocr.lines.length) labels.push({ itemId: item.id, lines: ocr.lines.map((l) => l.text), identifiers: ocr.identifiers });
+  }
   return {
     entity,
     items,
     descriptions: texts.map((t, i) => ({ textId: t.textId, text: t.body, source: t.source, weight: entry!.ref.textWeights[i] ?? 0 })),
     details: [...new Set((entry?.material.phrases ?? []).map((p) => p.body))],
     photoWeights: (entry?.material.images ?? []).map((img, i) => ({ itemId: img.itemId, weight: entry!.ref.imageWeights[i] ?? 0 })),
-    labels: items.flatMap((item) => {
-      const ocr = deps.catalog.ocrOf(item.id);
-      return ocr && ocr.lines.length ? [{ itemId: item.id, lines: ocr.lines.map((l) => l.text), identifiers: ocr.identifiers }] : [];
-    }),
+    labels,
   };
 }
 
 /** Forgets an entity with its images, descriptions, verdicts and media files. */
 export async function forget(deps: EntityDeps, label: string, collection?: string): Promise<{ entity: Entity; items: number }> {
-  const entity = resolveEntity(deps.catalog, label, collection);
-  const { itemIds } = deps.catalog.forgetEntity(entity.id);
+  const entity = await resolveEntity(deps.catalog, label, collection);
+  const { itemIds } = await deps.catalog.forgetEntity(entity.id);
   // The files were queued in the same transaction: a crash from here on only delays their deletion.
   await emptyMediaTrash(deps.catalog, deps.media);
-  deps.catalog.checkpoint();
-  deps.index.catchUp();
-  deps.references.catchUp();
+  await deps.catalog.checkpoint();
+  await deps.index.catchUp();
+  await deps.references.catchUp();
   return { entity, items: itemIds.length };
 }
 
@@ -118,13 +121,13 @@ export interface ReviewRequest {
  */
 export async function review(deps: EntityDeps, req: ReviewRequest, limits: { maxTextChars: number }): Promise<{ verdict: Verdict; entity: Entity | null }> {
   const query = checkText(req.query, limits.maxTextChars, 'query');
-  deps.references.catchUp();
-  const item = deps.catalog.getItem(req.itemId);
+  await deps.references.catchUp();
+  const item = await deps.catalog.getItem(req.itemId);
   if (!item) throw new ReferentError(ErrorCode.NotFound, `There is no image #${req.itemId}.`, { details: { itemId: req.itemId } });
   let entity: Entity | null = null;
-  if (req.entityLabel) entity = deps.catalog.ensureEntity(item.collectionId, req.entityLabel);
-  else if (item.entityId !== null) entity = deps.catalog.getEntity(item.entityId);
-  else if (req.entityId != null) entity = deps.catalog.getEntity(req.entityId);
+  if (req.entityLabel) entity = await deps.catalog.ensureEntity(item.collectionId, req.entityLabel);
+  else if (item.entityId !== null) entity = await deps.catalog.getEntity(item.entityId);
+  else if (req.entityId != null) entity = await deps.catalog.getEntity(req.entityId);
   if (entity && entity.collectionId !== item.collectionId) {
     throw new ReferentError(ErrorCode.Conflict, `Image #${item.id} and "${entity.label}" are in different collections.`);
   }
@@ -135,17 +138,17 @@ export async function review(deps: EntityDeps, req: ReviewRequest, limits: { max
     throw new ReferentError(ErrorCode.LabelNeeded, `Image #${item.id} is not linked to anything yet: say what it shows (--as <label>).`, { details: { itemId: item.id } });
   }
   const [embedding] = await embedTexts(deps.encoder, [query]);
-  const verdict = deps.catalog.addVerdict(
+  const verdict = await deps.catalog.addVerdict(
     { query, itemId: item.id, entityId: entity?.id ?? null, verdict: req.verdict, user: req.user ?? null, ...(req.keepQuery === false ? { keepQuery: false } : {}), ...(req.searched ? { searched: req.searched } : {}) },
     embedding!,
   );
-  deps.references.catchUp();
+  await deps.references.catchUp();
   return { verdict, entity };
 }
 
-export function undoReview(deps: EntityDeps, verdictId: number): Verdict {
-  const undone = deps.catalog.undoVerdict(verdictId);
+export async function undoReview(deps: EntityDeps, verdictId: number): Promise<Verdict> {
+  const undone = await deps.catalog.undoVerdict(verdictId);
   if (!undone) throw new ReferentError(ErrorCode.NotFound, `There is no verdict #${verdictId} to undo (or it was already undone).`);
-  deps.references.catchUp();
+  await deps.references.catchUp();
   return undone;
 }

@@ -42,15 +42,15 @@ export async function teach(deps: EntityDeps, req: TeachRequest, options: Omit<I
   const stored: number[] = [];
   const summary = await ingest(deps, { sources, problems: [] }, { ...options, collection: req.collection, onEvent: (e) => e.event === 'skipped' && e.itemId !== null && stored.push(e.itemId) });
   const result: TeachResult = { entity: null, added: summary.added, linked: 0, already: 0, elsewhere: [], described: false, failed: summary.failed };
-  const collectionId = deps.catalog.findCollection(req.collection)?.id;
-  result.entity = deps.catalog.findEntities(req.label).find((e) => e.collectionId === collectionId) ?? null;
+  const collectionId = (await deps.catalog.findCollection(req.collection))?.id;
+  result.entity = (await deps.catalog.findEntities(req.label)).find((e) => e.collectionId === collectionId) ?? null;
   // Made only when something is taught: a photo that shows another entity creates no empty namesake.
-  const entity = () => (result.entity ??= deps.catalog.ensureEntity(collectionId!, req.label));
+  const entity = async () => (result.entity ??= await deps.catalog.ensureEntity(collectionId!, req.label));
   for (const itemId of new Set(stored)) {
-    const item = deps.catalog.getItem(itemId);
+    const item = await deps.catalog.getItem(itemId);
     if (!item) continue;
     if (item.entityId === null) {
-      deps.catalog.linkItem(item.id, entity().id);
+      await deps.catalog.linkItem(item.id, (await entity()).id);
       result.linked++;
     } else if (item.entityId === result.entity?.id) {
       result.already++;
@@ -58,12 +58,12 @@ export async function teach(deps: EntityDeps, req: TeachRequest, options: Omit<I
       result.elsewhere.push({ itemId: item.id, label: item.entityLabel ?? `#${item.entityId}` });
     }
   }
-  if (summary.added > 0 && collectionId !== undefined) entity();
+  if (summary.added > 0 && collectionId !== undefined) await entity();
   if (text && summary.added === 0 && collectionId !== undefined) {
-    result.entity = await describe(deps, { label: entity().label, text, collection: req.collection, ...(req.author ? { author: req.author } : {}) }, options);
+    result.entity = await describe(deps, { label: (await entity()).label, text, collection: req.collection, ...(req.author ? { author: req.author } : {}) }, options);
     result.described = true;
   }
-  deps.references.catchUp();
+  await deps.references.catchUp();
   return result;
 }
 

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { Catalog } from '../catalog/catalog.js';
+import type { ItemCatalog } from '../catalog/catalog.js';
 import type { CandidateVectors } from '../method/refine.js';
 import { ErrorCode, isReferentError } from '../errors.js';
 import { silentProgress, type Progress } from '../progress.js';
@@ -22,7 +22,8 @@ export interface HnswParams {
 }
 
 export interface ItemIndexOptions {
-  catalog: Catalog;
+  /** The slice it follows: the item vectors and the index log. */
+  catalog: Pick<ItemCatalog, 'itemVectors' | 'countItemVectors' | 'lastLogSeq' | 'changesSince' | 'changeStamp'>;
   /** Folder holding the snapshots of this data folder (index-data/index). */
   dir: string;
   modelId: string;
@@ -43,6 +44,20 @@ export interface OpenReport {
 export interface ItemHit {
   itemId: number;
   score: number;
+}
+
+/** Every live item vector of a model, read a page at a time (a catalogue may hold millions). */
+export async function* allItemVectors(
+  catalog: Pick<ItemCatalog, 'itemVectors'>,
+  modelId: string,
+  pageSize = 2000,
+): AsyncGenerator<{ itemId: number; collectionId: number; vector: Float32Array }> {
+  for (let after = 0; ; ) {
+    const page = await catalog.itemVectors(modelId, after, pageSize);
+    yield* page;
+    if (page.length < pageSize) return;
+    after = page.at(-1)!.itemId;
+  }
 }
 
 /** A file-system-safe, collision-free folder name for a model id. */
@@ -76,11 +91,11 @@ export class ItemIndex {
     let reason: string | undefined;
     try {
       const { index, watermark } = await HnswIndex.loadSnapshot(base, { dim: options.dim, efSearch: options.hnsw.efSearch });
-      if (watermark > options.catalog.lastLogSeq()) throw new Error('snapshot is newer than the catalogue');
+      if (watermark > await options.catalog.lastLogSeq()) throw new Error('snapshot is newer than the catalogue');
       const itemIndex = new ItemIndex(options, index, watermark);
-      itemIndex.loadCollections();
-      const replayed = itemIndex.catchUp();
-      const expected = options.catalog.countItemVectors(options.modelId);
+      await itemIndex.loadCollections();
+      const replayed = await itemIndex.catchUp();
+      const expected = await options.catalog.countItemVectors(options.modelId);
       if (index.size() === expected) return { index: itemIndex, report: { source: 'snapshot', replayed, count: expected } };
       reason = `count mismatch: index ${index.size()}, catalogue ${expected}`;
     } catch (err) {
@@ -95,19 +110,19 @@ export class ItemIndex {
     const { catalog, modelId, dim, hnsw } = options;
     const progress = options.progress ?? silentProgress;
     // Read the watermark first: anything committed during the build is replayed afterwards.
-    const watermark = catalog.lastLogSeq();
-    const total = catalog.countItemVectors(modelId);
+    const watermark = await catalog.lastLogSeq();
+    const total = await catalog.countItemVectors(modelId);
     const index = HnswIndex.create({ dim, capacity: Math.max(total, 1024), m: hnsw.m, efConstruction: hnsw.efConstruction, efSearch: hnsw.efSearch });
     const itemIndex = new ItemIndex(options, index, watermark);
     if (total > 0) progress.start('Rebuilding the image index', total, 'items');
-    for (const { itemId, collectionId, vector } of catalog.itemVectors(modelId)) {
+    for await (const { itemId, collectionId, vector } of allItemVectors(catalog, modelId)) {
       index.add(String(itemId), vector);
       itemIndex.collectionOf.set(itemId, collectionId);
       itemIndex.vectors.set(itemId, vector);
       progress.tick(1);
     }
     if (total > 0) progress.stop();
-    itemIndex.catchUp();
+    await itemIndex.catchUp();
     // The snapshot only spares the next start a rebuild: on a full disk, serve from memory and let
     // a later save (upkeep, shutdown) write it.
     await itemIndex.save(true).catch((err: unknown) => {
@@ -120,9 +135,9 @@ export class ItemIndex {
     return path.join(options.dir, modelSlug(options.modelId), 'items');
   }
 
-  private loadCollections(): void {
+  private async loadCollections(): Promise<void> {
     // Live items' collections (for filtering) and compact vectors (for re-ranking), at the snapshot's watermark or later.
-    for (const { itemId, collectionId, vector } of this.options.catalog.itemVectors(this.options.modelId)) {
+    for await (const { itemId, collectionId, vector } of allItemVectors(this.options.catalog, this.options.modelId)) {
       this.collectionOf.set(itemId, collectionId);
       this.vectors.set(itemId, vector);
     }
@@ -132,11 +147,11 @@ export class ItemIndex {
    * Applies catalogue changes past the watermark; returns how many were applied. Idempotent.
    * While a snapshot is being written the graph is read-only, so changes wait for the next call.
    */
-  catchUp(): number {
+  async catchUp(): Promise<number> {
     // Read before the log, so a commit that lands in between moves it again and is read next time.
-    const stamp = this.options.catalog.changeStamp();
+    const stamp = await this.options.catalog.changeStamp();
     if (this.saving || stamp === this.stamp) return 0;
-    const changes = this.options.catalog.changesSince(this.watermarkSeq, this.options.modelId);
+    const changes = await this.options.catalog.changesSince(this.watermarkSeq, this.options.modelId);
     for (const change of changes) {
       const id = String(change.itemId);
       if (change.op === 'del') {

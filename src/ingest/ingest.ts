@@ -98,7 +98,7 @@ async function ingestBatch(
     try {
       const prepared = await prepare(deps, source, options);
       const dupKey = `${prepared.collection.id}:${prepared.hash}`;
-      const existing = deps.catalog.findLiveItemByHash(prepared.collection.id, prepared.hash);
+      const existing = await deps.catalog.findLiveItemByHash(prepared.collection.id, prepared.hash);
       if (existing || seen.has(dupKey)) {
         summary.skipped++;
         emit({ event: 'skipped', itemId: existing?.id ?? null, origin: source.origin, reason: existing ? 'already in the collection' : 'duplicate in this run' });
@@ -123,7 +123,7 @@ async function ingestBatch(
     const vector = result.vector;
     try {
       const stored = await deps.media.put(p.bytes);
-      const item = deps.catalog.addItem(
+      const item = await deps.catalog.addItem(
         {
           collectionId: p.collection.id,
           hash: p.hash,
@@ -144,7 +144,7 @@ async function ingestBatch(
       emit(failure(p.source.origin, err));
     }
   }
-  deps.index.catchUp();
+  await deps.index.catchUp();
   await deps.index.saveIfBehind(SNAPSHOT_EVERY);
 }
 
@@ -162,7 +162,7 @@ async function prepare(deps: IngestDeps, source: IngestSource, options: IngestOp
     throw new ReferentError(ErrorCode.ImageTooLarge, `The image is ${size} bytes; the limit is ${options.maxImageBytes}.`);
   }
   const bytes = source.bytes ?? (await fs.readFile(source.path));
-  const collection = deps.catalog.ensureCollection(source.collection ?? options.collection);
+  const collection = await deps.catalog.ensureCollection(source.collection ?? options.collection);
   return { source, bytes, collection, hash: createHash('sha256').update(bytes).digest('hex') };
 }
 

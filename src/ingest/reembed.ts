@@ -23,7 +23,7 @@ export interface ReembedSummary {
 
 /** Descriptions (with their details) and review queries, which references and verdicts need. */
 async function reembedTexts(catalog: Catalog, encoder: Encoder, batchSize: number, progress: Progress): Promise<number> {
-  const pending = catalog.textsWithoutVector(encoder.modelId, Number.MAX_SAFE_INTEGER);
+  const pending = await catalog.textsWithoutVector(encoder.modelId, Number.MAX_SAFE_INTEGER);
   if (pending.length === 0) return 0;
   progress.start('Re-embedding descriptions', pending.length, 'texts');
   try {
@@ -47,10 +47,10 @@ export async function reembed(
   const progress = options.progress ?? silentProgress;
   const summary: ReembedSummary = { embedded: 0, failed: [], switched: false, droppedVectors: 0, embeddedTexts: 0 };
   const failedIds = new Set<number>();
-  progress.start(`Re-embedding with ${encoder.displayName}`, catalog.countItems() - catalog.countItemVectors(encoder.modelId), 'items');
+  progress.start(`Re-embedding with ${encoder.displayName}`, await catalog.countItems() - await catalog.countItemVectors(encoder.modelId), 'items');
   try {
     for (;;) {
-      const batch = catalog.itemsWithoutVector(encoder.modelId, options.batchSize + failedIds.size).filter((i) => !failedIds.has(i.id));
+      const batch = (await catalog.itemsWithoutVector(encoder.modelId, options.batchSize + failedIds.size)).filter((i) => !failedIds.has(i.id));
       if (batch.length === 0) break;
       const work = batch.slice(0, options.batchSize);
       const originals = await Promise.all(work.map((item) => media.readOriginal(item.mediaKey).catch((error: unknown) => ({ error }))));
@@ -58,7 +58,7 @@ export async function reembed(
       for (const [i, item] of work.entries()) {
         const result = encoded[i]!;
         if ('vector' in result) {
-          catalog.putItemVector(item.id, encoder.modelId, result.vector);
+          await catalog.putItemVector(item.id, encoder.modelId, result.vector);
           summary.embedded++;
           continue;
         }
@@ -73,8 +73,8 @@ export async function reembed(
   }
   summary.embeddedTexts = await reembedTexts(catalog, encoder, options.batchSize, progress);
   if (summary.failed.length === 0) {
-    catalog.setModel({ modelId: encoder.modelId, dim: encoder.dim });
-    summary.droppedVectors = catalog.deleteVectorsExcept(encoder.modelId);
+    await catalog.setModel({ modelId: encoder.modelId, dim: encoder.dim });
+    summary.droppedVectors = await catalog.deleteVectorsExcept(encoder.modelId);
     summary.switched = true;
   }
   return summary;

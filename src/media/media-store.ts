@@ -68,7 +68,7 @@ export interface MediaStore {
    * Deletes every file (original, thumbnail, temporary) whose key `keep` refuses and that was last
    * written more than `olderThanMs` ago. `put` refreshes that time on the files it reuses.
    */
-  sweep(keep: (key: string) => boolean, options: { olderThanMs: number }): Promise<{ removed: number }>;
+  sweep(keep: (key: string) => boolean | Promise<boolean>, options: { olderThanMs: number }): Promise<{ removed: number }>;
 }
 
 /**
@@ -257,7 +257,7 @@ class FsMediaStore implements MediaStore {
     }
   }
 
-  async sweep(keep: (key: string) => boolean, options: { olderThanMs: number }): Promise<{ removed: number }> {
+  async sweep(keep: (key: string) => boolean | Promise<boolean>, options: { olderThanMs: number }): Promise<{ removed: number }> {
     const cutoff = Date.now() - options.olderThanMs;
     let removed = 0;
     for (const base of [this.originalsDir, this.thumbsDir]) {
@@ -265,7 +265,7 @@ class FsMediaStore implements MediaStore {
         for (const cd of await sortedEntries(join(base, ab), fanOutPattern)) {
           const dir = join(base, ab, cd);
           for (const name of await sortedEntries(dir, sweptPattern)) {
-            if (!name.startsWith(tempPrefix) && keep(name.slice(0, 64))) continue;
+            if (!name.startsWith(tempPrefix) && (await keep(name.slice(0, 64)))) continue;
             const info = await unlessMissing(stat(join(dir, name)), () => null);
             if (info === null || info.mtimeMs > cutoff) continue;
             await rm(join(dir, name), { force: true });

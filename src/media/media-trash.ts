@@ -16,17 +16,17 @@ import type { MediaStore } from './media-store.js';
 export async function emptyMediaTrash(catalog: MediaCatalog, media: MediaStore): Promise<number> {
   let done = 0;
   for (;;) {
-    const keys = catalog.mediaTrash(256);
+    const keys = await catalog.mediaTrash(256);
     if (keys.length === 0) return done;
     for (const key of keys) {
       // Asked again right before deleting: the same photo may have been added back meanwhile.
-      if (catalog.isMediaLive(key)) continue;
+      if (await catalog.isMediaLive(key)) continue;
       // A key that is not a media key names no file: there is nothing to delete.
       await media.remove(key).catch((err: unknown) => {
         if (!isReferentError(err)) throw err;
       });
     }
-    catalog.mediaTrashed(keys);
+    await catalog.mediaTrashed(keys);
     done += keys.length;
   }
 }

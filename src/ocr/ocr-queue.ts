@@ -91,7 +91,7 @@ export class OcrQueue {
   private async run(progress?: Progress): Promise<OcrSummary> {
     const { catalog, media } = this.deps;
     const summary: OcrSummary = { read: 0, withText: 0, failed: 0 };
-    const total = catalog.countOcr().pending;
+    const total = (await catalog.countOcr()).pending;
     if (total === 0) return summary;
     this.reader ??= this.createReader();
     let reader: TextReader;
@@ -107,7 +107,7 @@ export class OcrQueue {
     }
     progress?.start('Reading labels', total, 'images');
     let after = 0;
-    for (let batch = catalog.itemsWithoutOcr(BATCH, after); batch.length > 0 && !this.closed; batch = catalog.itemsWithoutOcr(BATCH, after)) {
+    for (let batch = await catalog.itemsWithoutOcr(BATCH, after); batch.length > 0 && !this.closed; batch = await catalog.itemsWithoutOcr(BATCH, after)) {
       for (const item of batch) {
         after = item.id;
         if (this.closed) break;
@@ -120,7 +120,7 @@ export class OcrQueue {
           this.options.log(`ocr: image #${item.id} could not be read: ${err instanceof Error ? err.message : String(err)}`);
         }
         const kept = keepLines(lines, this.options.minConfidence);
-        if (catalog.putOcr(item.id, { modelId: reader.modelId, ...kept })) {
+        if (await catalog.putOcr(item.id, { modelId: reader.modelId, ...kept })) {
           summary.read++;
           if (kept.lines.length > 0) summary.withText++;
         }

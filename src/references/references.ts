@@ -70,13 +70,13 @@ export class References {
     const progress = options.progress ?? silentProgress;
     const graphs = { text: await References.loadGraph(options, 'text'), image: await References.loadGraph(options, 'image') };
     const refs = new References(options, graphs);
-    refs.watermark = options.catalog.lastEntitySeq();
-    const ids = options.catalog.liveEntityIds();
+    refs.watermark = await options.catalog.lastEntitySeq();
+    const ids = await options.catalog.liveEntityIds();
     // A bar only where it takes a while (about a second per few thousand entities).
     const show = ids.length >= 2000;
     if (show) progress.start('Building entity references', ids.length, 'entities');
     for (const id of ids) {
-      refs.refresh(id);
+      await refs.refresh(id);
       if (show) progress.tick(1);
     }
     if (show) progress.stop();
@@ -146,22 +146,22 @@ export class References {
   }
 
   /** Recomputes the entities changed since the last call (by any process); returns how many. */
-  catchUp(): number {
+  async catchUp(): Promise<number> {
     // Read before the log, so a commit that lands in between moves it again and is read next time.
-    const stamp = this.options.catalog.changeStamp();
+    const stamp = await this.options.catalog.changeStamp();
     if (this.saving || stamp === this.stamp) return 0;
-    const changes = this.options.catalog.entityChangesSince(this.watermark);
-    for (const id of changes.entityIds) this.refresh(id);
+    const changes = await this.options.catalog.entityChangesSince(this.watermark);
+    for (const id of changes.entityIds) await this.refresh(id);
     this.watermark = changes.seq;
     this.stamp = stamp;
     return changes.entityIds.length;
   }
 
   /** Recomputes one entity's reference from the catalogue (or drops it when it is gone or empty). */
-  refresh(entityId: number): void {
+  async refresh(entityId: number): Promise<void> {
     const old = this.entries.get(entityId);
     for (const img of old?.material.images ?? []) if (this.entityOfItem.get(img.itemId) === entityId) this.entityOfItem.delete(img.itemId);
-    const material = this.options.catalog.entityMaterial(entityId, this.options.modelId);
+    const material = await this.options.catalog.entityMaterial(entityId, this.options.modelId);
     if (!material || (material.images.length === 0 && material.texts.length === 0)) {
       this.entries.delete(entityId);
       this.removeFrom('text', entityId);

@@ -78,17 +78,17 @@ export async function search(deps: SearchDeps, request: SearchRequest, limits: {
   if (!Number.isInteger(request.limit) || request.limit < 1 || request.limit > MAX_LIMIT) {
     throw new ReferentError(ErrorCode.UsageInvalid, `The limit must be a whole number from 1 to ${MAX_LIMIT}.`);
   }
-  const collectionIds = request.collectionIds ?? (request.collections ? resolveCollections(deps.catalog, request.collections) : undefined);
+  const collectionIds = request.collectionIds ?? (request.collections ? await resolveCollections(deps.catalog, request.collections) : undefined);
   const refine = request.refine ?? deps.method.refine;
   // Another process (an ingest, a review) may have committed since we loaded: follow the logs first.
-  deps.index.catchUp();
+  await deps.index.catchUp();
   const query = request.likeItem === undefined ? await queryVectors(deps.encoder, text, request.image) : likeItemQuery(deps, request.likeItem);
   if (request.likeItem !== undefined) {
     // The image itself would be the first hit: ask for one more and leave it out.
     const hits = await searchWith(deps, query, request.limit + 1, collectionIds, refine, null);
     return { hits: hits.filter((h) => h.itemId !== request.likeItem).slice(0, request.limit), vector: query.vector };
   }
-  const hits = await searchWith(deps, query, request.limit, collectionIds, refine, text ? lexicalSide(deps.catalog, text, collectionIds) : null);
+  const hits = await searchWith(deps, query, request.limit, collectionIds, refine, text ? await lexicalSide(deps.catalog, text, collectionIds) : null);
   return { hits, vector: query.vector };
 }
 
@@ -97,10 +97,10 @@ export async function search(deps: SearchDeps, request: SearchRequest, limits: {
  * identifier has a lexical side: any other query ranks exactly as the vectors and references rank
  * it (null). Words count only beside an identifier.
  */
-function lexicalSide(catalog: Catalog, text: string, collectionIds: ReadonlySet<number> | undefined): LexicalMatches | null {
+async function lexicalSide(catalog: Catalog, text: string, collectionIds: ReadonlySet<number> | undefined): Promise<LexicalMatches | null> {
   const terms = queryTerms(text);
   const labels = labelKeys(text);
-  const matches = catalog.lexicalMatches({ identifiers: terms.identifiers, words: terms.identifiers.length > 0 ? terms.words : [], labels, ...(collectionIds ? { collectionIds } : {}) });
+  const matches = await catalog.lexicalMatches({ identifiers: terms.identifiers, words: terms.identifiers.length > 0 ? terms.words : [], labels, ...(collectionIds ? { collectionIds } : {}) });
   return matches.items.size > 0 ? matches : null;
 }
 
@@ -119,18 +119,18 @@ async function searchWith(
   lexical: LexicalMatches | null,
 ): Promise<SearchHit[]> {
   if (!refine) return plainSearch(deps, query, limit, collectionIds, lexical);
-  deps.references.catchUp();
+  await deps.references.catchUp();
   return refinedSearch(deps, query, limit, collectionIds, lexical);
 }
 
-function plainSearch(deps: SearchDeps, query: RefineQuery, limit: number, collectionIds: ReadonlySet<number> | undefined, lexical: LexicalMatches | null): SearchHit[] {
+async function plainSearch(deps: SearchDeps, query: RefineQuery, limit: number, collectionIds: ReadonlySet<number> | undefined, lexical: LexicalMatches | null): Promise<SearchHit[]> {
   const found = deps.index.search(query.vector, lexical ? Math.max(limit, 50) : limit, collectionIds);
-  const vectorItems = deps.catalog.getItems(found.map((h) => h.itemId));
+  const vectorItems = await deps.catalog.getItems(found.map((h) => h.itemId));
   const cosine = new Map(found.map((h) => [h.itemId, h.score]));
   let ranked: Array<{ itemId: number; entityId: number | null; final: number; lexical?: LexicalEvidence | null }> = found.map((h) => ({ itemId: h.itemId, entityId: vectorItems.get(h.itemId)?.entityId ?? null, final: h.score }));
   if (lexical) ranked = fuseLexical(ranked, lexical, PLAIN_HYBRID, (itemId, entityId, base) => ({ itemId, entityId, final: base }));
   ranked = ranked.slice(0, limit);
-  const items = deps.catalog.getItems(ranked.map((h) => h.itemId));
+  const items = await deps.catalog.getItems(ranked.map((h) => h.itemId));
   return ranked.flatMap((h) => {
     const item = items.get(h.itemId);
     const seen = cosine.get(h.itemId);
@@ -152,7 +152,7 @@ function labelWhy(lexical: LexicalEvidence, rest: string): Why {
   return { carriedBy: 'label', entity: null, description: null, photo: null, feedback: null, label: lexical.label, summary: `${labelSummary(lexical)}; ${rest}` };
 }
 
-function refinedSearch(deps: SearchDeps, query: RefineQuery, limit: number, collectionIds: ReadonlySet<number> | undefined, lexical: LexicalMatches | null): SearchHit[] {
+async function refinedSearch(deps: SearchDeps, query: RefineQuery, limit: number, collectionIds: ReadonlySet<number> | undefined, lexical: LexicalMatches | null): Promise<SearchHit[]> {
   const { references, index } = deps;
   const parts: RetrievalParts = {
     searchImages: (q, k) => index.search(q, k, collectionIds),
@@ -162,11 +162,11 @@ function refinedSearch(deps: SearchDeps, query: RefineQuery, limit: number, coll
     reference: (id) => references.get(id)?.ref,
     entityImages: (id, n) => references.imagesOf(id, n),
   };
-  const scored = withFeedback(deps, query.vector, refinedRanking(parts, query, limit, deps.method.pipeline));
+  const scored = await withFeedback(deps, query.vector, refinedRanking(parts, query, limit, deps.method.pipeline));
   const ranked: Array<Scored & { lexical?: LexicalEvidence | null }> = lexical ? fuseLexical(scored, lexical, REFINED_HYBRID, freshCandidate) : scored;
   const groups = groupByEntity(ranked, limit);
   // `more` needs no rows: its ids come from the index and the references, both caught up just now.
-  const items = deps.catalog.getItems(groups.map((g) => g.hit.itemId));
+  const items = await deps.catalog.getItems(groups.map((g) => g.hit.itemId));
   const similarity = explanationSimilarities(query.vector, groups.map((g) => (g.hit.entityId === null ? undefined : references.get(g.hit.entityId))));
   return groups.flatMap(({ hit, more }) => {
     const item = items.get(hit.itemId);
@@ -236,7 +236,7 @@ const SIBLING_CONFIRM = 0.5;
  * card does not just come back with its next photo; "That's it" lifts the other photos by half, so
  * the confirmed photo stays the face of the entity's card. Re-sorts.
  */
-function withFeedback(deps: SearchDeps, q: Float32Array, ranked: RefinedCandidate[]): Scored[] {
+async function withFeedback(deps: SearchDeps, q: Float32Array, ranked: RefinedCandidate[]): Promise<Scored[]> {
   const { similarity, weight } = deps.method.feedback;
   const { modelId } = deps.encoder;
   const strength = (v: { vector: Float32Array }) => Math.min(1, (dot(q, v.vector) - similarity) / (1 - similarity));
@@ -248,9 +248,9 @@ function withFeedback(deps: SearchDeps, q: Float32Array, ranked: RefinedCandidat
   };
   const byItem = new Map<number, { confirm: number; reject: number }>();
   const byEntity = new Map<number, { confirm: number; reject: number }>();
-  for (const v of deps.catalog.verdictsOn(ranked.map((c) => c.itemId), modelId)) add(byItem, v.itemId, v.verdict, strength(v));
+  for (const v of await deps.catalog.verdictsOn(ranked.map((c) => c.itemId), modelId)) add(byItem, v.itemId, v.verdict, strength(v));
   const linkedEntities = ranked.flatMap((c) => (c.linked && c.entityId !== null ? [c.entityId] : []));
-  for (const v of deps.catalog.entityVerdictsOn(linkedEntities, modelId)) add(byEntity, v.entityId, v.verdict, strength(v));
+  for (const v of await deps.catalog.entityVerdictsOn(linkedEntities, modelId)) add(byEntity, v.entityId, v.verdict, strength(v));
   const scored = ranked as Scored[];
   const finals = scored.map((c) => c.final).sort((a, b) => a - b);
   const best = finals.at(-1) ?? 0;
@@ -287,10 +287,10 @@ export function groupByEntity<T extends { itemId: number; entityId: number | nul
   return out;
 }
 
-function resolveCollections(catalog: Catalog, names: readonly string[]): Set<number> {
+async function resolveCollections(catalog: Catalog, names: readonly string[]): Promise<Set<number>> {
   const ids = new Set<number>();
   for (const name of names) {
-    const c = catalog.findCollection(name);
+    const c = await catalog.findCollection(name);
     if (!c) throw new ReferentError(ErrorCode.NotFound, `There is no collection named "${name}".`, { details: { collection: name } });
     ids.add(c.id);
   }

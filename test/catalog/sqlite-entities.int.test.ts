@@ -44,7 +44,7 @@ describe('SqliteCatalog entities', () => {
     try {
       expect(migrated.schemaVersion()).toBe(SCHEMA_VERSION);
       expect(migrated.platformFile({ platform: 'slack', workspace: 'T1', mediaKey: 'k' })).toBeNull();
-      expect([...[...migrated.itemVectors(model)][0]!.vector]).toEqual([expect.closeTo(0.6, 6), expect.closeTo(0.8, 6)]);
+      expect([...migrated.itemVectors(model, 0, 1000)[0]!.vector]).toEqual([expect.closeTo(0.6, 6), expect.closeTo(0.8, 6)]);
       expect(migrated.lastEntitySeq()).toBe(0);
     } finally {
       migrated.close();

@@ -30,16 +30,16 @@ describe('assistant (real catalogue, index and demo encoder)', () => {
     return replies[0]!;
   };
   const collectionOf = (card: Card) => card.collection;
-  const itemOf = (card: Card) => referent.catalog.getItem(card.itemId)!;
+  const itemOf = async (card: Card) => (await referent.catalog.getItem(card.itemId))!;
 
   beforeAll(async () => {
     dir = tempDir();
     const config = testConfig(path.join(dir, 'data'));
     referent = await openReferent(config);
     const { catalog } = referent;
-    catalog.ensureCollection('parts', 'part');
-    catalog.ensureCollection('people', 'person');
-    catalog.ensureCollection('secret', 'part');
+    await catalog.ensureCollection('parts', 'part');
+    await catalog.ensureCollection('people', 'person');
+    await catalog.ensureCollection('secret', 'part');
     const add = async (sub: string, colours: string[], collection: string, labelled: (i: number) => boolean) => {
       const list = await readSources(await makeColourGallery(path.join(dir, sub), 3, colours));
       list.sources = list.sources.map((s, i) => (labelled(i) ? { ...s, collection } : { ...s, collection, entity: undefined as unknown as string }));
@@ -48,11 +48,11 @@ describe('assistant (real catalogue, index and demo encoder)', () => {
     await add('parts', ['red', 'blue', 'green'], 'parts', (i) => i % 3 === 0);
     await add('people', ['white'], 'people', () => true);
     await add('secret', ['yellow'], 'secret', () => true);
-    referent.references.catchUp();
-    const id = (name: string) => catalog.findCollection(name)!.id;
-    catalog.grant({ collectionId: id('parts'), platform: 'slack', workspace: 'T1' });
-    catalog.grant({ collectionId: id('people'), platform: 'slack', workspace: 'T1' });
-    catalog.grant({ collectionId: id('secret'), platform: 'slack', workspace: 'T1', channel: 'C-VAULT' });
+    await referent.references.catchUp();
+    const id = async (name: string) => (await catalog.findCollection(name))!.id;
+    await catalog.grant({ collectionId: await id('parts'), platform: 'slack', workspace: 'T1' });
+    await catalog.grant({ collectionId: await id('people'), platform: 'slack', workspace: 'T1' });
+    await catalog.grant({ collectionId: await id('secret'), platform: 'slack', workspace: 'T1', channel: 'C-VAULT' });
     assistant = new Assistant(referent, {
       policy: { admins: new Set(['slack:U-ADMIN']), webCollections: '*' },
       limits: { maxTextChars: 500, maxImageBytes: 1 << 20, batchSize: 4 },
@@ -69,7 +69,7 @@ describe('assistant (real catalogue, index and demo encoder)', () => {
     const reply = await only(ask('red'));
     expect(reply.kind).toBe('results');
     expect(reply.cards.length).toBeGreaterThan(0);
-    expect(itemOf(reply.cards[0]!).caption).toMatch(/red/);
+    expect((await itemOf(reply.cards[0]!)).caption).toMatch(/red/);
     expect(reply.cards.every((c) => ['parts', 'people'].includes(collectionOf(c)))).toBe(true);
     expect(reply.cards[0]!.actions.map((a) => a.kind)).toEqual(['confirm', 'reject', 'more']);
     expect(reply.demoEncoder).toBe(true);
@@ -95,14 +95,14 @@ describe('assistant (real catalogue, index and demo encoder)', () => {
     expect(missing.replies[0]!.text).toBe(fromGeneral.replies[0]!.text);
     const confirm = await assistant.act(secretCard.actions[0]!.value, alice, general);
     expect(confirm.replies[0]!.kind).toBe('error');
-    expect(referent.catalog.verdictsOn([secretCard.itemId], referent.encoder.modelId)).toHaveLength(0);
+    expect(await referent.catalog.verdictsOn([secretCard.itemId], referent.encoder.modelId)).toHaveLength(0);
     // Entities of a collection this channel cannot see do not exist here.
-    const label = itemOf(secretCard).entityLabel!;
+    const label = (await itemOf(secretCard)).entityLabel!;
     for (const text of [`show ${label}`, `describe ${label}: shiny`, `forget ${label}`]) {
       const reply = await only(ask(text, general, admin));
       expect(reply.kind, text).toBe('error');
     }
-    expect(referent.catalog.findEntities(label)).toHaveLength(1);
+    expect(await referent.catalog.findEntities(label)).toHaveLength(1);
   });
 
   it('rejects malformed button values with a reply, never a crash', async () => {
@@ -115,16 +115,16 @@ describe('assistant (real catalogue, index and demo encoder)', () => {
   it('keeps person collections off until enabled, then audits every person query', async () => {
     const before = await only(ask('white'));
     expect(before.cards.some((c) => c.collection === 'people')).toBe(false);
-    const people = referent.catalog.findCollection('people')!;
-    referent.catalog.setCollectionEnabled(people.id, true);
+    const people = (await referent.catalog.findCollection('people'))!;
+    await referent.catalog.setCollectionEnabled(people.id, true);
     const after = await only(ask('white'));
     expect(after.cards[0]!.collection).toBe('people');
-    const [entry] = referent.catalog.listAudit(1);
+    const [entry] = await referent.catalog.listAudit(1);
     expect(entry).toMatchObject({ user: 'slack:U-ALICE', platform: 'slack', scope: 'slack:T1/C-GENERAL', collectionId: people.id, query: 'white' });
     // Naming a person is a person query too.
-    const person = referent.catalog.getItem(after.cards[0]!.itemId)!.entityLabel!;
+    const person = (await referent.catalog.getItem(after.cards[0]!.itemId))!.entityLabel!;
     expect((await only(ask(`show ${person}`))).kind).toBe('results');
-    expect(referent.catalog.listAudit(1)[0]).toMatchObject({ user: 'slack:U-ALICE', collectionId: people.id, query: `show ${person}` });
+    expect((await referent.catalog.listAudit(1))[0]).toMatchObject({ user: 'slack:U-ALICE', collectionId: people.id, query: `show ${person}` });
   });
 
   it('learns a new entity from a photo with "add X: …" and shows it', async () => {
@@ -135,7 +135,7 @@ describe('assistant (real catalogue, index and demo encoder)', () => {
     expect(added.text).toMatch(/Added 1 photo of WIDGET-9 to parts/);
     const shown = await only(ask('show WIDGET-9'));
     expect(shown.cards).toHaveLength(1);
-    const item = itemOf(shown.cards[0]!);
+    const item = await itemOf(shown.cards[0]!);
     expect(item.entityLabel).toBe('WIDGET-9');
     expect(item.source).toMatchObject({ platform: 'slack', channel: 'slack:T1/C-GENERAL', user: 'slack:U-ALICE' });
     expect(shown.text).toMatch(/a small blue widget/);
@@ -170,7 +170,7 @@ describe('assistant (real catalogue, index and demo encoder)', () => {
     const [reply] = result.replies;
     expect(reply!.kind).toBe('results');
     expect(reply!.cards.map((c) => c.itemId)).not.toContain(red.itemId);
-    expect(itemOf(reply!.cards[0]!).caption).toMatch(/red/);
+    expect((await itemOf(reply!.cards[0]!)).caption).toMatch(/red/);
     expect(reply!.cards.every((c) => c.collection !== 'secret')).toBe(true);
   });
 

@@ -29,7 +29,7 @@ describe('npm start with Slack settings, and Teams in local mode', () => {
     connector = await startFakeConnector();
     const dataDir = path.join(dir, 'data');
     const world = await buildWorld(dir, slackConfig(dataDir, fake.apiUrl));
-    world.catalog.grant({ collectionId: world.catalog.findCollection('parts')!.id, platform: 'teams', workspace: 'tenant-1' });
+    await world.catalog.grant({ collectionId: (await world.catalog.findCollection('parts'))!.id, platform: 'teams', workspace: 'tenant-1' });
     await world.shutdown();
     // Ready once the banner names Slack too: it is printed after the URL, maybe in another chunk.
     server = await startServerProcess({ REFERENT_DATA_DIR: dataDir, REFERENT_MODEL: tinyModelDir, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: fake.apiUrl, REFERENT_TEAMS_LOCAL: 'true' }, { ready: /Slack: / });

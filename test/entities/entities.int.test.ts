@@ -51,9 +51,9 @@ describe('review loop', () => {
     const blue = await search('blue', 20);
     expect(blue.every((h) => h.components!.feedback === 0)).toBe(true);
 
-    undoReview(referent, verdict.id);
+    await undoReview(referent, verdict.id);
     expect((await search('red'))[0]!.itemId).toBe(top.itemId);
-    expect(() => undoReview(referent, verdict.id)).toThrow(expect.objectContaining({ code: ErrorCode.NotFound }));
+    await expect(undoReview(referent, verdict.id)).rejects.toThrow(expect.objectContaining({ code: ErrorCode.NotFound }));
   });
 
   it('a confirm links an unlabelled photo, keeps the query as a description, and lifts it next time', async () => {
@@ -62,7 +62,7 @@ describe('review loop', () => {
     fs.writeFileSync(path.join(extra, 'new-red.png'), await solidPng(50, 50, [200, 20, 40]));
     fs.writeFileSync(path.join(extra, 'plain.jsonl'), `${JSON.stringify({ image: 'new-red.png' })}\n`);
     await ingest(referent, await readSources(path.join(extra, 'plain.jsonl')), { collection: 'parts', batchSize: 8, maxImageBytes: 1 << 20, maxTextChars: 500 });
-    const unlabelled = [...referent.catalog.getItems(Array.from({ length: 40 }, (_, i) => i + 1)).values()].find((i) => i.caption === null)!;
+    const unlabelled = [...(await referent.catalog.getItems(Array.from({ length: 40 }, (_, i) => i + 1))).values()].find((i) => i.caption === null)!;
     expect(unlabelled.entityId).toBeNull();
 
     const query = 'red cap';
@@ -70,9 +70,9 @@ describe('review loop', () => {
     const { verdict, entity } = await review(referent, { query, itemId: unlabelled.id, verdict: 'confirm', entityLabel: 'RED-cap', user: 'U2' }, limits);
     expect(verdict).toMatchObject({ linked: true, verdict: 'confirm' });
     expect(entity!.label).toBe('RED-cap');
-    expect(referent.catalog.getItem(unlabelled.id)!.entityLabel).toBe('RED-cap');
+    expect((await referent.catalog.getItem(unlabelled.id))!.entityLabel).toBe('RED-cap');
 
-    const view = show(referent, 'RED-cap');
+    const view = await show(referent, 'RED-cap');
     expect(view.items.map((i) => i.id)).toContain(unlabelled.id);
     expect(view.descriptions).toContainEqual(expect.objectContaining({ text: query, source: 'review' }));
 
@@ -82,9 +82,9 @@ describe('review loop', () => {
     expect(next[0]!.why!.entity).toMatchObject({ label: 'RED-cap', linked: true });
 
     // Undo unlinks it and drops the kept description.
-    undoReview(referent, verdict.id);
-    expect(referent.catalog.getItem(unlabelled.id)!.entityId).toBeNull();
-    expect(show(referent, 'RED-cap').descriptions.map((d) => d.source)).not.toContain('review');
+    await undoReview(referent, verdict.id);
+    expect((await referent.catalog.getItem(unlabelled.id))!.entityId).toBeNull();
+    expect((await show(referent, 'RED-cap')).descriptions.map((d) => d.source)).not.toContain('review');
   });
 
   it('refuses a verdict on an unknown image or an over-long query', async () => {
@@ -116,7 +116,7 @@ describe('refined search', () => {
 describe('entities', () => {
   it('describe adds a description with its details, and show reports the reference', async () => {
     await describeEntity(referent, { label: 'BLUE-washer', text: 'a blue washer, zinc coated and 10 mm', collection: 'parts' }, limits);
-    const view = show(referent, 'BLUE-washer');
+    const view = await show(referent, 'BLUE-washer');
     expect(view.descriptions.map((d) => d.text)).toEqual(['a blue washer', 'a blue washer, zinc coated and 10 mm']);
     expect(view.details).toEqual(expect.arrayContaining(['zinc coated', '10 mm']));
     expect(view.descriptions.reduce((s, d) => s + d.weight, 0)).toBeCloseTo(1, 6);
@@ -125,29 +125,29 @@ describe('entities', () => {
 
   it('forget removes the images, their media, descriptions and verdicts, and search never returns them', async () => {
     const label = 'RED-hex-bolt';
-    const items = show(referent, label).items;
+    const items = (await show(referent, label)).items;
     expect(items.length).toBeGreaterThan(0);
     await review(referent, { query: 'red bolt', itemId: items[0]!.id, verdict: 'reject' }, limits);
     const files = items.map((i) => referent.media.paths(i.mediaKey).original);
     expect(files.every((f) => fs.existsSync(f))).toBe(true);
     const uploaded = { platform: 'slack', workspace: 'T1', mediaKey: items[0]!.mediaKey };
-    referent.catalog.setPlatformFile(uploaded, 'F-UPLOADED');
-    expect(referent.catalog.platformFile(uploaded)).toBe('F-UPLOADED');
+    await referent.catalog.setPlatformFile(uploaded, 'F-UPLOADED');
+    expect(await referent.catalog.platformFile(uploaded)).toBe('F-UPLOADED');
 
     const { items: forgotten } = await forget(referent, label);
     expect(forgotten).toBe(items.length);
     expect(files.some((f) => fs.existsSync(f))).toBe(false);
     // The copy a chat platform holds is forgotten too: no card can show the photo again.
-    expect(referent.catalog.platformFile(uploaded)).toBeNull();
+    expect(await referent.catalog.platformFile(uploaded)).toBeNull();
     for (const i of items) {
-      expect(referent.catalog.getItem(i.id)).toBeNull();
+      expect(await referent.catalog.getItem(i.id)).toBeNull();
       expect(referent.index.has(i.id)).toBe(false);
     }
-    expect(() => show(referent, label)).toThrow(expect.objectContaining({ code: ErrorCode.NotFound }));
+    await expect(show(referent, label)).rejects.toThrow(expect.objectContaining({ code: ErrorCode.NotFound }));
     const ids = new Set(items.map((i) => i.id));
     const hits = await search('red', 50);
     expect(hits.flatMap((h) => [h.itemId, ...h.more]).some((id) => ids.has(id))).toBe(false);
-    expect(referent.catalog.verdictsOn([...ids], referent.encoder.modelId)).toEqual([]);
+    expect(await referent.catalog.verdictsOn([...ids], referent.encoder.modelId)).toEqual([]);
   });
 
   it('follows descriptions written by another process on the next query', async () => {
@@ -160,12 +160,12 @@ describe('entities', () => {
       other.close();
     }
     await search('green');
-    expect(show(referent, 'GREEN-cap').descriptions.map((d) => d.text)).toContain('green cap with a white logo');
+    expect((await show(referent, 'GREEN-cap')).descriptions.map((d) => d.text)).toContain('green cap with a white logo');
   });
 
   it('says which collection when a label is ambiguous', async () => {
-    referent.catalog.ensureEntity(referent.catalog.ensureCollection('other').id, 'RED-cap');
-    expect(() => show(referent, 'RED-cap')).toThrow(expect.objectContaining({ code: ErrorCode.LabelAmbiguous }));
-    expect(show(referent, 'RED-cap', 'parts').entity.label).toBe('RED-cap');
+    await referent.catalog.ensureEntity((await referent.catalog.ensureCollection('other')).id, 'RED-cap');
+    await expect(show(referent, 'RED-cap')).rejects.toThrow(expect.objectContaining({ code: ErrorCode.LabelAmbiguous }));
+    expect((await show(referent, 'RED-cap', 'parts')).entity.label).toBe('RED-cap');
   });
 });

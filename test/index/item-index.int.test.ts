@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { asyncCatalog } from '../../src/catalog/async-catalog.js';
 import { SqliteCatalog } from '../../src/catalog/sqlite-catalog.js';
 import { ItemIndex, modelSlug, type ItemIndexOptions } from '../../src/index/item-index.js';
 import { normalize } from '../../src/vectors.js';
@@ -32,7 +33,7 @@ describe('ItemIndex (HNSW cache of the catalogue)', () => {
   beforeEach(() => {
     dir = tempDir();
     catalog = SqliteCatalog.open(path.join(dir, 'catalog.sqlite'));
-    options = { catalog, dir: path.join(dir, 'index'), modelId: MODEL, dim: DIM, hnsw: { m: 16, efConstruction: 100, efSearch: 50 } };
+    options = { catalog: asyncCatalog(catalog), dir: path.join(dir, 'index'), modelId: MODEL, dim: DIM, hnsw: { m: 16, efConstruction: 100, efSearch: 50 } };
   });
   afterEach(() => {
     catalog.close();
@@ -69,13 +70,13 @@ describe('ItemIndex (HNSW cache of the catalogue)', () => {
     const c = other.ensureCollection('c');
     const id = other.addItem({ collectionId: c.id, hash: 'other', mediaKey: 'k', width: 1, height: 1 }, { modelId: MODEL, data: unit(99) }).id;
     expect(index.has(id)).toBe(false);
-    expect(index.catchUp()).toBe(1);
+    expect(await index.catchUp()).toBe(1);
     expect(index.search(unit(99), 1)[0]!.itemId).toBe(id);
     // Nothing new: the log is not read again. A later write is.
-    expect(index.catchUp()).toBe(0);
+    expect(await index.catchUp()).toBe(0);
     other.removeItem(id);
     other.close();
-    expect(index.catchUp()).toBe(1);
+    expect(await index.catchUp()).toBe(1);
     expect(index.has(id)).toBe(false);
   });
 
@@ -102,7 +103,7 @@ describe('ItemIndex (HNSW cache of the catalogue)', () => {
     const fresh = path.join(dir, 'other.sqlite');
     catalog.close();
     catalog = SqliteCatalog.open(fresh);
-    options = { ...options, catalog };
+    options = { ...options, catalog: asyncCatalog(catalog) };
     add(2);
     const { report } = await ItemIndex.open(options);
     expect(report).toMatchObject({ source: 'rebuilt', count: 2 });

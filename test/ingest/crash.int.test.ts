@@ -57,11 +57,11 @@ describe('a SIGKILL in the middle of an ingest', () => {
       const referent = await openReferent(testConfig(path.join(dir, 'data')));
       try {
         for (const { itemId, origin } of reported) {
-          expect(referent.catalog.getItem(itemId), `item ${itemId} (${origin})`).not.toBeNull();
+          expect(await referent.catalog.getItem(itemId), `item ${itemId} (${origin})`).not.toBeNull();
           expect(referent.index.has(itemId), `item ${itemId} in the index`).toBe(true);
         }
-        expect(referent.index.size()).toBe(referent.catalog.countItemVectors(referent.encoder.modelId));
-        expect(referent.index.size()).toBe(referent.catalog.countItems());
+        expect(referent.index.size()).toBe(await referent.catalog.countItemVectors(referent.encoder.modelId));
+        expect(referent.index.size()).toBe(await referent.catalog.countItems());
       } finally {
         await referent.shutdown();
       }
@@ -71,7 +71,7 @@ describe('a SIGKILL in the middle of an ingest', () => {
     expect(finish.code).toBe(0);
     const referent = await openReferent(testConfig(path.join(dir, 'data')));
     try {
-      expect(referent.catalog.countItems()).toBe(120);
+      expect(await referent.catalog.countItems()).toBe(120);
       expect(referent.index.size()).toBe(120);
       const reds = await searchItems(referent, { text: 'red', limit: 40, refine: false }, testConfig(dir));
       expect(reds.every((h) => h.item.caption!.startsWith('a red '))).toBe(true);

@@ -31,7 +31,7 @@ describe('ingest and search with the demo encoder', () => {
     expect(events.filter((e) => e.event === 'added')).toHaveLength(9);
     const again = await ingest(referent, await readSources(manifest), options);
     expect(again).toMatchObject({ added: 0, skipped: 9 });
-    expect(referent.catalog.countItems()).toBe(9);
+    expect(await referent.catalog.countItems()).toBe(9);
     expect(referent.index.size()).toBe(9);
 
     for (const colour of ['red', 'green', 'blue']) {

@@ -40,13 +40,13 @@ describe('reembed', () => {
     const referent = await openReferent(config);
     const manifest = await makeColourGallery(path.join(dir, 'img'), 2, ['red', 'green']);
     await ingest(referent, await readSources(manifest), { collection: 'c', batchSize: 4, maxImageBytes: 1 << 20, maxTextChars: 100 });
-    const lost = referent.catalog.getItem(1)!;
+    const lost = (await referent.catalog.getItem(1))!;
     // Media keys are the hash of the uploaded bytes, so uploading the source file again restores it.
     const sourceBytes = fs.readFileSync(path.join(dir, 'img', 'red-1.png'));
     expect(referent.media.hash(sourceBytes)).toBe(lost.mediaKey);
     await referent.shutdown();
 
-    const stores = openStores(config);
+    const stores = await openStores(config);
     const quantized = await OnnxClipEncoder.create(tinyModelDir, { variant: 'quantized' });
     try {
       await stores.media.remove(lost.mediaKey);
@@ -54,16 +54,16 @@ describe('reembed', () => {
       // Captions are re-embedded too (with their one-detail phrase), so references survive the switch.
       expect(first).toMatchObject({ embedded: 3, switched: false, droppedVectors: 0, embeddedTexts: 4 });
       expect(first.failed).toEqual([expect.objectContaining({ itemId: lost.id, code: ErrorCode.NotFound })]);
-      expect(stores.catalog.getModel()?.modelId).toBe('referent/tiny-clip-demo');
+      expect((await stores.catalog.getModel())?.modelId).toBe('referent/tiny-clip-demo');
 
       await stores.media.put(sourceBytes);
       const second = await reembed({ ...stores, encoder: quantized }, { batchSize: 3 });
       // Dropped: 4 image vectors, 4 caption vectors and 4 phrase vectors of the old model.
       expect(second).toMatchObject({ embedded: 1, failed: [], switched: true, droppedVectors: 12, embeddedTexts: 0 });
-      expect(stores.catalog.getModel()).toEqual({ modelId: quantized.modelId, dim: quantized.dim });
-      expect(stores.catalog.countItemVectors(quantized.modelId)).toBe(4);
+      expect(await stores.catalog.getModel()).toEqual({ modelId: quantized.modelId, dim: quantized.dim });
+      expect(await stores.catalog.countItemVectors(quantized.modelId)).toBe(4);
     } finally {
-      stores.close();
+      await stores.close();
       await quantized.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }

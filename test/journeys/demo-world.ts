@@ -24,7 +24,7 @@ export interface DemoWorld {
   /** A gallery photo's bytes, by its file name in demo.json. */
   photo(file: string): Buffer;
   /** The item a gallery photo became. */
-  itemOf(file: string): { id: number; entityLabel: string | null };
+  itemOf(file: string): Promise<{ id: number; entityLabel: string | null }>;
   close(): Promise<void>;
 }
 
@@ -42,10 +42,10 @@ export async function demoWorld(env: Record<string, string> = {}): Promise<DemoW
     referent,
     server,
     photo,
-    itemOf(file) {
+    async itemOf(file) {
       const image = gallery.images.find((i) => i.file === file)!;
-      const collection = referent.catalog.findCollection(image.collection)!;
-      const item = referent.catalog.findLiveItemByHash(collection.id, createHash('sha256').update(photo(file)).digest('hex'))!;
+      const collection = (await referent.catalog.findCollection(image.collection))!;
+      const item = (await referent.catalog.findLiveItemByHash(collection.id, createHash('sha256').update(photo(file)).digest('hex')))!;
       return { id: item.id, entityLabel: item.entityLabel };
     },
     async close() {

@@ -36,7 +36,7 @@ beforeAll(async () => {
   gallery = await buildDemo(config, path.join(dir, 'gallery'), () => {}, true);
   referent = await openReferent(config);
   // An admin shares the gallery with the whole workspace (people search is enabled in the demo).
-  for (const name of ['parts', 'people']) referent.catalog.grant({ collectionId: referent.catalog.findCollection(name)!.id, platform: 'slack', workspace: TEAM });
+  for (const name of ['parts', 'people']) await referent.catalog.grant({ collectionId: (await referent.catalog.findCollection(name))!.id, platform: 'slack', workspace: TEAM });
   const log = (line: string) => void logged.push(line);
   const assistant = assistantFor(referent, config, log);
   const slack = await createSlackAdapter(referent, assistant, { ...config, slack: config.slack! }, { log, retryConfig: { retries: 0 } });
@@ -52,9 +52,9 @@ afterAll(async () => {
 
 const send = (body: object) => postSigned(`${server.base}/slack/events`, SIGNING_SECRET, body);
 const photo = (file: string) => fs.readFileSync(path.join(dir, 'gallery', file));
-const itemOf = (file: string) => {
-  const collection = referent.catalog.findCollection(gallery.images.find((i) => i.file === file)!.collection)!;
-  return referent.catalog.findLiveItemByHash(collection.id, createHash('sha256').update(photo(file)).digest('hex'))!;
+const itemOf = async (file: string) => {
+  const collection = (await referent.catalog.findCollection(gallery.images.find((i) => i.file === file)!.collection))!;
+  return (await referent.catalog.findLiveItemByHash(collection.id, createHash('sha256').update(photo(file)).digest('hex')))!;
 };
 const unlabelledView = (label: string) => gallery.entities.find((e) => e.label === label)!.unlabelledViews.at(-1)!;
 const labelledView = (label: string) => gallery.entities.find((e) => e.label === label)!.images[0]!;
@@ -109,7 +109,7 @@ describe('find: a description, a part number, a photo, a photo with words', () =
     const answer = await mention('', { files: posted({ bytes: photo(file), name: path.basename(file) }) });
     expect(answer.text).toMatch(/^\d+ match(es)? for your photo\.$/);
     expect(answer.cards[0]!.title).toBe('P-40981');
-    expect(answer.cards[0]!.itemId).toBe(itemOf(file).id);
+    expect(answer.cards[0]!.itemId).toBe((await itemOf(file)).id);
   });
 
   it('a photo with words searches with both', async () => {
@@ -129,10 +129,10 @@ describe('teach: new photos and photos already in the gallery', () => {
 
   it('a photo already in the gallery, re-posted with "add", is linked, and found next time', async () => {
     const file = unlabelledView('P-12007');
-    expect(itemOf(file).entityLabel).toBeNull();
+    expect((await itemOf(file)).entityLabel).toBeNull();
     const linked = await mention('add TEST-2: a coiled hose on the shelf', { files: posted({ bytes: photo(file), name: path.basename(file) }) });
     expect(linked.text).toMatch(/Linked 1 photo already in the gallery to TEST-2\./);
-    expect(itemOf(file).entityLabel).toBe('TEST-2');
+    expect((await itemOf(file)).entityLabel).toBe('TEST-2');
     expect((await mention('TEST-2')).cards[0]!.title).toBe('TEST-2');
     // Its own description, asked, puts it first.
     expect((await mention('coiled hose on the shelf')).cards[0]!.title).toBe('TEST-2');
@@ -155,7 +155,8 @@ describe('review as a team: two people in #general', () => {
   it("That's it on a photo nobody labelled opens the label dialog; TEST-3 links it", async () => {
     const file = gallery.unlabelled.find((f) => f.includes('people'))!;
     const found = await mention('', { user: 'UBOB', files: posted({ bytes: photo(file), name: path.basename(file) }) });
-    const card = found.cards.find((c) => c.itemId === itemOf(file).id)!;
+    const { id } = await itemOf(file);
+    const card = found.cards.find((c) => c.itemId === id)!;
     expect(card.title).toMatch(/^Unlabelled image #\d+$/);
     await press(found, card, 'confirm', 'UBOB', 'journey.label');
     const opened = await fake.waitFor('views.open', (c) => c.args.trigger_id === 'journey.label');

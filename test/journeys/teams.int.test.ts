@@ -69,7 +69,7 @@ describe('journeys through Teams (demo gallery, local mode, fake connector)', ()
     gallery = await buildDemo(config, path.join(dir, 'gallery'), () => {}, true);
     referent = await openReferent(config);
     // The maintenance team's tenant may search the parts (the people collection is not shared with it).
-    referent.catalog.grant({ collectionId: referent.catalog.findCollection('parts')!.id, platform: 'teams', workspace: TENANT });
+    await referent.catalog.grant({ collectionId: (await referent.catalog.findCollection('parts'))!.id, platform: 'teams', workspace: TENANT });
     teams = await startTeams(referent, config);
   });
   afterAll(async () => {
@@ -112,19 +112,19 @@ describe('journeys through Teams (demo gallery, local mode, fake connector)', ()
 
   describe('2. teach', () => {
     it('add with a new photo: added, and the next search finds it', async () => {
-      const before = referent.catalog.countItems();
+      const before = await referent.catalog.countItems();
       const taught = await say('add TEST-1: a small blue widget', { photos: [await newPhoto([40, 60, 210])], where: personal(ALICE) });
       expect(taught.text).toContain('Added 1 photo of TEST-1 to parts');
-      expect(referent.catalog.countItems()).toBe(before + 1);
+      expect(await referent.catalog.countItems()).toBe(before + 1);
       expect(titleOf((await say('TEST-1')).cards[0])).toBe('TEST-1');
     });
 
     it('add with a photo already in the gallery: linked, not copied', async () => {
-      const before = referent.catalog.countItems();
+      const before = await referent.catalog.countItems();
       const shelf = gallery.images.find((i) => i.collection === 'parts' && i.entity === null && i.subject === 'gate valve, brass, blue handwheel')!;
       const taught = await say('add TEST-2: a brass gate valve with a blue handwheel', { photos: [galleryPhoto(shelf.file)] });
       expect(taught.text).toContain('Linked 1 photo already in the gallery to TEST-2');
-      expect(referent.catalog.countItems()).toBe(before);
+      expect(await referent.catalog.countItems()).toBe(before);
       expect(titleOf((await say('TEST-2')).cards[0])).toBe('TEST-2');
     });
   });

@@ -65,7 +65,7 @@ describe('the web page, as a person uses it', () => {
   it('"That\'s it" on an unlabelled photo asks for its label inline, and saves it', async () => {
     const file = world.gallery.unlabelled.find((f) => f.includes('people'))!;
     await send('', { name: 'visitor.png', buffer: world.photo(file) });
-    const id = world.itemOf(file).id;
+    const id = (await world.itemOf(file)).id;
     const card = lastAnswer().locator(`.card[data-item-id="${id}"]`);
     await card.locator('.action-confirm').click();
     await page.waitForSelector('.label-form input');

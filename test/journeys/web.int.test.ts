@@ -46,7 +46,7 @@ describe('find: a description, a part number, a photo, a photo with words', () =
     for (const file of [unlabelledView('P-70112'), unlabelledView('P-55210'), world.gallery.unlabelled.find((f) => f.includes('people'))!]) {
       const reply = await chat.say('', [world.photo(file)]);
       expect(reply.text).toMatch(/matches? for your photo/);
-      expect(reply.cards[0]!.itemId, file).toBe(world.itemOf(file).id);
+      expect(reply.cards[0]!.itemId, file).toBe((await world.itemOf(file)).id);
       expect(reply.cards[0]!.why).toMatch(/image itself matches \(1\.00\)/);
     }
   });
@@ -72,12 +72,12 @@ describe('teach: new photos, re-posted photos, descriptions', () => {
 
   it('a photo already in the gallery, re-posted with "add", is linked to the label with its description', async () => {
     const file = unlabelledView('P-12007');
-    const before = world.itemOf(file);
+    const before = await world.itemOf(file);
     expect(before.entityLabel).toBeNull();
     const linked = await chat.say('add TEST-2: a coiled hose on the shelf', [world.photo(file)]);
     expect(linked.kind).toBe('info');
     expect(linked.text).toMatch(/^Linked 1 photo already in the gallery to TEST-2\./);
-    expect(world.itemOf(file).entityLabel).toBe('TEST-2');
+    expect((await world.itemOf(file)).entityLabel).toBe('TEST-2');
     const shown = await chat.say('show TEST-2');
     expect(shown.text).toMatch(/^TEST-2 \(parts\): 1 photo, 1 description\.\n• a coiled hose on the shelf/);
     // Not a search: no band on the cards.
@@ -89,7 +89,7 @@ describe('teach: new photos, re-posted photos, descriptions', () => {
     const reply = await chat.say('add TEST-3: something else', [world.photo(labelledView('P-55210'))]);
     expect(reply.text).toMatch(/A photo you posted is already P-55210 \(image #\d+\); it stays there\./);
     expect(reply.text).toMatch(/Kept the description for TEST-3\./);
-    expect(world.itemOf(labelledView('P-55210')).entityLabel).toBe('P-55210');
+    expect((await world.itemOf(labelledView('P-55210'))).entityLabel).toBe('P-55210');
   });
 
   it('describe adds words that the next search uses', async () => {
@@ -124,7 +124,8 @@ describe('review as a team: verdicts change the next answer, forget asks first',
   it('"That\'s it" on a photo nobody labelled asks for the label, then links it', async () => {
     const file = world.gallery.unlabelled.find((f) => f.includes('people'))!;
     const found = await chat.say('', [world.photo(file)]);
-    const card = found.cards.find((c) => c.itemId === world.itemOf(file).id)!;
+    const { id } = await world.itemOf(file);
+    const card = found.cards.find((c) => c.itemId === id)!;
     const asked = await chat.press(button(card, 'confirm'));
     expect(asked.card).toBeNull();
     expect(asked.askLabel).toMatchObject({ itemId: card.itemId, prompt: expect.stringMatching(/Give it a label/) });

@@ -44,10 +44,10 @@ describe('OCR on ingest, then hybrid search (real PaddleOCR)', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('reads every image once; the plain image adds nothing', () => {
+  it('reads every image once; the plain image adds nothing', async () => {
     expect(summary.read).toBe(labels.length + 1);
     expect(summary.withText).toBe(labels.length);
-    expect(referent.catalog.countOcr()).toEqual({ read: labels.length + 1, withText: labels.length, pending: 0 });
+    expect(await referent.catalog.countOcr()).toEqual({ read: labels.length + 1, withText: labels.length, pending: 0 });
   });
 
   it('finds each label first by its identifier, written as people write it, and says the label reads it', async () => {
@@ -55,8 +55,8 @@ describe('OCR on ingest, then hybrid search (real PaddleOCR)', () => {
       const id = label.identifiers[0]!;
       for (const query of [id, id.toLowerCase().replace(/[-\s]/g, '')]) {
         const [first] = await searchItems(referent, { text: query, limit: 3 }, { maxTextChars: 500 });
-        const item = referent.catalog.getItem(first!.itemId)!;
-        expect(referent.catalog.ocrOf(item.id)!.identifiers, `${query} → ${item.caption}`).toContain(normalizeIdentifier(id));
+        const item = (await referent.catalog.getItem(first!.itemId))!;
+        expect((await referent.catalog.ocrOf(item.id))!.identifiers, `${query} → ${item.caption}`).toContain(normalizeIdentifier(id));
         expect(first!.why!.summary).toMatch(/^label reads "/);
       }
     }

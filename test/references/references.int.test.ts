@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { asyncCatalog } from '../../src/catalog/async-catalog.js';
 import { SqliteCatalog } from '../../src/catalog/sqlite-catalog.js';
 import { DEFAULT_FUSION_OPTIONS } from '../../src/method/defaults.js';
 import { References } from '../../src/references/references.js';
@@ -24,7 +25,7 @@ describe('References', () => {
   });
 
   const open = (snapshots?: string) =>
-    References.open({ catalog, modelId: model, dim: 4, fusion: DEFAULT_FUSION_OPTIONS, hnsw: { efConstruction: 50 }, ...(snapshots ? { dir: snapshots } : {}) });
+    References.open({ catalog: asyncCatalog(catalog), modelId: model, dim: 4, fusion: DEFAULT_FUSION_OPTIONS, hnsw: { efConstruction: 50 }, ...(snapshots ? { dir: snapshots } : {}) });
   const add = (collection: string, hash: string, vector: Float32Array, entityLabel?: string) =>
     catalog.addItem({ collectionId: catalog.ensureCollection(collection).id, hash, mediaKey: hash, width: 1, height: 1, ...(entityLabel ? { entityLabel } : {}) }, { modelId: model, data: vector });
 
@@ -49,11 +50,11 @@ describe('References', () => {
     const p1 = catalog.findEntities('P-1')[0]!;
     catalog.linkItem(b.id, p1.id);
     expect(refs.entityOf(b.id)).toBeNull();
-    expect(refs.catchUp()).toBe(1);
+    expect(await refs.catchUp()).toBe(1);
     expect(refs.entityOf(b.id)).toBe(p1.id);
     catalog.linkItem(a.id, null);
     catalog.removeItem(b.id);
-    refs.catchUp();
+    await refs.catchUp();
     expect(refs.entityOf(a.id)).toBeNull();
     expect(refs.get(p1.id)).toBeUndefined(); // nothing left to build a reference from
     expect(refs.search(v(0, 1, 0, 0), 5)).toEqual([]);

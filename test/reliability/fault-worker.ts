@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import Database from 'better-sqlite3';
+import type { Entity } from '../../src/catalog/catalog.js';
 
 const writeAck = fs.writeSync.bind(fs);
 /** Acknowledgements go out synchronously (stdout is a pipe), so the parent has every one that was made. */
@@ -138,7 +139,7 @@ const random = mulberry32(seed);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
 const config = parseConfig({ env: { REFERENT_DATA_DIR: env.FAULT_DATA_DIR!, REFERENT_MODEL: tinyModelDir, REFERENT_OFFLINE: '1', REFERENT_BATCH_SIZE: '2', REFERENT_ADMINS: 'web:local' } });
 const referent = await openReferent(config);
-referent.catalog.ensureCollection('parts');
+await referent.catalog.ensureCollection('parts');
 const assistant = new Assistant(referent, {
   policy: accessPolicy(config.chat),
   limits: { maxTextChars: config.maxTextChars, maxImageBytes: config.maxImageBytes, batchSize: config.batchSize },
@@ -161,7 +162,14 @@ async function photo(colour: (typeof colours)[number]): Promise<Uint8Array> {
 }
 
 const ops = Number(env.FAULT_OPS ?? 8);
-const mine = () => referent.catalog.liveEntityIds().map((id) => referent.catalog.getEntity(id)!).filter((e) => /^R\d+-E\d+$/.test(e.label));
+const mine = async () => {
+  const entities: Entity[] = [];
+  for (const id of await referent.catalog.liveEntityIds()) {
+    const entity = await referent.catalog.getEntity(id);
+    if (entity && /^R\d+-E\d+$/.test(entity.label)) entities.push(entity);
+  }
+  return entities;
+};
 for (let n = 0; n < ops; n++) {
   const roll = random();
   const colour = pick(colours);
@@ -182,11 +190,11 @@ for (let n = 0; n < ops; n++) {
     await operation('add', async () => {
       const [reply] = await assistant.handle({ ...where, text: `add ${label} in parts: a ${colour} widget`, images: [image] });
       if (reply!.kind !== 'info') throw new Error(`add ${label}: ${reply!.text}`);
-      const entity = referent.catalog.findEntities(label)[0]!;
-      ack({ op: 'add', label, entityId: entity.id, itemIds: referent.catalog.entityItems(entity.id).map((i) => i.id) });
+      const entity = (await referent.catalog.findEntities(label))[0]!;
+      ack({ op: 'add', label, entityId: entity.id, itemIds: (await referent.catalog.entityItems(entity.id)).map((i) => i.id) });
     });
   } else if (roll < 0.62) {
-    const entities = mine();
+    const entities = await mine();
     if (entities.length === 0) continue;
     const entity = pick(entities);
     const text = `${run} note ${n}: ${colour} finish`;
@@ -198,17 +206,17 @@ for (let n = 0; n < ops; n++) {
   } else if (roll < 0.82) {
     const [hit] = (await assistant.handle({ ...where, text: colour, images: [] }))[0]!.cards;
     if (!hit?.itemId) continue;
-    const item = referent.catalog.getItem(hit.itemId)!;
+    const item = (await referent.catalog.getItem(hit.itemId))!;
     const verdict = item.entityId !== null && random() < 0.7 ? 'confirm' : 'reject';
     await operation('review', async () => {
       const done = await review(referent, { query: `${colour} one, ${run}`, itemId: item.id, verdict, user: 'web:local' }, config);
       ack({ op: 'review', verdictId: done.verdict.id, itemId: item.id });
     });
   } else {
-    const entities = mine();
+    const entities = await mine();
     if (entities.length === 0) continue;
     const entity = pick(entities);
-    const items = referent.catalog.entityItems(entity.id);
+    const items = await referent.catalog.entityItems(entity.id);
     // Said before it starts, so the checker knows this forget may have committed without an ack.
     ack({ op: 'forget-intent', label: entity.label, entityId: entity.id, itemIds: items.map((i) => i.id), mediaKeys: items.map((i) => i.mediaKey) });
     await operation('forget', async () => {

@@ -121,50 +121,51 @@ export async function checkAgreement(referent: Referent, dataDir: string, ledger
 
   for (const a of ledger.of('ingest')) {
     if (goneItems.has(a.itemId!) || maybeGone.has(a.itemId!)) continue;
-    const item = catalog.getItem(a.itemId!);
+    const item = await catalog.getItem(a.itemId!);
     if (!item) loss(`ingested item ${a.itemId} (${a.origin}) is not in the catalogue`);
     else if (!index.has(item.id)) loss(`ingested item ${item.id} is not in the index`);
     else if (!(await media.has(item.mediaKey))) loss(`ingested item ${item.id} has no media files`);
   }
   for (const a of ledger.of('add')) {
     if (goneEntities.has(a.entityId)) continue;
-    const entity = catalog.getEntity(a.entityId!);
+    const entity = await catalog.getEntity(a.entityId!);
     if (!entity && ledger.of('forget-intent').some((i) => i.entityId === a.entityId)) continue;
     if (!entity || entity.label !== a.label) loss(`added entity ${a.label} is gone`);
     else if (!references.get(entity.id)) failures.push(`entity ${a.label} has no reference`);
-    for (const id of a.itemIds ?? []) if (entity && (!catalog.getItem(id) || !index.has(id))) loss(`photo ${id} of ${a.label}`);
+    for (const id of a.itemIds ?? []) if (entity && (!await catalog.getItem(id) || !index.has(id))) loss(`photo ${id} of ${a.label}`);
   }
   for (const a of ledger.of('describe')) {
-    if (goneEntities.has(a.entityId) || !catalog.getEntity(a.entityId!)) continue;
-    const texts = catalog.entityMaterial(a.entityId!, encoder.modelId)?.texts.map((t) => t.body) ?? [];
+    if (goneEntities.has(a.entityId) || !await catalog.getEntity(a.entityId!)) continue;
+    const texts = (await catalog.entityMaterial(a.entityId!, encoder.modelId))?.texts.map((t) => t.body) ?? [];
     if (!texts.includes(a.text!)) loss(`description "${a.text}" of entity ${a.entityId}`);
   }
   for (const a of ledger.of('review')) {
     // A verdict goes only with its image, and an image only with a forget.
-    if (catalog.getItem(a.itemId!) && !catalog.getVerdict(a.verdictId!)) loss(`verdict ${a.verdictId} on item ${a.itemId}`);
+    if (await catalog.getItem(a.itemId!) && !await catalog.getVerdict(a.verdictId!)) loss(`verdict ${a.verdictId} on item ${a.itemId}`);
   }
   // Listed once, before the sweep below could delete what a forget left.
   const filesNow = mediaFiles(dataDir);
   for (const intent of ledger.of('forget-intent')) {
     const acked = goneEntities.has(intent.entityId);
-    const entityLive = catalog.getEntity(intent.entityId!) !== null;
-    const itemsLive = (intent.itemIds ?? []).map((id) => catalog.getItem(id) !== null);
+    const entityLive = await catalog.getEntity(intent.entityId!) !== null;
+    const live = await catalog.getItems(intent.itemIds ?? []);
+    const itemsLive = (intent.itemIds ?? []).map((id) => live.has(id));
     if (acked && (entityLive || itemsLive.some(Boolean))) failures.push(`forgotten ${intent.label} is still in the catalogue`);
     if (!entityLive && itemsLive.some(Boolean)) failures.push(`forget of ${intent.label} was half done: entity gone, photos live`);
     if (!entityLive) {
       if (references.get(intent.entityId!)) failures.push(`forgotten ${intent.label} still has a reference`);
       for (const id of intent.itemIds ?? []) if (index.has(id)) failures.push(`forgotten photo ${id} of ${intent.label} is still in the index`);
       for (const key of intent.mediaKeys ?? []) {
-        if (!catalog.isMediaLive(key) && filesNow.some((f) => f.includes(key))) failures.push(`forgotten photo of ${intent.label} still has files (${key.slice(0, 12)}…)`);
+        if (!await catalog.isMediaLive(key) && filesNow.some((f) => f.includes(key))) failures.push(`forgotten photo of ${intent.label} still has files (${key.slice(0, 12)}…)`);
       }
     }
   }
 
-  const vectors = catalog.countItemVectors(encoder.modelId);
-  if (index.size() !== vectors || vectors !== catalog.countItems()) failures.push(`index ${index.size()}, vectors ${vectors}, items ${catalog.countItems()} disagree`);
+  const vectors = await catalog.countItemVectors(encoder.modelId);
+  if (index.size() !== vectors || vectors !== await catalog.countItems()) failures.push(`index ${index.size()}, vectors ${vectors}, items ${await catalog.countItems()} disagree`);
   const liveKeys = new Set<string>();
-  for (const { itemId } of catalog.itemVectors(encoder.modelId)) {
-    const item = catalog.getItem(itemId)!;
+  for (const { itemId } of await catalog.itemVectors(encoder.modelId, 0, 1_000_000)) {
+    const item = (await catalog.getItem(itemId))!;
     liveKeys.add(item.mediaKey);
     if (!index.has(itemId)) failures.push(`live item ${itemId} is not in the index`);
   }

@@ -18,10 +18,10 @@ interface Ids {
   maxId: number;
 }
 
-function itemIds(world: HostileWorld): Ids {
+async function itemIds(world: HostileWorld): Promise<Ids> {
   const { catalog, encoder } = world.referent;
-  const parts = catalog.findCollection('parts')!.id;
-  const all = [...catalog.itemVectors(encoder.modelId)];
+  const parts = (await catalog.findCollection('parts'))!.id;
+  const all = [...await catalog.itemVectors(encoder.modelId, 0, 1_000_000)];
   return { visible: all.filter((v) => v.collectionId === parts).map((v) => v.itemId), foreign: all.filter((v) => v.collectionId !== parts).map((v) => v.itemId), maxId: Math.max(...all.map((v) => v.itemId)) };
 }
 
@@ -144,7 +144,7 @@ async function teamsSubmits(world: HostileWorld, values: unknown[], seed: number
 /** Group 3. `badInputs`: button presses sent (web, Slack, Teams); the catalogue is compared before and after. */
 export async function hostileActions(world: HostileWorld, seed: number, runs: number): Promise<Tally> {
   const tally = emptyTally('Unknown and forged actions');
-  const ids = itemIds(world);
+  const ids = await itemIds(world);
   const before = catalogueCounts(world);
   const sample = <T>(arb: fc.Arbitrary<T>, offset: number, count = runs) => fc.sample(arb, { seed: seed + offset, numRuns: count });
   const forged = forgedValues(ids);

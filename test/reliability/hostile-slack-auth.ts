@@ -37,12 +37,12 @@ const FORGERIES: Array<fc.Arbitrary<Forgery>> = [
 ];
 
 /** A forged body: a mention (Referent would answer in its thread) or a "That's it" button on a real card. */
-function forgedBody(world: HostileWorld, n: number, user: string): { raw: string; contentType: string; ts: string } {
+async function forgedBody(world: HostileWorld, n: number, user: string): Promise<{ raw: string; contentType: string; ts: string }> {
   const event = mentionEvent('red', { user: `U${user.toUpperCase()}` });
   if (n % 2 === 0) return { raw: JSON.stringify(eventBody(event)), contentType: 'application/json', ts: String(event.ts) };
   const { catalog, encoder } = world.referent;
-  const parts = catalog.findCollection('parts')!.id;
-  const item = [...catalog.itemVectors(encoder.modelId)].find((v) => v.collectionId === parts)!.itemId;
+  const parts = (await catalog.findCollection('parts'))!.id;
+  const item = [...await catalog.itemVectors(encoder.modelId, 0, 1_000_000)].find((v) => v.collectionId === parts)!.itemId;
   const value = JSON.stringify({ v: 1, a: 'reject', i: item, q: 'red', e: null, b: 'strong', w: 'forged', t: true });
   const payload = buttonPress({ user, message: { ts: String(event.ts), thread_ts: String(event.ts), text: 'cards', blocks: [] }, actionId: 'referent.reject', value, responseUrl: `${world.slack.base}/respond/forged` });
   return { raw: new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), contentType: 'application/x-www-form-urlencoded', ts: String(event.ts) };
@@ -53,7 +53,7 @@ async function forged(world: HostileWorld, seed: number, runs: number, tally: Ta
   for (const [k, arb] of FORGERIES.entries()) {
     for (const [i, forgery] of fc.sample(arb, { seed: seed + k, numRuns: runs }).entries()) {
       const user = `forger${k}x${i}`;
-      const body = forgedBody(world, k + i, user);
+      const body = await forgedBody(world, k + i, user);
       const before = catalogueCounts(world);
       const res = await rawRequest(world.open.base, { method: 'POST', path: '/slack/events', headers: { 'content-type': body.contentType, ...forgery.headers(body.raw) }, body: body.raw });
       tally.badInputs++;

@@ -71,8 +71,8 @@ async function checkUpload(world: HostileWorld, where: 'web' | 'slack', upload: 
   if (leak) problems.push(`the answer shows ${leak}`);
   if (expected !== 'either' && (expected === 'accepted') !== outcome.accepted) problems.push(`expected ${expected}, was ${outcome.accepted ? 'accepted' : 'refused'}`);
   const key = media.hash(upload.bytes);
-  const collection = catalog.findCollection(where === 'web' ? 'parts' : SLACK_UPLOAD_COLLECTION)!;
-  const item = catalog.findLiveItemByHash(collection.id, key);
+  const collection = (await catalog.findCollection(where === 'web' ? 'parts' : SLACK_UPLOAD_COLLECTION))!;
+  const item = await catalog.findLiveItemByHash(collection.id, key);
   const items = catalogueCounts(world).items;
   if (outcome.accepted) {
     if (!item || !(await media.has(key))) problems.push('said added, but the image is not stored');
@@ -164,8 +164,8 @@ export async function hostileUploads(world: HostileWorld, seed: number, runs: nu
     const corpus = await buildHostileCorpus({ canaryUrl: canary.url });
     const { catalog, media } = world.referent;
     const run = async (where: 'web' | 'slack', label: string, upload: Upload, expected: 'accepted' | 'refused' | 'either', n: number, forbidden?: string) => {
-      const collection = catalog.findCollection(where === 'web' ? 'parts' : SLACK_UPLOAD_COLLECTION)!;
-      const before = { items: catalogueCounts(world).items, existed: catalog.findLiveItemByHash(collection.id, media.hash(upload.bytes)) !== null };
+      const collection = (await catalog.findCollection(where === 'web' ? 'parts' : SLACK_UPLOAD_COLLECTION))!;
+      const before = { items: catalogueCounts(world).items, existed: await catalog.findLiveItemByHash(collection.id, media.hash(upload.bytes)) !== null };
       const outcome = where === 'web' ? await viaWeb(world, label, upload) : await viaSlack(world, label, upload, n);
       tally.badInputs++;
       const problems = await checkUpload(world, where, upload, expected, outcome, before, forbidden);

@@ -69,9 +69,9 @@ export async function startHostileWorld(seed: number): Promise<HostileWorld> {
   const config = slackConfig(dataDir, slack.apiUrl, env);
   const referent = await buildWorld(dir, config);
   const { catalog } = referent;
-  const parts = catalog.findCollection('parts')!;
-  catalog.grant({ collectionId: parts.id, platform: 'teams', workspace: TENANT });
-  catalog.grant({ collectionId: catalog.ensureCollection(SLACK_UPLOAD_COLLECTION, 'part').id, platform: 'slack', workspace: SLACK_UPLOAD_TEAM });
+  const parts = (await catalog.findCollection('parts'))!;
+  await catalog.grant({ collectionId: parts.id, platform: 'teams', workspace: TENANT });
+  await catalog.grant({ collectionId: (await catalog.ensureCollection(SLACK_UPLOAD_COLLECTION, 'part')).id, platform: 'slack', workspace: SLACK_UPLOAD_TEAM });
 
   const canaries = [`canary-beside-data-${seed}`, `canary-in-data-${seed}`, `canary-in-media-${seed}`];
   const media = dataPaths(dataDir).media;

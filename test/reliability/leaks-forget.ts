@@ -42,14 +42,16 @@ async function teach(run: Run, check: Check): Promise<Taught | null> {
   const { referent, assistant, items } = run.world;
   const { catalog } = referent;
   const ask = (text: string, images: readonly Uint8Array[] = []) => assistant.handle({ text, images, user: admin, scope });
-  const collection = catalog.ensureCollection(COLLECTION, 'part');
-  catalog.grant({ collectionId: collection.id, platform: 'slack', workspace: 'T1', channel: 'C5' });
-  const shared = items.find((i) => i.key === 'A' && i.label === null && catalog.getItem(i.id))!;
+  const collection = await catalog.ensureCollection(COLLECTION, 'part');
+  await catalog.grant({ collectionId: collection.id, platform: 'slack', workspace: 'T1', channel: 'C5' });
+  const unlabelled = items.filter((i) => i.key === 'A' && i.label === null);
+  const live = await catalog.getItems(unlabelled.map((i) => i.id));
+  const shared = unlabelled.find((i) => live.has(i.id))!;
   const photos = [await solidPng(97, 61, [0, 128, 128]), await solidPng(98, 62, [0, 140, 120]), shared.bytes];
   const added = await ask(`add ${LABEL} in ${COLLECTION}: a teal gadget ${MARKER}`, photos);
   await ask(`describe ${LABEL}: ${MARKER} described with stripes`);
-  const entity = catalog.findEntities(LABEL).find((e) => e.collectionId === collection.id);
-  const own = entity ? catalog.entityItems(entity.id) : [];
+  const entity = (await catalog.findEntities(LABEL)).find((e) => e.collectionId === collection.id);
+  const own = entity ? await catalog.entityItems(entity.id) : [];
   if (!entity || own.length !== 3) {
     check('setup', [`teaching ${LABEL} gave ${own.length} photos: ${JSON.stringify(added)}`]);
     return null;
@@ -61,9 +63,9 @@ async function teach(run: Run, check: Check): Promise<Taught | null> {
   await verdict('confirm', first!.id);
   await verdict('reject', second!.id);
   const line = `LOT ${MARKER}`;
-  catalog.putOcr(first!.id, { modelId: 'stand-in', lines: [{ text: line, confidence: 0.99, box: [[0, 0], [9, 0], [9, 9], [0, 9]] }], identifiers: identifiersIn(line) });
-  catalog.setPlatformFile({ platform: 'slack', workspace: 'T1', mediaKey: first!.mediaKey }, 'FFORGOTTEN1');
-  referent.references.catchUp();
+  await catalog.putOcr(first!.id, { modelId: 'stand-in', lines: [{ text: line, confidence: 0.99, box: [[0, 0], [9, 0], [9, 9], [0, 9]] }], identifiers: identifiersIn(line) });
+  await catalog.setPlatformFile({ platform: 'slack', workspace: 'T1', mediaKey: first!.mediaKey }, 'FFORGOTTEN1');
+  await referent.references.catchUp();
   const db = run.ins.db;
   const itemIds = own.map((i) => i.id);
   const textIds = (db.prepare(`SELECT id FROM texts WHERE entity_id = ? OR item_id IN (SELECT value FROM json_each(?))`).all(entity.id, ids(itemIds)) as Array<{ id: number }>).map((r) => r.id);
@@ -87,7 +89,7 @@ async function teach(run: Run, check: Check): Promise<Taught | null> {
   const problems = [
     ...(JSON.stringify(found).includes(`"itemId":${first!.id}`) ? [] : [`"find ${MARKER}" did not find the labelled photo before the forget`]),
     ...(textIds.length >= 4 && verdictIds.length === 2 && phraseIds.length > 0 ? [] : [`texts ${ids(textIds)}, phrases ${ids(phraseIds)}, verdicts ${ids(verdictIds)}`]),
-    ...(taught.refs.length === 2 && catalog.ocrOf(first!.id) ? [] : ['no reference or no OCR reading before the forget']),
+    ...(taught.refs.length === 2 && await catalog.ocrOf(first!.id) ? [] : ['no reference or no OCR reading before the forget']),
     ...(sweepCatalogue(db, [{ what: 'marker', needle: MARKER }]).length > 0 ? [] : ['the sweep finds no marker even before the forget']),
   ];
   check('setup', problems);
@@ -111,7 +113,7 @@ async function searches(run: Run, t: Taught, check: Check): Promise<void> {
   for (const q of [MARKER, MARKER.toLowerCase(), `teal gadget ${MARKER}`, 'teal gadget described with stripes']) {
     check(`text search "${q}"`, answerProblems(t, await ask(q), q));
   }
-  const lexical = referent.catalog.lexicalMatches({ words: [MARKER.toLowerCase()], identifiers: identifiersIn(MARKER) });
+  const lexical = await referent.catalog.lexicalMatches({ words: [MARKER.toLowerCase()], identifiers: identifiersIn(MARKER) });
   check(`identifier search "LOT ${MARKER}"`, [...answerProblems(t, await ask(`LOT ${MARKER}`), `LOT ${MARKER}`), ...(lexical.items.size ? [`lexicalMatches still finds images ${ids([...lexical.items.keys()])}`] : [])]);
   for (const [i, photo] of t.photos.entries()) {
     const reply = await ask('', [photo]);
@@ -137,10 +139,10 @@ async function media(run: Run, t: Taught, check: Check): Promise<void> {
   const shared = await fetch(`${server.base}/media/${t.sharedKey}/thumbnail?sig=${mediaSignature(token, t.sharedKey)}`);
   await shared.arrayBuffer();
   const kept = (await referent.media.has(t.sharedKey)) && shared.status === 200;
-  check(`shared photo ${t.sharedKey.slice(0, 12)}… kept for parts-a`, kept && referent.catalog.getItem(t.sharedItemId) ? [] : [`media ${await referent.media.has(t.sharedKey)}, link ${shared.status}, item ${referent.catalog.getItem(t.sharedItemId) ? 'live' : 'gone'}`]);
+  check(`shared photo ${t.sharedKey.slice(0, 12)}… kept for parts-a`, kept && await referent.catalog.getItem(t.sharedItemId) ? [] : [`media ${await referent.media.has(t.sharedKey)}, link ${shared.status}, item ${await referent.catalog.getItem(t.sharedItemId) ? 'live' : 'gone'}`]);
 }
 
-function stores(run: Run, t: Taught, check: Check): void {
+async function stores(run: Run, t: Taught, check: Check): Promise<void> {
   const { referent } = run.world;
   const db = run.ins.db;
   const vectors = db
@@ -158,7 +160,7 @@ function stores(run: Run, t: Taught, check: Check): void {
     ...t.itemIds.filter((id) => referent.references.entityOf(id) !== null).map((id) => `references.entityOf(${id}) still names it`),
   ];
   check('references', refs);
-  check('platform_files', referent.catalog.platformFile({ platform: 'slack', workspace: 'T1', mediaKey: t.ownKeys[0]! }) ? ['the Slack copy of photo 1 is still mapped'] : []);
+  check('platform_files', await referent.catalog.platformFile({ platform: 'slack', workspace: 'T1', mediaKey: t.ownKeys[0]! }) ? ['the Slack copy of photo 1 is still mapped'] : []);
   const count = (sql: string, ...params: unknown[]) => (db.prepare(sql).get(...params) as { n: number }).n;
   const lexicon = [
     [`item_ocr rows`, count(`SELECT COUNT(*) AS n FROM item_ocr WHERE item_id IN (SELECT value FROM json_each(?))`, ids(t.itemIds))],
@@ -182,7 +184,7 @@ export async function forgetProbes(run: Run, check: Check): Promise<void> {
   if (!/^Forgotten by /.test(done.update?.text ?? '')) return check('forget', [`answered ${JSON.stringify(done)}`]);
   await searches(run, taught, check);
   await media(run, taught, check);
-  stores(run, taught, check);
+  await stores(run, taught, check);
   const live = new Set((run.ins.db.prepare(`SELECT id FROM items WHERE deleted_at IS NULL`).all() as Array<{ id: number }>).map((r) => r.id));
   const needles = [
     { what: 'marker', needle: MARKER },
@@ -193,6 +195,6 @@ export async function forgetProbes(run: Run, check: Check): Promise<void> {
   ];
   const remnants = sweepCatalogue(run.ins.db, needles);
   for (const { what } of needles) check(`catalogue sweep for the ${what}`, remnants.filter((r) => r.what === what).map((r) => r.line));
-  const catalogue = run.world.referent.catalog.path;
+  const catalogue = run.world.referent.catalog.location;
   check('catalogue files on disk', sweepFiles([catalogue, `${catalogue}-wal`], needles.filter((n) => !n.allow)));
 }

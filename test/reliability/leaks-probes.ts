@@ -29,8 +29,18 @@ interface Gen {
   n: number;
 }
 
-const itemsOf = (g: Gen, keys: readonly CollectionKey[], labelled?: boolean) =>
-  g.run.world.items.filter((i) => keys.includes(i.key) && (labelled === undefined || (i.label !== null) === labelled) && g.run.world.referent.catalog.getItem(i.id) !== null);
+/** Items of these collections still live in the catalogue, in the world's order. */
+async function itemsOf(g: Gen, keys: readonly CollectionKey[], labelled?: boolean): Promise<WorldItem[]> {
+  const candidates = g.run.world.items.filter((i) => keys.includes(i.key) && (labelled === undefined || (i.label !== null) === labelled));
+  const live = await g.run.world.referent.catalog.getItems(candidates.map((i) => i.id));
+  return candidates.filter((i) => live.has(i.id));
+}
+
+async function unlinkedOf(g: Gen, items: readonly WorldItem[]): Promise<WorldItem[]> {
+  const out: WorldItem[] = [];
+  for (const i of items) if ((await entityIdOf(g, i)) === null) out.push(i);
+  return out;
+}
 
 /** A photo no collection holds yet (sizes from the counter, so two are never alike). */
 async function freshPhoto(g: Gen): Promise<Buffer> {
@@ -38,13 +48,13 @@ async function freshPhoto(g: Gen): Promise<Buffer> {
   return solidPng(20 + (n % 180), 20 + (Math.floor(n / 180) % 180), [Math.floor(g.rng() * 256), Math.floor(g.rng() * 256), Math.floor(g.rng() * 256)]);
 }
 
-const entityIdOf = (g: Gen, item: WorldItem) => g.run.world.referent.catalog.getItem(item.id)?.entityId ?? null;
+const entityIdOf = async (g: Gen, item: WorldItem) => (await g.run.world.referent.catalog.getItem(item.id))?.entityId ?? null;
 const act = (kind: ActKind, itemId: number, entityId: number | null): Request => ({ action: { kind, itemId, entityId } });
 
 /** Whether a label names a live entity that the scope may see (a probe's `add` may have made one). */
-function labelVisible(g: Gen, spec: ScopeSpec, label: string): boolean {
+async function labelVisible(g: Gen, spec: ScopeSpec, label: string): Promise<boolean> {
   const visible = new Set(spec.sees.map((k) => g.run.world.collectionId[k]));
-  return g.run.world.referent.catalog.findEntities(label).some((e) => visible.has(e.collectionId));
+  return (await g.run.world.referent.catalog.findEntities(label)).some((e) => visible.has(e.collectionId));
 }
 
 async function scopeProbe(g: Gen, round: number): Promise<Probe> {
@@ -54,8 +64,8 @@ async function scopeProbe(g: Gen, round: number): Promise<Probe> {
   // Through an edge, a verdict goes to Teams: the one edge where the client names the message a button was on.
   const spec = kind === 'reviewVisible' && via === 'edge' ? pick(rng, SCOPES.filter((s) => s.edge === 'teams' && s.sees.length > 0)) : pick(rng, SCOPES);
   const foreign = pick(rng, SPECS.filter((s) => !spec.sees.includes(s.key)));
-  const foreignItem = pick(rng, itemsOf(g, [foreign.key]));
-  const visibleItems = itemsOf(g, spec.sees);
+  const foreignItem = pick(rng, await itemsOf(g, [foreign.key]));
+  const visibleItems = await itemsOf(g, spec.sees);
   const label = pick(rng, foreign.labels);
   const colour = pick(rng, COLOUR_WORDS);
   const admin = rng() < 0.5;
@@ -76,7 +86,7 @@ async function scopeProbe(g: Gen, round: number): Promise<Probe> {
     ...(variant ? { variant } : {}),
   };
   // A label someone taught this scope too is its own: asking about it is no probe of the foreign one.
-  const twinOf = (request: Request) => (labelVisible(g, spec, label) ? {} : { twin: { request, names: [label, absent] as [string, string] } });
+  const twinOf = async (request: Request) => (await labelVisible(g, spec, label) ? {} : { twin: { request, names: [label, absent] as [string, string] } });
   const verdict = (): ActKind => (rng() < 0.5 ? 'confirm' : 'reject');
   switch (kind) {
     case 'findText': {
@@ -91,24 +101,24 @@ async function scopeProbe(g: Gen, round: number): Promise<Probe> {
       return { ...base, text, images: [foreignItem.bytes], typed: [text], audit: seesP ? 1 : 0 };
     }
     case 'moreForeign':
-      return { ...base, ...act('more', foreignItem.id, entityIdOf(g, foreignItem)), twin: { request: act('more', ABSENT + g.n++, null), names: ['', ''] } };
+      return { ...base, ...act('more', foreignItem.id, await entityIdOf(g, foreignItem)), twin: { request: act('more', ABSENT + g.n++, null), names: ['', ''] } };
     case 'moreVisible': {
       const item = visibleItems.length ? pick(rng, visibleItems) : foreignItem;
-      return { ...base, ...act('more', item.id, entityIdOf(g, item)), audit: seesP && visibleItems.includes(item) ? 1 : 0 };
+      return { ...base, ...act('more', item.id, await entityIdOf(g, item)), audit: seesP && visibleItems.includes(item) ? 1 : 0 };
     }
     case 'show':
     case 'describe':
     case 'forget': {
       const say = (l: string) => (kind === 'describe' ? `describe ${l}: ${PROBE_QUERY}` : `${kind} ${l}`);
-      return { ...base, text: say(label), typed: [label], ...twinOf({ text: say(absent) }) };
+      return { ...base, text: say(label), typed: [label], ...await twinOf({ text: say(absent) }) };
     }
     case 'reviewForeign': {
       const v = verdict();
-      return { ...base, ...act(v, foreignItem.id, entityIdOf(g, foreignItem)), twin: { request: act(v, ABSENT + g.n++, entityIdOf(g, foreignItem)), names: ['', ''] } };
+      return { ...base, ...act(v, foreignItem.id, await entityIdOf(g, foreignItem)), twin: { request: act(v, ABSENT + g.n++, await entityIdOf(g, foreignItem)), names: ['', ''] } };
     }
     case 'entityForeign': {
-      const unlinked = itemsOf(g, spec.sees, false).filter((i) => entityIdOf(g, i) === null);
-      const entity = run.world.referent.catalog.findEntities(label).find((e) => e.collectionId === run.world.collectionId[foreign.key]);
+      const unlinked = await unlinkedOf(g, await itemsOf(g, spec.sees, false));
+      const entity = (await run.world.referent.catalog.findEntities(label)).find((e) => e.collectionId === run.world.collectionId[foreign.key]);
       const entityId = entity?.id ?? ABSENT;
       const v = verdict();
       if (!unlinked.length) return { ...base, ...act(v, foreignItem.id, entityId) };
@@ -116,20 +126,20 @@ async function scopeProbe(g: Gen, round: number): Promise<Probe> {
       return { ...base, ...act(v, item.id, entityId), audit: seesP && item.key === 'P' ? 1 : 0, twin: { request: act(v, item.id, ABSENT + g.n++), names: ['', ''] } };
     }
     case 'reviewVisible': {
-      const linked = itemsOf(g, spec.sees, true);
+      const linked = await itemsOf(g, spec.sees, true);
       const item = linked.length ? pick(rng, linked) : foreignItem;
       // Teams: the button as if pressed on an answer given in another conversation.
       const elsewhere = run.edges.teamsAnswers.filter((a) => a.scope !== spec.name);
       const replyTo = elsewhere.length ? pick(rng, elsewhere).id : undefined;
-      return { ...base, ...act(verdict(), item.id, entityIdOf(g, item)), ...(replyTo ? { replyTo } : {}), audit: seesP && item.key === 'P' && linked.includes(item) ? 1 : 0 };
+      return { ...base, ...act(verdict(), item.id, await entityIdOf(g, item)), ...(replyTo ? { replyTo } : {}), audit: seesP && item.key === 'P' && linked.includes(item) ? 1 : 0 };
     }
     case 'addPhoto': {
       const say = (l: string) => `add ${l}: ${PROBE_QUERY}`;
       const [mine, theirs] = [await freshPhoto(g), await freshPhoto(g)];
-      return { ...base, text: say(label), images: [mine], typed: [label], ...(labelVisible(g, spec, label) ? {} : { twin: { request: { text: say(absent), images: [theirs] }, names: [label, absent] as [string, string] } }) };
+      return { ...base, text: say(label), images: [mine], typed: [label], ...(await labelVisible(g, spec, label) ? {} : { twin: { request: { text: say(absent), images: [theirs] }, names: [label, absent] as [string, string] } }) };
     }
     case 'addText':
-      return { ...base, text: `add ${label}: ${PROBE_QUERY}`, typed: [label], ...twinOf({ text: `add ${absent}: ${PROBE_QUERY}` }) };
+      return { ...base, text: `add ${label}: ${PROBE_QUERY}`, typed: [label], ...await twinOf({ text: `add ${absent}: ${PROBE_QUERY}` }) };
     case 'addNamed': {
       const nowhere = `nowhere-${ABSENT + g.n++}`;
       const say = (c: string) => `add ${absent} in ${c}: ${PROBE_QUERY}`;
@@ -159,8 +169,8 @@ async function personProbe(g: Gen, round: number): Promise<Probe> {
   const channel = SCOPES.find((s) => s.name === 'slack:T1/C3')!;
   const spec = rng() < 0.7 ? channel : pick(rng, SCOPES);
   const seesP = spec.sees.includes('P');
-  const person = pick(rng, itemsOf(g, ['P'], true));
-  const part = pick(rng, itemsOf(g, ['A'], true));
+  const person = pick(rng, await itemsOf(g, ['P'], true));
+  const part = pick(rng, await itemsOf(g, ['A'], true));
   const colour = pick(rng, COLOUR_WORDS);
   const label = pick(rng, SPECS.find((s) => s.key === 'P')!.labels);
   const base = { id: `seed ${run.seed} person #${round} ${kind}`, spec, via, linked: rng() < 0.5, admin: false, typed: [] as string[], audit: 0 } as const;
@@ -173,18 +183,18 @@ async function personProbe(g: Gen, round: number): Promise<Probe> {
     case 'combined':
       return { ...base, text: colour, images: [person.bytes], typed: [colour], audit: seesP ? 1 : 0 };
     case 'moreP':
-      return { ...base, ...act('more', person.id, entityIdOf(g, person)), audit: seesP ? 1 : 0 };
+      return { ...base, ...act('more', person.id, await entityIdOf(g, person)), audit: seesP ? 1 : 0 };
     case 'moreA':
       // More like this searches everything the scope sees, people included.
-      return { ...base, ...act('more', part.id, entityIdOf(g, part)), audit: seesP && spec.sees.includes('A') ? 1 : 0 };
+      return { ...base, ...act('more', part.id, await entityIdOf(g, part)), audit: seesP && spec.sees.includes('A') ? 1 : 0 };
     case 'show':
       return { ...base, text: `show ${label}`, typed: [label], audit: seesP ? 1 : 0 };
     case 'describe':
       return { ...base, text: `describe ${label}: ${PROBE_QUERY}`, typed: [label], audit: seesP ? 1 : 0 };
     case 'reviewP':
-      return { ...base, ...act(verdict(), person.id, entityIdOf(g, person)), audit: seesP ? 1 : 0 };
+      return { ...base, ...act(verdict(), person.id, await entityIdOf(g, person)), audit: seesP ? 1 : 0 };
     case 'reviewA':
-      return { ...base, ...act(verdict(), part.id, entityIdOf(g, part)) };
+      return { ...base, ...act(verdict(), part.id, await entityIdOf(g, part)) };
   }
 }
 

@@ -220,9 +220,9 @@ export async function probeWebMedia(run: Run): Promise<void> {
   const { world } = run;
   const auth = { authorization: `Bearer ${WEB_TOKEN}` };
   for (const item of world.items) {
-    if (world.referent.catalog.getItem(item.id) === null) continue;
+    if (await world.referent.catalog.getItem(item.id) === null) continue;
     const problems: string[] = [];
-    const mine = world.referent.catalog.mediaCollections(item.mediaKey).includes(world.collectionId.B);
+    const mine = (await world.referent.catalog.mediaCollections(item.mediaKey)).includes(world.collectionId.B);
     for (const kind of ['thumbnail', 'original']) {
       const res = await fetch(`${world.server.base}/media/${item.mediaKey}/${kind}`, { headers: auth });
       await res.arrayBuffer();
@@ -231,6 +231,6 @@ export async function probeWebMedia(run: Run): Promise<void> {
     record(run.scopes, `seed ${run.seed} web media of ${item.key} item ${item.id}`, problems);
   }
   const health = (await (await fetch(`${world.server.base}/api/health`, { headers: auth })).json()) as { items: number };
-  const seen = world.referent.catalog.countItems(world.collectionId.B);
+  const seen = await world.referent.catalog.countItems(world.collectionId.B);
   record(run.scopes, `seed ${run.seed} web health`, health.items === seen ? [] : [`/api/health counts ${health.items} images, the web chat sees ${seen}`]);
 }

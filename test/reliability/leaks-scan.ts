@@ -39,7 +39,7 @@ export class Inspector {
   private readonly hashed = new Set<string>();
 
   constructor(private readonly referent: Referent) {
-    this.db = new Database(referent.catalog.path, { readonly: true, fileMustExist: true });
+    this.db = new Database(referent.catalog.location, { readonly: true, fileMustExist: true });
   }
 
   census(): Census {

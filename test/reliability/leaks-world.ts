@@ -120,7 +120,7 @@ async function fillCollections(referent: Referent): Promise<{ ids: Record<Collec
   const ids = {} as Record<CollectionKey, number>;
   const items: WorldItem[] = [];
   for (const [ci, spec] of SPECS.entries()) {
-    ids[spec.key] = catalog.ensureCollection(spec.name, spec.kind).id;
+    ids[spec.key] = (await catalog.ensureCollection(spec.name, spec.kind)).id;
     const sources = [];
     for (let i = 0; i < PER_COLLECTION; i++) {
       const [colour, rgb] = COLOURS[i]!;
@@ -131,31 +131,31 @@ async function fillCollections(referent: Referent): Promise<{ ids: Record<Collec
     }
     await ingest(referent, { sources, problems: [] }, { collection: spec.name, batchSize: 8, maxImageBytes: 1 << 20, maxTextChars: 500 });
     for (const s of sources) {
-      const item = catalog.findLiveItemByHash(ids[spec.key], referent.media.hash(s.bytes))!;
+      const item = (await catalog.findLiveItemByHash(ids[spec.key], referent.media.hash(s.bytes)))!;
       items.push({ id: item.id, key: spec.key, bytes: s.bytes, mediaKey: item.mediaKey, label: s.entity ?? null });
     }
     await describeEntity(referent, { label: spec.labels[0], text: `${spec.secret} described, with a ${spec.tag} sticker`, collection: spec.name }, { maxTextChars: 500 });
     const first = items.find((it) => it.key === spec.key)!;
     const lines = [spec.ident, `${spec.labels[0]} ${spec.secret}`];
-    catalog.putOcr(first.id, {
+    await catalog.putOcr(first.id, {
       modelId: 'stand-in',
       lines: lines.map((text) => ({ text, confidence: 0.99, box: [[0, 0], [10, 0], [10, 10], [0, 10]] as Array<[number, number]> })),
       identifiers: lines.flatMap((l) => identifiersIn(l)),
     });
   }
-  referent.references.catchUp();
+  await referent.references.catchUp();
   return { ids, items };
 }
 
-function grantAll(referent: Referent, ids: Record<CollectionKey, number>): void {
+async function grantAll(referent: Referent, ids: Record<CollectionKey, number>): Promise<void> {
   const { catalog } = referent;
-  catalog.grant({ collectionId: ids.A, platform: 'slack', workspace: 'T1' });
-  catalog.grant({ collectionId: ids.A, platform: 'teams', workspace: 'tenant-3' });
-  catalog.grant({ collectionId: ids.B, platform: 'slack', workspace: 'T1', channel: 'C2' });
-  catalog.grant({ collectionId: ids.C, platform: 'teams', workspace: 'tenant-2' });
-  catalog.grant({ collectionId: ids.P, platform: 'slack', workspace: 'T1', channel: 'C3' });
-  catalog.grant({ collectionId: ids.Q, platform: 'slack', workspace: 'T1', channel: 'C3' });
-  catalog.setCollectionEnabled(ids.P, true);
+  await catalog.grant({ collectionId: ids.A, platform: 'slack', workspace: 'T1' });
+  await catalog.grant({ collectionId: ids.A, platform: 'teams', workspace: 'tenant-3' });
+  await catalog.grant({ collectionId: ids.B, platform: 'slack', workspace: 'T1', channel: 'C2' });
+  await catalog.grant({ collectionId: ids.C, platform: 'teams', workspace: 'tenant-2' });
+  await catalog.grant({ collectionId: ids.P, platform: 'slack', workspace: 'T1', channel: 'C3' });
+  await catalog.grant({ collectionId: ids.Q, platform: 'slack', workspace: 'T1', channel: 'C3' });
+  await catalog.setCollectionEnabled(ids.P, true);
 }
 
 /** Builds the world and starts every edge; `close` stops them and deletes the folder. */
@@ -177,7 +177,7 @@ export async function startWorld(): Promise<World> {
     const referent = await openReferent(config);
     cleanup.push(() => referent.shutdown());
     const { ids, items } = await fillCollections(referent);
-    grantAll(referent, ids);
+    await grantAll(referent, ids);
     const assistant = assistantFor(referent, config, log);
     const slack = await createSlackAdapter(referent, assistant, { ...config, slack: config.slack! }, { log, retryConfig: { retries: 1, factor: 1, minTimeout: 10, maxTimeout: 20 } });
     const teams = createTeamsAdapter(referent, assistant, config, { log });

@@ -127,11 +127,11 @@ async function prepare(dir: string, env: Record<string, string>, ingestImages: n
   const seeded = await runCli(['ingest', first, '--model', tinyModelDir, '--collection', 'parts'], env);
   if (seeded.code !== 0) throw new Error(`the starting ingest failed (${seeded.code}):\n${seeded.stderr}`);
   // Teams in local mode answers only a tenant that was granted a collection.
-  const stores = openStores(testConfig(env.REFERENT_DATA_DIR!));
+  const stores = await openStores(testConfig(env.REFERENT_DATA_DIR!));
   try {
-    stores.catalog.grant({ collectionId: stores.catalog.findCollection('parts')!.id, platform: 'teams', workspace: TENANT });
+    await stores.catalog.grant({ collectionId: (await stores.catalog.findCollection('parts'))!.id, platform: 'teams', workspace: TENANT });
   } finally {
-    stores.close();
+    await stores.close();
   }
   return { first, bulk, startItems: FIRST_COLOURS.length * 3 };
 }
@@ -292,7 +292,7 @@ async function verify(dataDir: string, startItems: number, acked: Acked[], repor
   const referent = await openReferent(testConfig(dataDir, { REFERENT_OCR: '0' }));
   try {
     const { catalog, index, media } = referent;
-    say(`reopened: index from ${referent.indexReport.source}${referent.indexReport.reason ? ` (${referent.indexReport.reason})` : ''}, ${catalog.countItems()} items`);
+    say(`reopened: index from ${referent.indexReport.source}${referent.indexReport.reason ? ` (${referent.indexReport.reason})` : ''}, ${await catalog.countItems()} items`);
     const lost = (what: string, where: string | null) => {
       if (!where) return;
       tally.itemsLost++;
@@ -300,17 +300,17 @@ async function verify(dataDir: string, startItems: number, acked: Acked[], repor
     };
     for (const { label, bytes } of acked) {
       const key = media.hash(bytes);
-      const entity = catalog.findEntities(label)[0];
-      const item = entity ? catalog.entityItems(entity.id).find((i) => i.mediaKey === key) : undefined;
+      const entity = (await catalog.findEntities(label))[0];
+      const item = entity ? (await catalog.entityItems(entity.id)).find((i) => i.mediaKey === key) : undefined;
       lost(`acknowledged add ${label}`, !entity ? 'no entity' : !item ? 'no item with its photo' : !(await media.has(key)) ? 'photo file missing' : !index.has(item.id) ? 'not in the index' : null);
     }
     for (const { itemId, origin } of reported) {
-      lost(`ingested item ${itemId} (${origin})`, !catalog.getItem(itemId) ? 'not in the catalogue' : !index.has(itemId) ? 'not in the index' : null);
+      lost(`ingested item ${itemId} (${origin})`, !await catalog.getItem(itemId) ? 'not in the catalogue' : !index.has(itemId) ? 'not in the index' : null);
     }
-    const vectors = catalog.countItemVectors(referent.encoder.modelId);
+    const vectors = await catalog.countItemVectors(referent.encoder.modelId);
     if (index.size() !== vectors) tally.failures.push(`the index holds ${index.size()} items, the catalogue ${vectors} item vectors`);
     const expected = startItems + reported.length + acked.length;
-    if (catalog.countItems() !== expected) tally.failures.push(`the catalogue holds ${catalog.countItems()} items, expected ${expected} (start + ingested + acknowledged adds)`);
+    if (await catalog.countItems() !== expected) tally.failures.push(`the catalogue holds ${await catalog.countItems()} items, expected ${expected} (start + ingested + acknowledged adds)`);
   } finally {
     await referent.shutdown();
   }

@@ -20,10 +20,10 @@ import { searchItems } from '../../src/search/search.js';
 import { makeColourGallery, tempDir, testConfig } from '../support/fixtures.js';
 
 /** Reads whatever the test says each image (by caption) carries. */
-function standInReader(referent: Referent, labels: Record<string, string[]>): TextReader {
+async function standInReader(referent: Referent, labels: Record<string, string[]>): Promise<TextReader> {
   const byHash = new Map<string, OcrLine[]>();
-  for (const { itemId } of referent.catalog.itemVectors(referent.encoder.modelId)) {
-    const item = referent.catalog.getItem(itemId)!;
+  for (const { itemId } of await referent.catalog.itemVectors(referent.encoder.modelId, 0, 1_000_000)) {
+    const item = (await referent.catalog.getItem(itemId))!;
     const lines = labels[item.caption ?? ''] ?? [];
     byHash.set(item.mediaKey, lines.map((text) => ({ text, confidence: 0.98, box: [[0, 0], [10, 0], [10, 10], [0, 10]] })));
   }
@@ -38,7 +38,7 @@ describe('hybrid search: identifiers on labels, fused with vectors and reference
   const noIdentifier = ['green', 'zinc washer', 'hex bolt'];
   const limits = { maxTextChars: 500 };
   const search = (text: string, limit = 5) => searchItems(referent, { text, limit }, limits);
-  const captionOf = (itemId: number) => referent.catalog.getItem(itemId)?.caption;
+  const captionOf = async (itemId: number) => (await referent.catalog.getItem(itemId))?.caption;
 
   beforeAll(async () => {
     dir = tempDir();
@@ -49,7 +49,7 @@ describe('hybrid search: identifiers on labels, fused with vectors and reference
     list.sources = [{ path: '', bytes: await solidPng(60, 40, [240, 200, 40]), origin: 'tagged', caption: 'a tagged photo' }];
     await ingest(referent, list, { collection: 'parts', batchSize: 4, maxImageBytes: 1 << 20, maxTextChars: 500 });
     await describeEntity(referent, { label: 'P-77001', text: 'a yellow pump', collection: 'parts' }, { maxTextChars: 500 });
-    referent.references.catchUp();
+    await referent.references.catchUp();
     for (const q of noIdentifier) before.set(q, (await search(q, 8)).map((h) => h.itemId));
     // One blue photo of BLUE-washer carries the zinc lot label; a green one reads P-20417, run together as engines do.
     const labels = { 'a blue washer': ['ZINC LOT 4471-B', 'HEX BOLT M8'], 'a green hex bolt': ['P-20417HEXBOLTM8'], 'a tagged photo': ['P-77001'] };
@@ -66,18 +66,18 @@ describe('hybrid search: identifiers on labels, fused with vectors and reference
   it('puts the image whose label carries the identifier first, however it is written, and says so', async () => {
     for (const query of ['P-20417', 'p20417', 'P 20417', 'red P-20417']) {
       const [first] = await search(query);
-      expect(captionOf(first!.itemId), query).toBe('a green hex bolt');
+      expect(await captionOf(first!.itemId), query).toBe('a green hex bolt');
       expect(first!.why!.summary, query).toMatch(/^label reads "P-20417HEXBOLTM8"/);
     }
   });
 
   it('finds the entity by text on one of its photos that no description mentions', async () => {
     const hits = await search('the zinc M8 from lot 4471');
-    expect(captionOf(hits[0]!.itemId)).toBe('a blue washer');
+    expect(await captionOf(hits[0]!.itemId)).toBe('a blue washer');
     expect(hits[0]!.why!.summary).toMatch(/^label reads "(ZINC LOT 4471-B|HEX BOLT M8)"/);
-    expect(referent.catalog.getItem(hits[0]!.itemId)!.entityLabel).toBe('BLUE-washer');
+    expect((await referent.catalog.getItem(hits[0]!.itemId))!.entityLabel).toBe('BLUE-washer');
     // What its photo's label reads is part of what Referent shows of the entity.
-    const view = show(referent, 'BLUE-washer');
+    const view = await show(referent, 'BLUE-washer');
     expect(view.labels.flatMap((l) => l.lines)).toEqual(['ZINC LOT 4471-B', 'HEX BOLT M8']);
     expect(view.labels[0]!.identifiers).toEqual(expect.arrayContaining(['LOT4471B', 'M8']));
   });
@@ -92,35 +92,35 @@ describe('hybrid search: identifiers on labels, fused with vectors and reference
 
   it('takes an unlabelled photo whose tag reads a part name to show that part (so That\'s it can link it)', async () => {
     const [first] = await search('P-77001');
-    expect(captionOf(first!.itemId)).toBe('a tagged photo');
-    expect(referent.catalog.getItem(first!.itemId)!.entityId).toBeNull();
+    expect(await captionOf(first!.itemId)).toBe('a tagged photo');
+    expect((await referent.catalog.getItem(first!.itemId))!.entityId).toBeNull();
     expect(first!.why!.entity).toMatchObject({ label: 'P-77001', linked: false });
     expect(first!.why!.summary).toMatch(/^label reads "P-77001"; looks like P-77001/);
   });
 
-  it('leaves a query alone when its identifier is on no label (no word matching either)', () => {
-    const none = referent.catalog.lexicalMatches({ words: ['zinc', 'washer'], identifiers: ['P99999'] });
+  it('leaves a query alone when its identifier is on no label (no word matching either)', async () => {
+    const none = await referent.catalog.lexicalMatches({ words: ['zinc', 'washer'], identifiers: ['P99999'] });
     expect(none.items.size).toBe(0);
-    const some = referent.catalog.lexicalMatches({ words: ['zinc', 'washer'], identifiers: ['M8'] });
+    const some = await referent.catalog.lexicalMatches({ words: ['zinc', 'washer'], identifiers: ['M8'] });
     expect(some.identifiers.size).toBeGreaterThan(0);
     expect(some.words.size).toBeGreaterThan(0);
   });
 
   it('works without refinement too', async () => {
     const [first] = await searchItems(referent, { text: 'P-20417', limit: 3, refine: false }, limits);
-    expect(captionOf(first!.itemId)).toBe('a green hex bolt');
+    expect(await captionOf(first!.itemId)).toBe('a green hex bolt');
     expect(first!.why!.summary).toMatch(/^label reads/);
   });
 
   it('stays within the collections asked for', async () => {
-    const other = referent.catalog.ensureCollection('elsewhere', 'part');
+    const other = await referent.catalog.ensureCollection('elsewhere', 'part');
     const hits = await searchItems(referent, { text: 'P-20417', limit: 5, collectionIds: new Set([other.id]) }, limits);
     expect(hits).toEqual([]);
   });
 
   it('forgets what a label read with its image, and keeps the FTS tables consistent', async () => {
     const before = await search('P-20417');
-    expect(captionOf(before[0]!.itemId)).toBe('a green hex bolt');
+    expect(await captionOf(before[0]!.itemId)).toBe('a green hex bolt');
     await forget(referent, 'GREEN-hex-bolt');
     const after = await search('P-20417');
     expect(after.some((h) => h.why?.summary.startsWith('label reads'))).toBe(false);

@@ -95,7 +95,7 @@ describe('Slack adapter over HTTP (signed requests, fake Web API)', () => {
     const actions = blocks.find((x) => x.type === 'actions')!;
     const confirm = actions.elements!.find((e) => e.action_id === 'referent.confirm')!;
     const messageTs = update.args.ts as string;
-    const before = referent.catalog.countItems();
+    const before = await referent.catalog.countItems();
     await interact(
       buttonPress({ user: 'alice', message: { ts: messageTs, thread_ts: messageTs, text: update.args.text, blocks }, actionId: 'referent.confirm', blockId: actions.block_id, value: confirm.value, responseUrl: `${fake.base}/respond/1` }),
     );
@@ -104,22 +104,22 @@ describe('Slack adapter over HTTP (signed requests, fake Web API)', () => {
     const thanks = await fake.waitFor('chat.postEphemeral', (c) => c.args.user === 'UALICE' && /Thanks, alice/.test(String(c.args.text)));
     expect(thanks.args.channel).toBe('CGENERAL');
     const itemId = Number(/^card:(\d+):/.exec(actions.block_id!)![1]);
-    expect(referent.catalog.getItem(itemId)).not.toBeNull();
-    expect(referent.catalog.countItems()).toBe(before);
+    expect(await referent.catalog.getItem(itemId)).not.toBeNull();
+    expect(await referent.catalog.countItems()).toBe(before);
   });
 
   it('adds a photo posted in a direct message with "add X: …", and later shows it by its Slack file', async () => {
     const file = fake.addFile(await pngOf([20, 200, 40]), { name: 'teapot.png', mimetype: 'image/png' });
     const ts = nextTs();
     const dm = { type: 'message', subtype: 'file_share', channel_type: 'im', channel: 'DALICE', user: 'UALICE', text: 'add TEAPOT-7: a green teapot', ts, event_ts: ts, files: [file] };
-    referent.catalog.grant({ collectionId: referent.catalog.findCollection('parts')!.id, platform: 'slack', workspace: TEAM, channel: 'DALICE' });
+    await referent.catalog.grant({ collectionId: (await referent.catalog.findCollection('parts'))!.id, platform: 'slack', workspace: TEAM, channel: 'DALICE' });
     expect((await send(eventBody(dm))).status).toBe(200);
     const done = await fake.waitFor('chat.update', (c) => c.args.channel === 'DALICE' && /Added 1 photo of TEAPOT-7 to parts/.test(String(c.args.text)));
     expect(done.args.thread_ts).toBeUndefined();
-    const [entity] = referent.catalog.findEntities('TEAPOT-7');
+    const [entity] = await referent.catalog.findEntities('TEAPOT-7');
     expect(entity).toBeDefined();
-    const [item] = referent.catalog.entityItems(entity!.id);
-    expect(referent.catalog.platformFile({ platform: 'slack', workspace: TEAM, mediaKey: item!.mediaKey })).toBe(file.id);
+    const [item] = await referent.catalog.entityItems(entity!.id);
+    expect(await referent.catalog.platformFile({ platform: 'slack', workspace: TEAM, mediaKey: item!.mediaKey })).toBe(file.id);
     // `show` is immediate: answered without a placeholder.
     const event = mentionEvent('show TEAPOT-7');
     await send(eventBody(event));
@@ -186,7 +186,7 @@ describe('Slack adapter over HTTP (signed requests, fake Web API)', () => {
   });
 
   it('shows titles without images where the app may not upload, says why once, and stops trying', async () => {
-    referent.catalog.grant({ collectionId: referent.catalog.findCollection('parts')!.id, platform: 'slack', workspace: 'T0003' });
+    await referent.catalog.grant({ collectionId: (await referent.catalog.findCollection('parts'))!.id, platform: 'slack', workspace: 'T0003' });
     fake.answer('files.getUploadURLExternal', () => ({ ok: false, error: 'missing_scope', needed: 'files:write' }));
     try {
       const askIn = async (text: string) => {
@@ -247,7 +247,7 @@ describe('Slack adapter over HTTP (signed requests, fake Web API)', () => {
     expect((await submit('VALVE-9')).status).toBe(200);
     await fake.waitFor('chat.update', (c) => c.args.channel === 'CGENERAL' && /Added 1 photo of VALVE-9 to parts/.test(String(c.args.text)));
     expect(fake.callsTo('chat.postMessage').some((c) => c.args.thread_ts === ts && c.args.text === 'Adding…')).toBe(true);
-    expect(referent.catalog.findEntities('VALVE-9')).toHaveLength(1);
+    expect(await referent.catalog.findEntities('VALVE-9')).toHaveLength(1);
   });
 
   it('publishes the App Home tab with help', async () => {

@@ -57,7 +57,7 @@ describe('every inbound kind over HTTP (signed requests)', () => {
 
   it('message.im with a photo (file_share): acknowledged, then answered in the DM', async () => {
     const file = w.fake.addFile(await pngOf([220, 30, 30]), { name: 'red.png', mimetype: 'image/png' });
-    w.referent.catalog.grant({ collectionId: w.referent.catalog.findCollection('parts')!.id, platform: 'slack', workspace: 'T0001', channel: 'DKINDS' });
+    await w.referent.catalog.grant({ collectionId: (await w.referent.catalog.findCollection('parts'))!.id, platform: 'slack', workspace: 'T0001', channel: 'DKINDS' });
     expect((await w.send(eventCallback(directMessage('', { channel: 'DKINDS', files: [fileObject(file)] })))).status).toBe(200);
     const answer = await w.fake.waitFor('chat.update', (c) => c.args.channel === 'DKINDS');
     expect(String(answer.args.text)).toMatch(/matches for your photo/);

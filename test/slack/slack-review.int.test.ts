@@ -42,7 +42,7 @@ describe('reviewing in Slack', () => {
     const kept = await w.fake.waitFor('chat.update', (c) => c.args.ts === asked.ts);
     expect(String(kept.args.text)).toBe('Kept RED-washer: bob chose not to forget it.');
     expect(blocksOf(kept).some((b) => b.type === 'actions')).toBe(false);
-    expect(w.referent.catalog.findEntities('RED-washer')).toHaveLength(1);
+    expect(await w.referent.catalog.findEntities('RED-washer')).toHaveLength(1);
   });
 
   it('Forget by someone who is not an admin is refused privately; by an admin it forgets, and the question says so', async () => {
@@ -56,7 +56,7 @@ describe('reviewing in Slack', () => {
     const done = await w.fake.waitFor('chat.update', (c) => c.args.ts === asked.ts);
     expect(String(done.args.text)).toMatch(/^Forgotten by admin: RED-washer \(parts\), with its 1 photo, descriptions and verdicts\.$/);
     expect(blocksOf(done).some((b) => b.type === 'actions')).toBe(false);
-    expect(w.referent.catalog.findEntities('RED-washer')).toEqual([]);
+    expect(await w.referent.catalog.findEntities('RED-washer')).toEqual([]);
   });
 
   it("That's it on a photo nobody labelled opens an empty label dialog; a bad label shows in the field; a good one links it and redraws the card", async () => {
@@ -66,7 +66,7 @@ describe('reviewing in Slack', () => {
     const bytes = await pngOf([200, 40, 200]);
     fs.writeFileSync(path.join(folder, 'magenta.png'), bytes);
     await ingest(w.referent, { ...(await readSources(folder)), sources: (await readSources(folder)).sources.map((s) => ({ ...s, collection: 'parts' })) }, { collection: 'parts', batchSize: 4, maxImageBytes: 1 << 20, maxTextChars: 500 });
-    w.referent.references.catchUp();
+    await w.referent.references.catchUp();
     const file = w.fake.addFile(bytes, { name: 'magenta.png', mimetype: 'image/png' });
     const { ts, thread, blocks } = await w.ask('', { files: [fileObject(file)] });
     const card = cardsOf(blocks).find((c) => (JSON.parse(c.values.confirm!) as { e: number | null }).e === null);
@@ -90,7 +90,7 @@ describe('reviewing in Slack', () => {
     expect(after.title).toBe('MAGENTA-1');
     const thanks = await w.fake.waitFor('chat.postMessage', (c) => c.args.thread_ts === thread && /MAGENTA-1/.test(String(c.args.text)));
     expect(String(thanks.args.text)).toMatch(/^Thanks, bob: this image is now MAGENTA-1/);
-    expect(w.referent.catalog.getItem(card!.itemId)!.entityLabel).toBe('MAGENTA-1');
+    expect((await w.referent.catalog.getItem(card!.itemId))!.entityLabel).toBe('MAGENTA-1');
   });
 
   it('the Add as reference dialog starts empty: the message text is only a placeholder', async () => {
@@ -140,7 +140,7 @@ describe('Slack Connect: a guest from another workspace', () => {
   });
 
   it('is answered once a grant names their workspace', async () => {
-    w.referent.catalog.grant({ collectionId: w.referent.catalog.findCollection('parts')!.id, platform: 'slack', workspace: 'TGUEST' });
+    await w.referent.catalog.grant({ collectionId: (await w.referent.catalog.findCollection('parts'))!.id, platform: 'slack', workspace: 'TGUEST' });
     const { update } = await w.ask('green', { user: 'UGUEST', userTeam: 'TGUEST' });
     expect(String(update.args.text)).toMatch(/matches for "green"/);
   });

@@ -49,6 +49,36 @@ export async function startPglite(options: { vector?: boolean } = {}): Promise<P
   };
 }
 
+/**
+ * PGlite whose socket server can be taken away and brought back on the same port with the same data:
+ * a database server that goes away under a running Referent, then returns.
+ */
+export async function startPgliteOutage(): Promise<PgServer & { down(): Promise<void>; up(): Promise<void> }> {
+  const db = await PGlite.create({ extensions: { vector, pg_trgm } });
+  let server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 32 });
+  await server.start();
+  const port = Number(server.getServerConn().split(':').at(-1));
+  let running = true;
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    async down() {
+      if (!running) return;
+      await server.stop();
+      running = false;
+    },
+    async up() {
+      if (running) return;
+      server = new PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections: 32 });
+      await server.start();
+      running = true;
+    },
+    async stop() {
+      if (running) await server.stop();
+      await db.close();
+    },
+  };
+}
+
 /** A port on 127.0.0.1 that nothing listens on (bound, then released). */
 export async function closedPort(): Promise<number> {
   const probe = net.createServer();

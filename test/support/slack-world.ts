@@ -29,14 +29,14 @@ export async function buildWorld(dir: string, config: Config): Promise<Referent>
     ['parts', ['red', 'blue', 'green'], 'parts'],
     ['vault', ['yellow'], 'vault'],
   ] as const) {
-    catalog.ensureCollection(collection, 'part');
+    await catalog.ensureCollection(collection, 'part');
     const list = await readSources(await makeColourGallery(path.join(dir, sub), 3, [...colours]));
     list.sources = list.sources.map((s) => ({ ...s, collection }));
     await ingest(referent, list, { collection, batchSize: 4, maxImageBytes: 1 << 20, maxTextChars: 500 });
   }
-  referent.references.catchUp();
-  catalog.grant({ collectionId: catalog.findCollection('parts')!.id, platform: 'slack', workspace: TEAM });
-  catalog.grant({ collectionId: catalog.findCollection('vault')!.id, platform: 'slack', workspace: TEAM, channel: 'CVAULT' });
+  await referent.references.catchUp();
+  await catalog.grant({ collectionId: (await catalog.findCollection('parts'))!.id, platform: 'slack', workspace: TEAM });
+  await catalog.grant({ collectionId: (await catalog.findCollection('vault'))!.id, platform: 'slack', workspace: TEAM, channel: 'CVAULT' });
   return referent;
 }
 

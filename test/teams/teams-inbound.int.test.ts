@@ -51,8 +51,8 @@ describe('Teams inbound activities over HTTP (local mode, fake connector)', () =
     fs.writeFileSync(path.join(dir, 'unlabelled', 'black.png'), await pngOf([12, 12, 12]));
     const list = await readSources(path.join(dir, 'unlabelled'));
     await ingest(referent, { ...list, sources: list.sources.map((s) => ({ ...s, collection: 'parts' })) }, { collection: 'parts', batchSize: 4, maxImageBytes: 1 << 20, maxTextChars: 500 });
-    referent.references.catchUp();
-    referent.catalog.grant({ collectionId: referent.catalog.findCollection('parts')!.id, platform: 'teams', workspace: TENANT });
+    await referent.references.catchUp();
+    await referent.catalog.grant({ collectionId: (await referent.catalog.findCollection('parts'))!.id, platform: 'teams', workspace: TENANT });
     teams = await startTeams(referent, config);
     say = teams.payloads;
   });
@@ -161,7 +161,7 @@ describe('Teams inbound activities over HTTP (local mode, fake connector)', () =
     expect(titleOf(card)).toBe('WHITE-CAP-7');
     expect(shownText(card)).toContain('✓ Confirmed by Alice Martin');
     expect(editsIn(linked.calls).map((c) => c.activityId)).toEqual([carousel.id]);
-    expect(referent.catalog.findEntities('WHITE-CAP-7')).toHaveLength(1);
+    expect(await referent.catalog.findEntities('WHITE-CAP-7')).toHaveLength(1);
   });
 
   it('asks for the label in a message of its own for Action.Submit clients, and edits that message once answered', async () => {
@@ -188,13 +188,13 @@ describe('Teams inbound activities over HTTP (local mode, fake connector)', () =
     const byAlice = await teams.post(say.execute(button(card, /^Forget/).data, question.id, { from: ALICE }));
     expect(byAlice.body).toEqual({ statusCode: 200, type: MESSAGE_TYPE, value: 'Only an admin can make me forget something.' });
     expect(byAlice.calls).toEqual([]);
-    expect(referent.catalog.findEntities('GREEN-washer')).toHaveLength(1);
+    expect(await referent.catalog.findEntities('GREEN-washer')).toHaveLength(1);
     const byAdmin = await teams.post(say.execute(button(card, /^Forget/).data, question.id, { from: ADMIN }));
     const redrawn = (byAdmin.body as InvokeResponse).value as AdaptiveCard;
     expect(shownText(redrawn)).toMatch(/^Forgotten by Ada Admin: GREEN-washer/);
     expect(redrawn.actions).toBeUndefined();
     expect(editsIn(byAdmin.calls).map((c) => c.activityId)).toEqual([question.id]);
-    expect(referent.catalog.findEntities('GREEN-washer')).toHaveLength(0);
+    expect(await referent.catalog.findEntities('GREEN-washer')).toHaveLength(0);
   });
 
   it('answers Keep it pressed through Action.Submit by editing the question', async () => {
@@ -203,7 +203,7 @@ describe('Teams inbound activities over HTTP (local mode, fake connector)', () =
     const kept = await teams.post(say.submit(button(cardsOf(question)[0], 'Keep it').data, question.id, { from: BOB }));
     expect(editsIn(kept.calls).map((c) => c.activityId)).toEqual([question.id]);
     expect(shownText(cardsOf(editsIn(kept.calls)[0])[0])).toBe('Kept GREEN-hex-bolt: Bob Osei chose not to forget it.');
-    expect(referent.catalog.findEntities('GREEN-hex-bolt')).toHaveLength(1);
+    expect(await referent.catalog.findEntities('GREEN-hex-bolt')).toHaveLength(1);
   });
 
   it('still answers an invoke whose turn fails (the connector is unreachable): 200, an apology to the presser, logged', async () => {

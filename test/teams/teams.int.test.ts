@@ -66,7 +66,7 @@ describe('Teams adapter (CloudAdapter, fake connector)', () => {
     connector = await startFakeConnector();
     config = testConfig(path.join(dir, 'data'), { REFERENT_TEAMS_LOCAL: 'true' });
     referent = await buildWorld(dir, config);
-    referent.catalog.grant({ collectionId: referent.catalog.findCollection('parts')!.id, platform: 'teams', workspace: TENANT });
+    await referent.catalog.grant({ collectionId: (await referent.catalog.findCollection('parts'))!.id, platform: 'teams', workspace: TENANT });
     const assistant = assistantFor(referent, config, (l) => logged.push(l));
     const teams = createTeamsAdapter(referent, assistant, config, { log: (l) => logged.push(l) });
     server = await startServer(referent, config, { assistant, log: (l) => logged.push(l), mounts: [teams.mount] });
@@ -120,7 +120,7 @@ describe('Teams adapter (CloudAdapter, fake connector)', () => {
     });
     const reply = await ask(body);
     expect(JSON.stringify(cardsOf(reply))).toContain('Added 1 photo of TEAPOT-9 to parts');
-    expect(referent.catalog.findEntities('TEAPOT-9')).toHaveLength(1);
+    expect(await referent.catalog.findEntities('TEAPOT-9')).toHaveLength(1);
     expect(connector.downloads.at(-1)!.path).toBe(new URL(url).pathname);
   });
 
@@ -132,7 +132,7 @@ describe('Teams adapter (CloudAdapter, fake connector)', () => {
     expect(JSON.stringify(cardsOf(added))).toContain('Added 1 photo of LAMP-2');
     const refused = await ask(withFile('notes.docx', 'docx', 'add LAMP-3: notes'));
     expect(JSON.stringify(cardsOf(refused))).toContain('I can only read photos, not notes.docx');
-    expect(referent.catalog.findEntities('LAMP-3')).toHaveLength(0);
+    expect(await referent.catalog.findEntities('LAMP-3')).toHaveLength(0);
   });
 
   it('answers an activity Teams delivers twice once', async () => {

@@ -57,7 +57,7 @@ describe('web chat API on 127.0.0.1', () => {
     expect(res.status).toBe(200);
     const { replies } = (await res.json()) as { replies: Reply[] };
     const top = replies[0]!.cards[0]!;
-    expect(referent.catalog.getItem(top.itemId)!.caption).toMatch(/red/);
+    expect((await referent.catalog.getItem(top.itemId))!.caption).toMatch(/red/);
     const more = await fetch(`${open.base}/api/action`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: top.actions[2]!.value }) });
     const answer = (await more.json()) as { replies: Reply[]; card: Card | null };
     expect(answer.card).toBeNull();
@@ -67,7 +67,7 @@ describe('web chat API on 127.0.0.1', () => {
   it('takes photos as base64 and bounds them', async () => {
     const photo = await sharp({ create: { width: 30, height: 30, channels: 3, background: { r: 200, g: 20, b: 20 } } }).png().toBuffer();
     const found = (await (await chat(open.base, { text: '', images: [{ name: 'x.png', type: 'image/png', data: photo.toString('base64') }] })).json()) as { replies: Reply[] };
-    expect(referent.catalog.getItem(found.replies[0]!.cards[0]!.itemId)!.caption).toMatch(/red/);
+    expect((await referent.catalog.getItem(found.replies[0]!.cards[0]!.itemId))!.caption).toMatch(/red/);
     const big = Buffer.alloc(300_000, 1).toString('base64');
     expect((await chat(open.base, { text: 'x', images: [{ data: big }] })).status).toBe(413);
     const tooMany = Array.from({ length: 5 }, () => ({ data: photo.toString('base64') }));
@@ -115,7 +115,8 @@ describe('web chat API on 127.0.0.1', () => {
   });
 
   it('with a token, opens one thumbnail to its signed link (REFERENT_PUBLIC_URL) and nothing else', async () => {
-    const [key, other] = [...referent.catalog.itemVectors(referent.encoder.modelId)].slice(0, 2).map((v) => referent.catalog.getItem(v.itemId)!.mediaKey);
+    const twoVectors = [...await referent.catalog.itemVectors(referent.encoder.modelId, 0, 1_000_000)].slice(0, 2);
+    const [key, other] = await Promise.all(twoVectors.map(async (v) => (await referent.catalog.getItem(v.itemId))!.mediaKey));
     const link = new URL(publicThumbnailUrl(locked.base, key!, TOKEN));
     const thumbnail = await fetch(link);
     expect(thumbnail.status).toBe(200);

@@ -78,7 +78,7 @@ describe('web chat in Chromium', () => {
     await send('red');
     const ids = await lastCards();
     expect(ids.length).toBeGreaterThan(0);
-    expect(referent.catalog.getItem(ids[0]!)!.caption).toMatch(/red/);
+    expect((await referent.catalog.getItem(ids[0]!))!.caption).toMatch(/red/);
     const card = page.locator('.message-bot').last().locator('.card').first();
     await card.locator('img').evaluate((el) => { const img = el as unknown as Img; return img.complete ? null : new Promise((r) => (img.onload = r)); });
     expect(await card.locator('img').evaluate((el) => (el as unknown as Img).naturalWidth)).toBeGreaterThan(0);
@@ -95,7 +95,7 @@ describe('web chat in Chromium', () => {
     await send('show TEAPOT-7');
     const ids = await lastCards();
     expect(ids).toHaveLength(1);
-    expect(referent.catalog.getItem(ids[0]!)!.entityLabel).toBe('TEAPOT-7');
+    expect((await referent.catalog.getItem(ids[0]!))!.entityLabel).toBe('TEAPOT-7');
   });
 
   it('"That\'s it" marks the card and changes the next answer', async () => {

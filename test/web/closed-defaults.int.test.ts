@@ -64,9 +64,9 @@ describe('closed by default: Host names, admins, link expiry', () => {
     config = testConfig(path.join(dir, 'data'));
     referent = await openReferent(config);
     await ingest(referent, await readSources(await makeColourGallery(path.join(dir, 'img'), 2, ['red', 'blue'])), { collection: 'parts', batchSize: 4, maxImageBytes: 1 << 20, maxTextChars: 500 });
-    const item = referent.catalog.getItem([...referent.catalog.itemVectors(referent.encoder.modelId)][0]!.itemId)!;
+    const item = (await referent.catalog.getItem([...await referent.catalog.itemVectors(referent.encoder.modelId, 0, 1_000_000)][0]!.itemId))!;
     key = item.mediaKey;
-    label = referent.catalog.getEntity(item.entityId!)!.label;
+    label = (await referent.catalog.getEntity(item.entityId!))!.label;
     // Two platform-style endpoints: one that authenticates its requests itself, one that does not.
     const mount = (pathname: string, anyHost: boolean): Mount => ({
       matches: (p) => p === pathname,

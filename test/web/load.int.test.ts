@@ -33,7 +33,7 @@ describe('web chat under load while an ingest runs', () => {
   });
 
   it('answers all 50 and keeps every item', async () => {
-    const before = referent.catalog.countItems();
+    const before = await referent.catalog.countItems();
     const bulk = await readSources(await makeColourGallery(path.join(dir, 'bulk'), 15, ['green', 'yellow', 'white', 'black']));
     const ingesting = ingest(referent, bulk, { collection: 'parts', batchSize: 4, maxImageBytes: 1 << 20, maxTextChars: 500 });
 
@@ -64,9 +64,9 @@ describe('web chat under load while an ingest runs', () => {
     // Nothing acknowledged was lost: the bulk and every taught photo are in the catalogue and the index.
     const taught = answers.filter((a) => a.adds).map((a) => `LOAD-${a.i}`);
     expect(taught).toHaveLength(10);
-    for (const label of taught) expect(referent.catalog.findEntities(label), label).toHaveLength(1);
-    expect(referent.catalog.countItems()).toBe(before + 60 + 10);
-    referent.index.catchUp();
-    expect(referent.index.size()).toBe(referent.catalog.countItems());
+    for (const label of taught) expect(await referent.catalog.findEntities(label), label).toHaveLength(1);
+    expect(await referent.catalog.countItems()).toBe(before + 60 + 10);
+    await referent.index.catchUp();
+    expect(referent.index.size()).toBe(await referent.catalog.countItems());
   }, 120_000);
 });

@@ -4,24 +4,36 @@
  * entry and its schema_version row commit together, under a transaction-scoped advisory lock, so two
  * servers (or a server and a CLI command) starting at once apply each entry exactly once.
  *
- * The design for the whole catalogue, of which only the access slice exists yet (names follow the
- * SQLite catalogue, so a copy between engines is table by table):
+ * The catalogue (names follow the SQLite catalogue, so a copy between engines is table by table):
  *   collections, collection_scopes, audit                        — access and audit (version 1)
- *   items, entities, texts, phrases, feedback, platform_files,
- *   media_trash                                                  — items and entities, one row as in SQLite
- *   item_vectors / text_vectors (owner, model_id, embedding vector) with one HNSW index per model
- *     (`vector_cosine_ops` on `embedding::vector(dim)` WHERE model_id = …), searched with pgvector's
- *     iterative scans so a collection filter still returns k rows
- *   index_log, entity_log (bigint identity seq)                  — what followers replay
- *   item_ocr + a tsvector/GIN lexicon and pg_trgm on OCR chars   — lexical search
+ *   entities, items, vector_models, item_vectors                 — items and their vectors (2)
+ *   item_ocr, item_identifiers, entities.label_key               — OCR and labels (3)
+ *   meta, texts, phrases, text_vectors, feedback, index_log,
+ *   entity_log, platform_files, media_trash                      — the rest of the catalogue (4)
+ * - Rows are the SQLite catalogue's, one for one: soft deletes (deleted_at) on items and entities,
+ *   a forget scrubs rows rather than deleting them, index_log and entity_log are what followers
+ *   replay (bigint identity seq; see pg-write.ts for why they commit in seq order).
+ * - Vectors are pgvector `vector` columns: item_vectors (item, model) and text_vectors (owner_kind
+ *   'text' | 'phrase' | 'feedback', owner id, model). vector_models records each model's dimension
+ *   (fixed by its first vector) and owns one partial HNSW index per model on item_vectors
+ *   (`vector_cosine_ops` on `embedding::vector(dim)` WHERE model_id = …), searched with pgvector's
+ *   iterative scans so a collection filter still returns k rows (pg-vectors.ts, pg-item-store.ts).
+ * - Lexical search: `lexeme` tsvector columns on texts and item_ocr ('simple' configuration over
+ *   the words as the SQLite tokenizer cuts them, written by the stores) with GIN indexes, and a
+ *   pg_trgm index on the OCR characters for identifiers inside run-together text.
+ * - Every table has a statement-level trigger that calls pg_notify on the schema's channel
+ *   (changeChannel): a transaction that changed anything notifies every listening process once, at
+ *   commit, whoever wrote it and however (pg-catalog.ts changeStamp). A table a later version adds
+ *   must get it too.
  * Ids are `bigint` identities; times are timestamptz (epoch ms at the interface); text keys compare
  * in "C" collation, the byte order SQLite uses.
  */
+import { createHash } from 'node:crypto';
 import { ErrorCode, ReferentError } from '../../errors.js';
 import { type PgDb, type PgQueryable, sqlState } from './pg-pool.js';
 
-/** `s` is the quoted schema name. */
-const migrations: ReadonlyArray<(s: string) => string> = [
+/** `s` is the quoted schema name, `schema` the bare one. */
+const migrations: ReadonlyArray<(s: string, schema: string) => string> = [
   // 1: access and audit.
   (s) => `
   CREATE TABLE ${s}.collections (
@@ -121,6 +133,123 @@ const migrations: ReadonlyArray<(s: string) => string> = [
   CREATE INDEX entities_label_key ON ${s}.entities (label_key) WHERE deleted_at IS NULL;
   CREATE INDEX entities_label_key_missing ON ${s}.entities (id) WHERE label_key IS NULL;
   `,
+  // 4: the rest of the catalogue (pg-catalog.ts and its stores): the model, descriptions and their
+  // detail phrases, text vectors, verdicts, the two logs followers replay, the platforms' copies of
+  // images, the media trash, word search over descriptions and OCR text, and change notifications.
+  (s, schema) => `
+  CREATE TABLE ${s}.meta (key text COLLATE "C" PRIMARY KEY, value text NOT NULL);
+
+  -- lexeme: to_tsvector('simple', …) of the body's words as searchWords() cuts them (lower case, no
+  -- diacritics), written with the row: the folding is JavaScript's, as SQLite's FTS5 tokenizer does it.
+  CREATE TABLE ${s}.texts (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    entity_id bigint REFERENCES ${s}.entities (id),
+    item_id bigint REFERENCES ${s}.items (id),
+    body text NOT NULL,
+    source text NOT NULL CHECK (source IN ('caption', 'describe', 'review', 'import')),
+    author text,
+    created_at timestamptz NOT NULL,
+    deleted_at timestamptz,
+    lexeme tsvector NOT NULL,
+    CHECK (entity_id IS NOT NULL OR item_id IS NOT NULL)
+  );
+  CREATE INDEX texts_entity ON ${s}.texts (entity_id);
+  CREATE INDEX texts_item ON ${s}.texts (item_id);
+  CREATE INDEX texts_lexeme ON ${s}.texts USING gin (lexeme);
+
+  CREATE TABLE ${s}.phrases (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    text_id bigint NOT NULL REFERENCES ${s}.texts (id) ON DELETE CASCADE,
+    body text NOT NULL
+  );
+  CREATE INDEX phrases_text ON ${s}.phrases (text_id);
+
+  -- Vectors of texts, their phrases and verdict queries. Owners of three tables, so no foreign key:
+  -- whoever deletes an owner deletes its vectors in the same transaction.
+  CREATE TABLE ${s}.text_vectors (
+    owner_kind text NOT NULL CHECK (owner_kind IN ('text', 'phrase', 'feedback')),
+    owner_id bigint NOT NULL,
+    model_id text COLLATE "C" NOT NULL REFERENCES ${s}.vector_models (model_id),
+    embedding vector NOT NULL,
+    PRIMARY KEY (owner_kind, owner_id, model_id)
+  );
+  CREATE INDEX text_vectors_model ON ${s}.text_vectors (model_id);
+  CREATE INDEX item_vectors_model ON ${s}.item_vectors (model_id);
+
+  -- What followers replay, in seq order. Append-only, no foreign keys (as in SQLite): an entry
+  -- outlives nothing it could point at, since items and entities are never deleted.
+  CREATE TABLE ${s}.index_log (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    item_id bigint NOT NULL,
+    op text NOT NULL CHECK (op IN ('add', 'del'))
+  );
+  CREATE TABLE ${s}.entity_log (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    entity_id bigint NOT NULL
+  );
+
+  -- Review verdicts; linked / text_id: what a confirm changed, so undo can revert it.
+  CREATE TABLE ${s}.feedback (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    query text NOT NULL,
+    item_id bigint NOT NULL REFERENCES ${s}.items (id),
+    entity_id bigint REFERENCES ${s}.entities (id),
+    verdict text NOT NULL CHECK (verdict IN ('confirm', 'reject')),
+    actor text,
+    created_at timestamptz NOT NULL,
+    undone_at timestamptz,
+    linked boolean NOT NULL DEFAULT false,
+    text_id bigint REFERENCES ${s}.texts (id)
+  );
+  CREATE INDEX feedback_item ON ${s}.feedback (item_id);
+  CREATE INDEX feedback_entity ON ${s}.feedback (entity_id);
+  CREATE INDEX feedback_text ON ${s}.feedback (text_id);
+
+  -- Images as a chat platform already holds them (a Slack file id per workspace).
+  CREATE TABLE ${s}.platform_files (
+    platform text COLLATE "C" NOT NULL,
+    workspace text COLLATE "C" NOT NULL,
+    media_key text COLLATE "C" NOT NULL,
+    file_ref text NOT NULL,
+    created_at timestamptz NOT NULL,
+    PRIMARY KEY (platform, workspace, media_key)
+  );
+  CREATE INDEX platform_files_media ON ${s}.platform_files (media_key);
+
+  -- Media files waiting to be deleted: forgetting queues its images' keys in the transaction that
+  -- forgets them, and they leave once their files are gone, so a crash in between only delays it.
+  CREATE TABLE ${s}.media_trash (
+    media_key text COLLATE "C" PRIMARY KEY,
+    queued_at timestamptz NOT NULL
+  );
+  -- "Does a live item still use this file?" is asked per key by forgetting and by the media sweep.
+  CREATE INDEX items_live_media ON ${s}.items (media_key) WHERE deleted_at IS NULL;
+  -- findEntities: live entities by label, in any collection.
+  CREATE INDEX entities_label ON ${s}.entities (label) WHERE deleted_at IS NULL;
+
+  -- OCR text in word search. Readings stored before this version are lower-cased here; new ones are
+  -- folded by the store like texts.
+  ALTER TABLE ${s}.item_ocr ADD COLUMN lexeme tsvector;
+  UPDATE ${s}.item_ocr SET lexeme = to_tsvector('simple', lower(body));
+  ALTER TABLE ${s}.item_ocr ALTER COLUMN lexeme SET NOT NULL;
+  CREATE INDEX item_ocr_lexeme ON ${s}.item_ocr USING gin (lexeme);
+
+  -- Change notifications. pg_notify is transactional: the notification goes out at COMMIT (never for
+  -- a rollback), once per transaction however many statements fired it (identical ones are folded).
+  CREATE FUNCTION ${s}.notify_change() RETURNS trigger LANGUAGE plpgsql AS $notify$
+  BEGIN
+    PERFORM pg_notify('${changeChannel(schema)}', '');
+    RETURN NULL;
+  END
+  $notify$;
+  ${NOTIFYING_TABLES.map((t) => `CREATE TRIGGER notify_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${s}.${t} FOR EACH STATEMENT EXECUTE FUNCTION ${s}.notify_change();`).join('\n  ')}
+  `,
+];
+
+/** Every table of the catalogue (version 4): each notifies listeners when a transaction changed it. */
+const NOTIFYING_TABLES = [
+  'collections', 'collection_scopes', 'audit', 'entities', 'items', 'vector_models', 'item_vectors', 'item_ocr', 'item_identifiers',
+  'meta', 'texts', 'phrases', 'text_vectors', 'index_log', 'entity_log', 'feedback', 'platform_files', 'media_trash',
 ];
 
 export const PG_SCHEMA_VERSION = migrations.length;
@@ -141,8 +270,8 @@ export function quoteSchema(schema: string): string {
  * DATABASE_UNSUPPORTED when the server has no pgvector, CATALOG_NEWER_SCHEMA when a newer Referent
  * migrated it, DATABASE_UNAVAILABLE when the server cannot be used at all.
  *
- * Only simple-protocol statements (no bound parameters): each is one message on the wire, which an
- * embedded single-session server (PGlite behind its socket) cannot interleave with another client's.
+ * Every statement is one simple-protocol message (pg-pool.ts says why), so two processes migrating
+ * at once work on an embedded single-session server (PGlite behind its socket) too.
  */
 export async function migratePg(db: PgDb, schema = 'public'): Promise<number> {
   const s = quoteSchema(schema);
@@ -161,11 +290,20 @@ export async function migratePg(db: PgDb, schema = 'public'): Promise<number> {
       );
     }
     for (let v = current; v < PG_SCHEMA_VERSION; v++) {
-      await tx.query(migrations[v]!(s));
+      await tx.query(migrations[v]!(s, schema));
       await tx.query(`INSERT INTO ${s}.schema_version (version) VALUES (${v + 1})`);
     }
     return PG_SCHEMA_VERSION;
   });
+}
+
+/**
+ * The notification channel of a schema's catalogue: `referent_<schema>`, or for a schema name too
+ * long for that (channels are identifiers, at most 63 bytes) `referent_` and a digest of it.
+ */
+export function changeChannel(schema: string): string {
+  const plain = `referent_${schema}`;
+  return plain.length <= 63 ? plain : `referent_${createHash('md5').update(schema).digest('hex')}`;
 }
 
 /** The schema's applied versions, ascending (for checks and `referent status`). */

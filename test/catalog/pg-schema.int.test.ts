@@ -1,32 +1,15 @@
 /**
- * The access-and-audit slice on every engine: the same contract against SQLite, PGlite (always) and a
- * real PostgreSQL (when REFERENT_TEST_DATABASE_URL is set), then what only the Postgres side has:
- * migrations under an advisory lock, and one-line errors for a server that cannot be used.
+ * What only the PostgreSQL engine has, below the catalogue contracts (which run on every engine, see
+ * catalog-engines.ts): migrations under an advisory lock, one-line errors for a server that cannot be
+ * used, the pg_trgm index on OCR text, and why label keys are written by the engine rather than
+ * computed in SQL. On PGlite always, and on the real server when REFERENT_TEST_DATABASE_URL is set.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PgAccessStore } from '../../src/catalog/postgres/pg-access-store.js';
 import { appliedVersions, migratePg, PG_SCHEMA_VERSION } from '../../src/catalog/postgres/pg-migrations.js';
 import { openPgDb, type PgDb } from '../../src/catalog/postgres/pg-pool.js';
-import { sqliteAccessStore } from '../../src/catalog/roles/sqlite-access-store.js';
-import { SqliteCatalog } from '../../src/catalog/sqlite-catalog.js';
 import { ErrorCode, type ReferentError } from '../../src/errors.js';
-import { accessStoreContract } from './access-store.contract.js';
+import { labelKey } from '../../src/ocr/identifiers.js';
 import { dropSchema, freshSchema, type PgEngine, postgresEngines, startPglite } from '../support/postgres.js';
-
-accessStoreContract('sqlite', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'referent-access-'));
-  const catalog = SqliteCatalog.open(path.join(dir, 'catalog.sqlite'));
-  return {
-    store: sqliteAccessStore(catalog),
-    async close() {
-      catalog.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
 
 /** Rejects with a ReferentError of this code whose message is one line and keeps the password out. */
 async function expectOneLine(promise: Promise<unknown>, code: string): Promise<ReferentError> {
@@ -40,6 +23,9 @@ async function expectOneLine(promise: Promise<unknown>, code: string): Promise<R
   return err;
 }
 
+/** Labels people give entities: ASCII part numbers with the usual separators, and names. */
+const LABELS = ['P-20417', 'p 20417', 'PCB_1001/A', 'M8.5-x', 'X9 -220B', 'Zoë Ng', 'José Álvarez', 'Øyvind Ås', 'Straße 7', 'L0T 12', 'M10×40', 'ﬁle-Ⅸ'];
+
 for (const engine of postgresEngines()) {
   describe(`PostgreSQL engine: ${engine.name}`, () => {
     let server: PgEngine;
@@ -50,24 +36,11 @@ for (const engine of postgresEngines()) {
       await server?.stop();
     });
 
-    accessStoreContract(engine.name, async () => {
-      const schema = freshSchema();
-      const db = openPgDb(server.url);
-      await migratePg(db, schema);
-      return {
-        store: new PgAccessStore(db, schema),
-        async close() {
-          await db.close();
-          await dropSchema(server.url, schema);
-        },
-      };
-    });
-
     describe('migrations', () => {
       const schema = freshSchema();
       const open: PgDb[] = [];
-      const connect = () => {
-        const db = openPgDb(server.url);
+      const connect = (options: { max?: number } = {}) => {
+        const db = openPgDb(server.url, options);
         open.push(db);
         return db;
       };
@@ -91,8 +64,8 @@ for (const engine of postgresEngines()) {
         expect(results).toEqual([PG_SCHEMA_VERSION, PG_SCHEMA_VERSION, PG_SCHEMA_VERSION]);
         expect(await appliedVersions(b, schema)).toEqual(Array.from({ length: PG_SCHEMA_VERSION }, (_, i) => i + 1));
         // The schema works from either connection.
-        const made = await new PgAccessStore(a, schema).ensureCollection('parts', 'part');
-        expect(await new PgAccessStore(b, schema).findCollection('parts')).toEqual(made);
+        await a.query(`INSERT INTO "${schema}".collections (name, kind, enabled) VALUES ('parts', 'part', true)`);
+        expect(await b.query(`SELECT name, kind FROM "${schema}".collections`)).toEqual([{ name: 'parts', kind: 'part' }]);
       });
 
       it('refuses a schema that a newer Referent migrated', async () => {
@@ -105,6 +78,32 @@ for (const engine of postgresEngines()) {
       it('refuses a schema name that would need escaping', async () => {
         await expect(migratePg(connect(), 'Bad-Name; DROP')).rejects.toMatchObject({ code: ErrorCode.ConfigInvalid });
       });
+
+      it('searches run-together OCR text through the pg_trgm index', async () => {
+        const db = connect({ max: 1 });
+        await migratePg(db, schema);
+        const [ext] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_extension WHERE extname = 'pg_trgm'`);
+        expect(ext!.n).toBe(1);
+        // An empty table is scanned whatever the index: only the planner's choice with scans off is tested.
+        await db.query('SET enable_seqscan = off');
+        const rows = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN SELECT item_id FROM "${schema}".item_ocr WHERE chars LIKE '%P31552%'`);
+        expect(rows.map((r) => r['QUERY PLAN']).join('\n')).toMatch(/item_ocr_chars_trgm/);
+      });
+    });
+
+    it('has no SQL expression that agrees with labelKey beyond ASCII part numbers (so the engine writes the keys)', async () => {
+      const db = openPgDb(server.url, { max: 1 });
+      try {
+        const [row] = await db.query<{ keys: string[] }>(
+          `SELECT ARRAY(SELECT upper(regexp_replace(normalize(l, NFKC), '[^[:alnum:]]', '', 'g')) FROM unnest($1::text[]) WITH ORDINALITY AS t(l, n) ORDER BY n) AS keys`,
+          [`{${LABELS.map((l) => `"${l}"`).join(',')}}`],
+        );
+        const disagree = LABELS.filter((l, i) => row!.keys[i] !== labelKey(l));
+        expect(disagree.filter((l) => /^[\x20-\x7e]*$/.test(l) && l !== 'L0T 12')).toEqual([]);
+        expect(disagree).toEqual(expect.arrayContaining(['Straße 7', 'L0T 12', 'M10×40']));
+      } finally {
+        await db.close();
+      }
     });
 
     describe('errors', () => {
