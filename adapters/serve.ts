@@ -6,8 +6,11 @@ import type http from 'node:http';
 import { accessPolicy } from '../src/chat/access.js';
 import { Assistant } from '../src/chat/assistant.js';
 import { isLoopbackHost, type Config } from '../src/config.js';
+import { describeInference } from '../src/encoder/encoder.js';
 import { ErrorCode, ReferentError } from '../src/errors.js';
 import { sweepOrphanMedia, SWEEP_GRACE_MS } from '../src/media/media-trash.js';
+import { FaceQueue } from '../src/faces/face-queue.js';
+import { FaceRuntime } from '../src/faces/face-runtime.js';
 import { OcrQueue } from '../src/ocr/ocr-queue.js';
 import { PaddleOcr } from '../src/ocr/paddle-ocr.js';
 import { openReferent, type Referent } from '../src/open.js';
@@ -42,6 +45,27 @@ function startOcr(referent: Referent, config: Config, log: (line: string) => voi
     stop: async () => {
       clearInterval(timer);
       await queue.close();
+    },
+  };
+}
+
+/**
+ * Faces in the background, for the person collections with faces on: at start, after every chat
+ * `add`, and every minute (images another process added, a collection switched on by the CLI). The
+ * models load only when an image waits, and are let go when idle (FaceRuntime).
+ */
+function startFaces(referent: Referent, log: (line: string) => void): { queue: FaceQueue; stop(): Promise<void> } {
+  const runtime = new FaceRuntime();
+  const queue = new FaceQueue(referent, runtime, { log });
+  queue.kick();
+  const timer = setInterval(() => queue.kick(), OCR_POLL_MS);
+  timer.unref();
+  return {
+    queue,
+    stop: async () => {
+      clearInterval(timer);
+      await queue.close();
+      await runtime.close();
     },
   };
 }
@@ -130,8 +154,12 @@ export async function serve(config: Config, options: { banner?: string } = {}): 
   describeOpen(referent);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const ocr = startOcr(referent, config, log);
+  const faces = startFaces(referent, log);
   const upkeep = startMaintenance(referent, config, log);
-  const assistant = assistantFor(referent, config, log, () => ocr.queue?.kick());
+  const assistant = assistantFor(referent, config, log, () => {
+    ocr.queue?.kick();
+    faces.queue.kick();
+  });
   let adapters: Awaited<ReturnType<typeof chatAdapters>>;
   let server: http.Server | undefined;
   let url: string;
@@ -145,13 +173,16 @@ export async function serve(config: Config, options: { banner?: string } = {}): 
     if (server?.listening) await new Promise<void>((resolve) => server!.close(() => resolve()));
     await upkeep.stop();
     await ocr.stop();
+    await faces.stop();
     await referent.shutdown();
     throw err;
   }
   const lines = [`Referent is running: open ${url}/${config.chat.webToken ? '?token=<REFERENT_WEB_TOKEN>' : ''} for the web chat`];
   const where = config.database ? `catalogue: PostgreSQL ${referent.catalog.location} (schema ${config.database.schema}) · media: ${config.dataDir}` : `data: ${config.dataDir}`;
-  lines.push(`  ${where} · model: ${referent.encoder.displayName} · ${await referent.catalog.countItems()} images`);
+  lines.push(`  ${where} · model: ${referent.encoder.displayName} on ${describeInference(referent.encoder)} · ${await referent.catalog.countItems()} images`);
   lines.push(`  labels (OCR): ${config.ocr.enabled ? `on, ${(await referent.catalog.countOcr()).pending} images waiting to be read` : 'off (REFERENT_OCR)'}`);
+  const faceCollections = (await referent.catalog.faceCollectionIds()).length;
+  lines.push(`  faces: ${faceCollections ? `on in ${faceCollections} collection(s), ${(await referent.catalog.countFaces()).pending} images waiting` : 'off (referent faces on <collection>)'}`);
   const { slack, teams } = adapters;
   lines.push(
     teams.mode === 'local'
@@ -181,6 +212,7 @@ export async function serve(config: Config, options: { banner?: string } = {}): 
   process.stdout.write('Shutting down…\n');
   await adapters.slack?.stop();
   await ocr.stop();
+  await faces.stop();
   await upkeep.stop();
   server.closeAllConnections?.();
   await new Promise<void>((resolve) => server.close(() => resolve()));

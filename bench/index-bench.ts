@@ -5,6 +5,11 @@
  *   npm run bench -- --n 100000 --dim 512 --queries 1000 --ef 32,64,128 [--json]
  *   npm run bench -- --section refine --items 100000 --entities 10000 --refine-queries 200
  *
+ * Both catalogue engines side by side (engine-bench.ts: ingest, index build, recall, search and
+ * refined search on SQLite + HNSW and on PostgreSQL + pgvector) when --engine is given:
+ *
+ *   npm run bench -- --engine sqlite|postgres|both [--items 100000] [--database-url postgres://…]
+ *
  * `--section index|refine|all` (default all). The refine section's --items defaults to --n and its
  * --entities to a tenth of the items. `runIndexBench` and `runRefineSpeedBench` measure and return
  * figures; the CLI below only parses flags and prints. With --json and --section all, the output is
@@ -21,6 +26,7 @@ import { ExactIndex } from '../src/index/exact-index.js';
 import { HnswIndex } from '../src/index/hnsw-index.js';
 import { type Progress, silentProgress } from '../src/progress.js';
 import { clusteredVectors } from './clustered.js';
+import { engineBenchCli } from './engine-bench.js';
 import { formatRefineSpeed, runRefineSpeedBench, type RefineSpeedOptions } from './refine-speed.js';
 
 export interface IndexBenchOptions {
@@ -222,7 +228,9 @@ export function parseBenchArgs(argv: string[]): IndexBenchOptions & { json: bool
 }
 
 async function main(): Promise<void> {
-  const { json, section, refine, ...opts } = parseBenchArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv.some((a) => a === '--engine' || a.startsWith('--engine='))) return engineBenchCli(argv);
+  const { json, section, refine, ...opts } = parseBenchArgs(argv);
   const index = section === 'refine' ? undefined : await runIndexBench(opts, barProgress());
   if (index && !json) console.log(formatIndexBench(index));
   const refined = section === 'index' ? undefined : await runRefineSpeedBench(refine, barProgress());

@@ -35,7 +35,7 @@ const ablation: Array<[string, Partial<PipelineParams> | null]> = [
   ['  without photo references', { imageWeight: 0 }],
 ];
 
-function run(data: EvalDataset, params: PipelineParams | null): EvalReport {
+function run(data: EvalDataset, params: PipelineParams | null): Promise<EvalReport> {
   return evaluate(data, { params: params ?? DEFAULT_PIPELINE, fusion: DEFAULT_FUSION_OPTIONS, plainOnly: params === null });
 }
 
@@ -51,21 +51,21 @@ function noLoss(r: EvalReport): boolean {
   });
 }
 
-function tune(): void {
+async function tune(): Promise<void> {
   const data = toDataset(simulate({ ...DEFAULT_SIM, seed: 1 }));
   let best: { params: PipelineParams; r1: number } | null = null;
   for (const entityWeight of [0.5, 1, 2, 4, 8, 16, 32])
     for (const noneLevel of [2, 3])
       for (const profileTau of [0.5, 1]) {
         const params = { ...DEFAULT_PIPELINE, entityWeight, noneLevel, profileTau };
-        const r = run(data, params);
+        const r = await run(data, params);
         const r1 = r.refined!.rank[1]!;
         const ok = noLoss(r);
         const group = (g: string) => `${f1(r.groups[g]!.plain.rank[1]!)} → ${f1(r.groups[g]!.refined!.rank[1]!)}`;
         console.log(`λe ${entityWeight} none ${noneLevel} τ ${profileTau}: R1 ${f1(r1)}  mAP ${f1(r.refined!.mAP)}  with references ${group('identity has a reference')}  without ${group('identity has no reference')}${ok ? '' : '  (loses somewhere)'}`);
         if (ok && (!best || r1 > best.r1)) best = { params, r1 };
       }
-  console.log(`\nplain R1 ${f1(run(data, null).plain.rank[1]!)}; best on seed 1 with no loss for either group:`, best && JSON.stringify(best.params));
+  console.log(`\nplain R1 ${f1((await run(data, null)).plain.rank[1]!)}; best on seed 1 with no loss for either group:`, best && JSON.stringify(best.params));
 }
 
 const COLUMNS: Array<[string, (r: EvalReport) => number]> = [
@@ -79,7 +79,7 @@ const COLUMNS: Array<[string, (r: EvalReport) => number]> = [
   ['mAP id without', (r) => pickGroup(r, 'identity has no reference').mAP],
 ];
 
-function bench(): void {
+async function bench(): Promise<void> {
   const seeds = values.seeds!.split(',').map(Number);
   console.log(`Synthetic ambiguity benchmark (a SIMULATION, not real data): ${DEFAULT_SIM.entities} entities in look-alike families of ${DEFAULT_SIM.familySize}, ` +
     `${Math.round(DEFAULT_SIM.referenced * 100)}% with references; seeds ${seeds.join(', ')} (defaults were chosen on seed 1).\n`);
@@ -94,10 +94,10 @@ function bench(): void {
       console.log(`wrote ${file}`);
     }
     const data = toDataset(records);
-    ablation.forEach(([, overrides], i) => {
-      const r = run(data, overrides && { ...DEFAULT_PIPELINE, ...overrides });
+    for (const [i, [, overrides]] of ablation.entries()) {
+      const r = await run(data, overrides && { ...DEFAULT_PIPELINE, ...overrides });
       COLUMNS.forEach(([, get], c) => table[i]![c]!.push(get(r)));
-    });
+    }
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const line = (name: string, cells: number[]) => console.log(`${name.padEnd(34)} ${cells.map((x) => f1(x).padStart(16)).join('')}`);
@@ -109,5 +109,5 @@ function bench(): void {
   ablation.forEach(([name], i) => console.log(`${name.padEnd(34)} ${table[i]![0]!.map(f1).join(' ')} | ${table[i]![1]!.map(f1).join(' ')}`));
 }
 
-if (values.tune) tune();
-else bench();
+if (values.tune) await tune();
+else await bench();

@@ -34,7 +34,7 @@ const ROWS: Array<[string, Pick]> = [
 const f1 = (x: number) => x.toFixed(1).padStart(5);
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-function main(): void {
+async function main(): Promise<void> {
   const { values } = parseArgs({ options: { seeds: { type: 'string', default: '1,2,3,4,5' }, params: { type: 'string' } } });
   const seeds = values.seeds!.split(',').map(Number);
   const params = { ...DEFAULT_PIPELINE, ...(values.params ? (JSON.parse(values.params) as object) : {}) };
@@ -43,7 +43,7 @@ function main(): void {
   // [row][metric: R1 plain, R1 refined, mAP plain, mAP refined][seed]
   const table = ROWS.map(() => [[], [], [], []] as number[][]);
   for (const seed of seeds) {
-    const report = evaluate(toDataset2(simulate2({ ...DEFAULT_SIM2, seed })), { params, fusion: DEFAULT_FUSION_OPTIONS });
+    const report = await evaluate(toDataset2(simulate2({ ...DEFAULT_SIM2, seed })), { params, fusion: DEFAULT_FUSION_OPTIONS });
     const line: string[] = [];
     ROWS.forEach(([name, pick], i) => {
       const m = pick(report);
@@ -63,4 +63,4 @@ function main(): void {
   });
 }
 
-main();
+await main();

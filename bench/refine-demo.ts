@@ -48,7 +48,7 @@ const referent = await openReferent(config);
 if (values.params) Object.assign(referent.method.pipeline, JSON.parse(values.params));
 try {
   const byHash = new Map<string, number>();
-  for (const item of (await referent.catalog.getItems(Array.from({ length: referent.index.size() + 1000 }, (_, i) => i + 1))).values()) byHash.set(item.hash, item.id);
+  for (const item of (await referent.catalog.getItems(Array.from({ length: (await referent.index.count()) + 1000 }, (_, i) => i + 1))).values()) byHash.set(item.hash, item.id);
   const photos: Tally = { asked: 0, refined: 0, plain: 0 };
   for (const { image } of manifest) {
     const bytes = fs.readFileSync(path.join(gallery, image));

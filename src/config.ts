@@ -2,7 +2,6 @@
  * Configuration: one zod schema, parsed once from an env object handed in by the composition root.
  * Nothing else in Referent reads the process environment. Every bad variable is reported together.
  */
-import os from 'node:os';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
@@ -17,6 +16,9 @@ export const DEFAULT_MODEL = DEFAULT_MODEL_ID;
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const num = (min: number, max: number) => z.coerce.number().min(min).max(max);
 const P = DEFAULT_PIPELINE;
+/** `auto` (left to the code that knows the machine: undefined after parsing) or a whole number. */
+const autoOr = (min: number, max: number) =>
+  z.union([z.literal('auto'), int(min, max)], { error: `auto, or a whole number from ${min} to ${max}` }).transform((v) => (v === 'auto' ? undefined : v));
 const flag = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
   .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
@@ -29,8 +31,13 @@ export const configVariables = {
     undefined,
     'PostgreSQL + pgvector shared by several Referent servers (postgres://user:password@host:5432/database). Unset: the SQLite catalogue in the data folder. Media stay in REFERENT_DATA_DIR/media, which the servers then share.',
   ],
+  REFERENT_DATABASE_READ_URL: [
+    z.string().regex(/^postgres(ql)?:\/\//, 'a PostgreSQL URL: postgres://user:password@host:5432/database').optional(),
+    undefined,
+    'A streaming replica of REFERENT_DATABASE_URL\'s server (postgres://…): searches and other heavy reads go there whenever it has replayed what the primary had committed when the read began, to the primary otherwise (docs/postgres.md, read replicas).',
+  ],
   REFERENT_DATABASE_SCHEMA: [z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _'), 'public', 'PostgreSQL schema holding Referent\'s tables (with REFERENT_DATABASE_URL).'],
-  REFERENT_INDEX_DIR: [z.string().min(1).optional(), undefined, 'Where this process keeps its index snapshots. Unset: REFERENT_DATA_DIR/index, or REFERENT_DATA_DIR/index/<host name> with REFERENT_DATABASE_URL (each server its own; give two servers on one host two folders).'],
+  REFERENT_INDEX_DIR: [z.string().min(1).optional(), undefined, 'Where this process keeps its index snapshots (SQLite catalogue only: on PostgreSQL the indexes are in the database and no snapshots are written). Unset: REFERENT_DATA_DIR/index.'],
   REFERENT_MODEL: [z.string().min(1), DEFAULT_MODEL, 'Encoder: a Hugging Face hub id (looked up in REFERENT_MODELS_DIR, pulled if missing and online) or a model folder path.'],
   REFERENT_MODEL_VARIANT: [z.string().regex(/^[a-z0-9_]+$/), 'fp32', 'ONNX variant: fp32, quantized, fp16, int8, uint8, q4, bnb4 (onnx/<tower>_model_<variant>.onnx).'],
   REFERENT_MODELS_DIR: [z.string().min(1), './models', 'Where pulled models live (<dir>/<owner>/<name>/).'],
@@ -43,6 +50,9 @@ export const configVariables = {
   REFERENT_MAX_IMAGE_PIXELS: [int(1024, 1_000_000_000), '50000000', 'Largest accepted image, width × height.'],
   REFERENT_MAX_TEXT_CHARS: [int(16, 100_000), '2000', 'Longest accepted query or caption, in characters.'],
   REFERENT_BATCH_SIZE: [int(1, 1024), '16', 'Images encoded per batch during ingest.'],
+  REFERENT_DEVICE: [z.enum(['auto', 'cpu', 'cuda']), 'auto', 'Where the encoder runs. cpu; cuda: ONNX Runtime\'s CUDA provider on an NVIDIA GPU (needs the provider\'s files, which this project\'s install skips, and the CUDA 12 and cuDNN 9 libraries; without them it refuses to start, naming what is missing); auto: CUDA when its provider starts, else the CPU, and the start banner and `referent ingest` say which.'],
+  REFERENT_INFERENCE_THREADS: [autoOr(1, 256), 'auto', 'Threads per ONNX Runtime operator on the CPU; auto: up to 4, never more than the machine has.'],
+  REFERENT_INGEST_WORKERS: [autoOr(0, 64), 'auto', 'Worker threads that read, hash, decode and resize images during `referent ingest` while the encoder runs; 0 does it on the main thread. auto: the cores left beside the inference threads (one beside CUDA), at least 1, at most 4.'],
   REFERENT_HNSW_M: [int(4, 96), '16', 'HNSW graph degree (M).'],
   REFERENT_HNSW_EF_CONSTRUCTION: [int(10, 2000), '200', 'HNSW build-time candidate list size.'],
   REFERENT_HNSW_EF_SEARCH: [int(10, 5000), '64', 'HNSW query-time candidate list size (raised to the result count when smaller).'],
@@ -87,8 +97,8 @@ const schema = z.object(
 
 export interface Config {
   dataDir: string;
-  /** The shared PostgreSQL engine; absent: SQLite in the data folder. */
-  database?: { url: string; schema: string };
+  /** The shared PostgreSQL engine; absent: SQLite in the data folder. readUrl: a streaming replica for reads. */
+  database?: { url: string; schema: string; readUrl?: string };
   /** This process's index snapshots. */
   indexDir: string;
   model: string;
@@ -103,6 +113,12 @@ export interface Config {
   maxImagePixels: number;
   maxTextChars: number;
   batchSize: number;
+  /** REFERENT_DEVICE: where the encoder runs ('auto': CUDA when it starts, else the CPU). */
+  device: 'auto' | 'cpu' | 'cuda';
+  /** ONNX Runtime intra-op threads on the CPU; undefined: the runtime's default (up to 4). */
+  inferenceThreads?: number;
+  /** Ingest's preprocessing worker threads (0: the main thread); undefined: chosen for the machine (defaultWorkerCount). */
+  ingestWorkers?: number;
   hnsw: { m: number; efConstruction: number; efSearch: number };
   /** OCR of labels after ingest (PaddleOCR models from the installed package). */
   ocr: { enabled: boolean; minConfidence: number };
@@ -180,7 +196,7 @@ export function parseConfig(sources: ConfigSources): Config {
   // Secrets are never repeated; a URL may carry a password, so only its scheme is shown.
   const shown = (name: string) =>
     /TOKEN|SECRET|PASSWORD/.test(name) ? 'a value (hidden)' : /_URL$/.test(name) && /@/.test(String(merged[name])) ? `a ${String(merged[name]).split(':')[0]}: URL with credentials (hidden)` : JSON.stringify(merged[name]);
-  const problems = [...(result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message} (got ${shown(String(i.path[0]))})`)), ...slackProblems(merged), ...teamsProblems(merged)];
+  const problems = [...(result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message} (got ${shown(String(i.path[0]))})`)), ...slackProblems(merged), ...teamsProblems(merged), ...databaseProblems(merged)];
   if (!result.success || problems.length) {
     throw new ReferentError(ErrorCode.ConfigInvalid, `Invalid configuration:\n  ${problems.join('\n  ')}`, { details: { problems } });
   }
@@ -189,10 +205,12 @@ export function parseConfig(sources: ConfigSources): Config {
   const cwd = sources.cwd ?? process.cwd();
   return {
     dataDir: path.resolve(cwd, v.REFERENT_DATA_DIR),
-    ...(v.REFERENT_DATABASE_URL ? { database: { url: v.REFERENT_DATABASE_URL, schema: v.REFERENT_DATABASE_SCHEMA } } : {}),
+    ...(v.REFERENT_DATABASE_URL
+      ? { database: { url: v.REFERENT_DATABASE_URL, schema: v.REFERENT_DATABASE_SCHEMA, ...(v.REFERENT_DATABASE_READ_URL ? { readUrl: v.REFERENT_DATABASE_READ_URL } : {}) } }
+      : {}),
     indexDir: v.REFERENT_INDEX_DIR
       ? path.resolve(cwd, v.REFERENT_INDEX_DIR)
-      : path.join(path.resolve(cwd, v.REFERENT_DATA_DIR), 'index', ...(v.REFERENT_DATABASE_URL ? [os.hostname().replace(/[^A-Za-z0-9._-]+/g, '_') || 'host'] : [])),
+      : path.join(path.resolve(cwd, v.REFERENT_DATA_DIR), 'index'),
     model: v.REFERENT_MODEL,
     modelVariant: v.REFERENT_MODEL_VARIANT,
     modelsDir: path.resolve(cwd, v.REFERENT_MODELS_DIR),
@@ -205,6 +223,9 @@ export function parseConfig(sources: ConfigSources): Config {
     maxImagePixels: v.REFERENT_MAX_IMAGE_PIXELS,
     maxTextChars: v.REFERENT_MAX_TEXT_CHARS,
     batchSize: v.REFERENT_BATCH_SIZE,
+    device: v.REFERENT_DEVICE,
+    ...(v.REFERENT_INFERENCE_THREADS === undefined ? {} : { inferenceThreads: v.REFERENT_INFERENCE_THREADS }),
+    ...(v.REFERENT_INGEST_WORKERS === undefined ? {} : { ingestWorkers: v.REFERENT_INGEST_WORKERS }),
     hnsw: { m: v.REFERENT_HNSW_M, efConstruction: v.REFERENT_HNSW_EF_CONSTRUCTION, efSearch: v.REFERENT_HNSW_EF_SEARCH },
     ocr: { enabled: v.REFERENT_OCR, minConfidence: v.REFERENT_OCR_MIN_CONFIDENCE },
     maintenanceSeconds: v.REFERENT_MAINTENANCE_SECONDS,
@@ -240,6 +261,11 @@ export function parseConfig(sources: ConfigSources): Config {
       ...(v.REFERENT_TEAMS_LOCAL ? { local: true as const } : {}),
     },
   };
+}
+
+/** A read replica needs the primary it replicates. */
+function databaseProblems(v: Record<string, string | undefined>): string[] {
+  return v.REFERENT_DATABASE_READ_URL && !v.REFERENT_DATABASE_URL ? ['REFERENT_DATABASE_READ_URL: set, but REFERENT_DATABASE_URL is not (the read replica serves a primary: name it)'] : [];
 }
 
 /** Teams credentials that only work together. */

@@ -13,15 +13,23 @@ import type { Encoder } from './encoder/encoder.js';
 import { OnnxClipEncoder } from './encoder/onnx-clip-encoder.js';
 import { ErrorCode, ReferentError } from './errors.js';
 import type { ImageLimits } from './image/image-io.js';
+import { DatabaseImageIndex, type VectorSearch } from './index/database-image-index.js';
+import type { ImageIndex } from './index/image-index.js';
 import { ItemIndex, type OpenReport } from './index/item-index.js';
 import { createFsMediaStore, type MediaStore } from './media/media-store.js';
 import { emptyMediaTrash } from './media/media-trash.js';
 import { resolveModel } from './models/model-resolver.js';
 import { silentProgress, type Progress } from './progress.js';
+import { DatabaseReferenceGraphs, type ReferenceVectorStore } from './references/reference-graphs.js';
 import { References } from './references/references.js';
 
 export interface Stores {
   catalog: Catalog;
+  /**
+   * Set when the catalogue's database searches vectors itself (PostgreSQL + pgvector): the image index
+   * and the reference index are there.
+   */
+  vectorSearch?: VectorSearch & ReferenceVectorStore;
   media: MediaStore;
   close(): Promise<void>;
 }
@@ -31,7 +39,8 @@ export interface Referent {
   catalog: Catalog;
   media: MediaStore;
   encoder: Encoder;
-  index: ItemIndex;
+  /** The image index: this process's HNSW cache (SQLite), or pgvector's index in the database (PostgreSQL). */
+  index: ImageIndex;
   /** The entities' multi-modal references and the reference index. */
   references: References;
   method: MethodConfig;
@@ -67,8 +76,9 @@ export async function openStores(config: Config): Promise<Stores> {
   const paths = dataPaths(config.dataDir);
   prepareDataDir(config.dataDir);
   let catalog: Catalog;
+  let vectorSearch: (VectorSearch & ReferenceVectorStore) | undefined;
   if (config.database) {
-    catalog = await PgCatalog.open(config.database.url, { schema: config.database.schema });
+    catalog = vectorSearch = await PgCatalog.open(config.database.url, { schema: config.database.schema, ...(config.database.readUrl ? { readUrl: config.database.readUrl } : {}) });
   } else {
     try {
       catalog = asyncCatalog(SqliteCatalog.open(paths.catalog));
@@ -77,7 +87,7 @@ export async function openStores(config: Config): Promise<Stores> {
     }
   }
   const media = createFsMediaStore(paths.media, { limits: imageLimits(config) });
-  return { catalog, media, close: () => catalog.close() };
+  return { catalog, ...(vectorSearch ? { vectorSearch } : {}), media, close: () => catalog.close() };
 }
 
 /** Finds the configured model (pulling it when allowed and missing) and loads it. */
@@ -93,6 +103,8 @@ export async function loadEncoder(config: Config, progress: Progress = silentPro
     variant: config.modelVariant,
     batchSize: config.batchSize,
     imageLimits: imageLimits(config),
+    device: config.device,
+    ...(config.inferenceThreads === undefined ? {} : { threads: config.inferenceThreads }),
     ...(resolved.hubId ? { modelId: resolved.hubId } : {}),
   });
 }
@@ -114,6 +126,18 @@ export async function checkModel(catalog: Catalog, encoder: Encoder): Promise<vo
   await catalog.setModel({ modelId: encoder.modelId, dim: encoder.dim });
 }
 
+/**
+ * The image index: on PostgreSQL, pgvector's index in the database (every process searches it; nothing
+ * to load); otherwise this process's HNSW cache, loaded from its snapshot or rebuilt from the catalogue.
+ */
+async function openImageIndex(stores: Stores, config: Config, encoder: Encoder, progress: Progress): Promise<{ index: ImageIndex; report: OpenReport }> {
+  if (stores.vectorSearch) {
+    const index = new DatabaseImageIndex(stores.vectorSearch, stores.catalog, encoder.modelId);
+    return { index, report: { source: 'database', replayed: 0, count: await index.count() } };
+  }
+  return ItemIndex.open({ catalog: stores.catalog, dir: config.indexDir, modelId: encoder.modelId, dim: encoder.dim, hnsw: config.hnsw, progress });
+}
+
 export interface OpenOptions {
   /** Use this encoder instead of loading the configured model (tests, re-embedding). */
   encoder?: Encoder;
@@ -127,14 +151,7 @@ export async function openReferent(config: Config, options: OpenOptions = {}): P
   try {
     encoder = options.encoder ?? (await loadEncoder(config, progress));
     await checkModel(stores.catalog, encoder);
-    const { index, report } = await ItemIndex.open({
-      catalog: stores.catalog,
-      dir: config.indexDir,
-      modelId: encoder.modelId,
-      dim: encoder.dim,
-      hnsw: config.hnsw,
-      progress,
-    });
+    const { index, report } = await openImageIndex(stores, config, encoder, progress);
     const references = await References.open({
       catalog: stores.catalog,
       dir: config.indexDir,
@@ -142,6 +159,7 @@ export async function openReferent(config: Config, options: OpenOptions = {}): P
       dim: encoder.dim,
       fusion: config.method.fusion,
       hnsw: config.hnsw,
+      ...(stores.vectorSearch ? { graphs: (seq: number) => DatabaseReferenceGraphs.open(stores.vectorSearch!, encoder!.modelId, seq) } : {}),
       progress,
     });
     // Files a forget queued and a crash kept it from deleting.

@@ -73,6 +73,9 @@ describe('architecture', () => {
     ['pg', 'src/catalog/postgres/pg-pool.ts'],
     ['sharp', 'src/image/image-io.ts'],
     ['@gutenye/ocr-node', 'src/ocr/paddle-ocr.ts'],
+    ['@vladmandic/face-api', 'src/faces/tfjs-faces.ts'],
+    ['@tensorflow/tfjs', 'src/faces/tfjs-faces.ts'],
+    ['@tensorflow/tfjs-backend-wasm', 'src/faces/tfjs-faces.ts'],
   ])('imports %s from exactly one file', (pkg, expected) => {
     const importers = production.filter((file) => specifiersOf(file).some((spec) => spec === pkg || spec.startsWith(`${pkg}/`)));
     expect(importers).toEqual([expected]);

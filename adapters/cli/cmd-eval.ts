@@ -19,7 +19,7 @@ export async function runEval(args: string[], values: CliValues, loadConfig: () 
   const config = loadConfig();
   const progress = createProgressBar();
   const data = await load(path.resolve(file), values, config, progress);
-  const report = evaluate(data, { params: config.method.pipeline, fusion: config.method.fusion, plainOnly: Boolean(values['no-refine']), progress });
+  const report = await evaluate(data, { params: config.method.pipeline, fusion: config.method.fusion, plainOnly: Boolean(values['no-refine']), progress });
   process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : formatReport(report));
   return 0;
 }

@@ -7,18 +7,24 @@ import { PaddleOcr } from '../../src/ocr/paddle-ocr.js';
 import type { Catalog } from '../../src/catalog/catalog.js';
 import { loadEncoder, openReferent, openStores } from '../../src/open.js';
 import type { CliValues } from './main.js';
+import { facesLine, runFaceIndex } from './cmd-faces.js';
 import { createProgressBar } from './progress-bar.js';
 
 export async function runIndex(args: string[], values: CliValues, loadConfig: () => Config): Promise<number> {
   const [sub, ...extra] = args;
-  if (extra.length > 0 || !sub || !['status', 'rebuild', 'reembed', 'ocr'].includes(sub)) {
-    throw new ReferentError(ErrorCode.UsageInvalid, 'Usage: referent index status | rebuild | reembed | ocr [--all]');
+  if (extra.length > 0 || !sub || !['status', 'rebuild', 'reembed', 'ocr', 'faces'].includes(sub)) {
+    throw new ReferentError(ErrorCode.UsageInvalid, 'Usage: referent index status | rebuild | reembed | ocr [--all] | faces');
   }
   const config = loadConfig();
   if (sub === 'reembed') return runReembed(config);
   if (sub === 'ocr') return runOcr(config, values.all === true);
+  if (sub === 'faces') return runFaceIndex(config);
   const referent = await openReferent(config, { progress: createProgressBar() });
   try {
+    if (sub === 'rebuild' && referent.indexReport.source === 'database') {
+      process.stdout.write(`On PostgreSQL the image index is pgvector's, kept by the database itself (${await referent.index.describe()}): there is nothing to rebuild in this process.\n`);
+      return 0;
+    }
     if (sub === 'rebuild') {
       const rebuilt = await ItemIndex.rebuild(indexOptions(config, referent.catalog, referent.encoder.modelId, referent.encoder.dim));
       process.stdout.write(`Rebuilt the image index: ${rebuilt.size()} images.\n`);
@@ -29,9 +35,10 @@ export async function runIndex(args: string[], values: CliValues, loadConfig: ()
       `data folder   ${config.dataDir}`,
       `catalogue     schema v${await catalog.schemaVersion()}, ${await catalog.countItems()} images in ${plural((await catalog.listCollections()).length, 'collection')}`,
       `model         ${encoder.modelId} (${encoder.dim} dimensions)${encoder.isDemo ? ' — the demo encoder' : ''}`,
-      `image index   ${index.size()} images, watermark ${index.watermark}, ${indexReport.source === 'snapshot' ? `loaded from snapshot (+${indexReport.replayed} replayed)` : `rebuilt (${indexReport.reason ?? 'no snapshot'})`}`,
+      `image index   ${await index.describe()}${indexReport.source === 'snapshot' ? `, loaded from snapshot (+${indexReport.replayed} replayed)` : indexReport.source === 'rebuilt' ? `, rebuilt (${indexReport.reason ?? 'no snapshot'})` : ''}`,
       `references    ${plural(references.size(), 'entity', 'entities')} with a reference, of ${await catalog.countEntities()}; refinement ${referent.method.refine ? 'on' : 'off'}`,
       ocrLine(config, await catalog.countOcr()),
+      facesLine(await catalog.countFaces(), (await catalog.faceCollectionIds()).length),
     ];
     for (const c of await catalog.listCollections()) lines.push(`  ${c.name} (${c.kind}${c.enabled ? '' : ', disabled'}): ${await catalog.countItems(c.id)} images`);
     process.stdout.write(`${lines.join('\n')}\n`);
@@ -55,8 +62,9 @@ async function runReembed(config: Config): Promise<number> {
       process.stderr.write(`Re-embedded ${summary.embedded}; ${summary.failed.length} failed, so the data folder still uses the old model. Fix or forget those items and run again.\n`);
       return 1;
     }
-    const index = await ItemIndex.rebuild(indexOptions(config, stores.catalog, encoder.modelId, encoder.dim));
-    process.stdout.write(`Re-embedded ${summary.embedded} images with ${encoder.modelId}; the index holds ${index.size()}. Old vectors dropped: ${summary.droppedVectors}.\n`);
+    // On PostgreSQL the database indexes the new vectors as they are written; the embedded engine rebuilds its HNSW cache.
+    const indexed = stores.vectorSearch ? await stores.catalog.countItemVectors(encoder.modelId) : (await ItemIndex.rebuild(indexOptions(config, stores.catalog, encoder.modelId, encoder.dim))).size();
+    process.stdout.write(`Re-embedded ${summary.embedded} images with ${encoder.modelId}; the index holds ${indexed}. Old vectors dropped: ${summary.droppedVectors}.\n`);
     return 0;
   } finally {
     await stores.close();

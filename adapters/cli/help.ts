@@ -18,14 +18,17 @@ Commands:
   index rebuild                                 Rebuild the image index from the catalogue
   index reembed                                 Re-embed every image with the configured model
   index ocr [--all]                             Read the labels on images not read yet (all with --all)
+  index faces                                   Find the faces on images waiting for them (person collections with faces on)
   serve                                         Start the web chat and HTTP API (what \`npm start\` runs)
   collections [create <name> --kind K]          List collections (kind, on/off, grants), or create one
   grant <collection> <platform:workspace[/ch]>  Let a chat workspace or channel search a collection
   revoke <collection> <platform:workspace[/ch]> Take a grant back
   enable | disable <collection>                 Switch person search on or off for a collection
   audit [--limit N]                             Show the audit log of person queries
+  faces [on|off <collection>]                   Switch face recognition on or off for a person collection, or list them
   slack-manifest [--url https://host]           Print the Slack app manifest (Socket Mode, or HTTP at that URL)
   teams-package --app-id ID [--out F.zip]       Write the Teams app package (manifest and icons) for a bot
+  migrate --to postgres://… [--schema NAME]     Move the data folder's catalogue into PostgreSQL + pgvector
 
 Options for every command:
   --data-dir DIR     Data folder (REFERENT_DATA_DIR, default ./index-data)
@@ -39,6 +42,7 @@ Examples:
   referent ingest ./photos --collection parts
   referent search "brass elbow fitting" --limit 5
   referent search "red" --json --model test/fixtures/tiny-clip
+  referent migrate --to postgres://referent:secret@db.internal:5432/referent
 `;
 
 export const commandHelp: Record<string, string> = {
@@ -171,15 +175,45 @@ pull  downloads a model (Hugging Face ONNX layout) into the models folder with a
       verifies every file. On an air-gapped machine, copy a pulled folder to <models dir>/<owner>/<name>/.
 list  shows the models present, their variants and whether they are complete.
 `,
-  index: `Usage: referent index status | rebuild | reembed | ocr [--all]
+  index: `Usage: referent index status | rebuild | reembed | ocr [--all] | faces
 
-status   catalogue, model, index and OCR figures
+status   catalogue, model, index, OCR and face figures
 rebuild  rebuild the image index from the vectors in the catalogue (progress bar)
 reembed  re-embed every image from its stored original with the configured model (--model),
          then switch the data folder to that model; resumable
 ocr      read the text on every image not read yet (labels, part numbers: PaddleOCR, offline),
          with a progress bar; --all reads every image again. \`referent serve\` does the same in the
          background after images are added; this runs it now.
+faces    find the faces on every image waiting for them, in person collections with faces on
+         (\`referent faces on\`), with a progress bar. \`referent serve\` does the same in the background.
+`,
+  faces: `Usage: referent faces [--json]
+       referent faces on <collection>
+       referent faces off <collection> [--yes]
+
+Face recognition, per person collection, off until switched on. \`on\` makes a running server find
+the faces on the collection's photos in the background (\`referent index faces\` does it now): each
+face's box, detection score and descriptor are stored in the catalogue. \`off\` deletes every face
+record of the collection at once; it asks on the terminal first, and --yes skips the question.
+Without arguments, lists the person collections with their face figures.
+`,
+  migrate: `Usage: referent migrate --to postgres://user:password@host:5432/database [--schema NAME] [--batch N]
+
+Copies the data folder's catalogue (REFERENT_DATA_DIR/catalog.sqlite: collections, grants, audit,
+images, entities, descriptions, every vector, verdicts, OCR readings, the logs) into the PostgreSQL
+schema, keeping every id, then reads both sides back and compares each table (rows and a checksum).
+The data folder is not changed; the photos stay in its media folder, which PostgreSQL servers share.
+Interrupted, it goes on where it stopped when run again. It refuses a schema that holds another
+catalogue. Stop the servers that use the data folder first: what they write later is not copied.
+
+  --to URL        the PostgreSQL database (pgvector 0.8 or later)
+  --schema NAME   the schema to fill (default REFERENT_DATABASE_SCHEMA, or public)
+  --batch N       rows per transaction (default 500)
+Exit status: 0 copied and verified, 1 a table differs or the database failed, 2 usage,
+130 interrupted (the first Ctrl-C stops after the current batch).
+
+Example:
+  referent migrate --to postgres://referent:secret@db.internal:5432/referent --data-dir /srv/referent
 `,
   serve: `Usage: referent serve
 

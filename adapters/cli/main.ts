@@ -22,6 +22,8 @@ import { runAdd, runDescribe, runForget, runShow } from './cmd-entities.js';
 import { commandHelp, globalHelp } from './help.js';
 import { runSlackManifest } from './cmd-slack.js';
 import { runTeamsPackage } from './cmd-teams.js';
+import { runMigrate } from './cmd-migrate.js';
+import { runFaces } from './cmd-faces.js';
 
 const options = {
   'data-dir': { type: 'string' },
@@ -48,6 +50,9 @@ const options = {
   'app-id': { type: 'string' },
   out: { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
+  to: { type: 'string' },
+  schema: { type: 'string' },
+  batch: { type: 'string' },
 } as const;
 
 export type CliValues = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
@@ -70,8 +75,10 @@ const commands: Record<string, (args: string[], values: CliValues, config: () =>
   enable: runEnable,
   disable: runDisable,
   audit: runAudit,
+  faces: runFaces,
   'slack-manifest': runSlackManifest,
   'teams-package': runTeamsPackage,
+  migrate: runMigrate,
 };
 
 /** Our package.json, found by walking up (this file runs from adapters/ in dev and dist/adapters/ when built). */

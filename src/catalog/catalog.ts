@@ -202,7 +202,7 @@ export interface ItemCatalog {
   findLiveItemByHash(collectionId: number, hash: string): Promise<Item | null>;
   /** Stores the item, its caption, its entity link, its vector and an index-log entry atomically. */
   addItem(item: NewItem, vector: { modelId: string; data: Float32Array }, caption?: TextEmbedding | null): Promise<Item>;
-  /** Soft-deletes the item, drops its vectors and logs the deletion; false when not live. */
+  /** Soft-deletes the item, drops its vectors, its reading and its faces, and logs the deletion; false when not live. */
   removeItem(itemId: number): Promise<boolean>;
   getItem(itemId: number): Promise<Item | null>;
   getItems(itemIds: readonly number[]): Promise<Map<number, Item>>;
@@ -308,7 +308,7 @@ export interface EntityCatalog {
   /**
    * Forgets an entity: its images (soft-deleted, scrubbed of caption, source, hash and media key,
    * vectors dropped, logged for the index), descriptions, phrases, verdicts and their vectors, what
-   * was read off its images, the platforms' copies, and the entity itself. Returns the forgotten item
+   * was read off its images and the faces found on them, the platforms' copies, and the entity itself. Returns the forgotten item
    * ids and the media keys no live item uses any more, which are queued in the media trash in the
    * same transaction (the caller deletes the files, then empties the queue: see `mediaTrash`).
    */
@@ -317,6 +317,70 @@ export interface EntityCatalog {
   /** Re-embedding: texts (and verdict queries) with no vector for the model yet. */
   textsWithoutVector(modelId: string, limit: number): Promise<Array<{ kind: 'text' | 'feedback'; id: number; body: string }>>;
   putTextEmbedding(kind: 'text' | 'feedback', id: number, embedding: TextEmbedding): Promise<void>;
+}
+
+/** A face's box on its image, in the original image's pixels (x, y: top-left corner). */
+export interface FaceBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** A face found on an image, as the face engine gives it. */
+export interface NewFace {
+  box: FaceBox;
+  /** The detector's confidence, 0..1. */
+  score: number;
+  /** Unit length, FACE_DIM (128) numbers. */
+  descriptor: Float32Array;
+}
+
+export interface StoredFace extends NewFace {
+  id: number;
+  itemId: number;
+  collectionId: number;
+  /** The entity the face's image is linked to (a labelled person), or null. */
+  entityId: number | null;
+}
+
+/** A face found by searchFaces. */
+export interface FaceHit extends StoredFace {
+  /** Cosine similarity of the query's descriptor and this face's (higher is closer). */
+  similarity: number;
+}
+
+/**
+ * Faces in person collections: a switch per collection (off until an admin turns it on), the faces
+ * found on each image with their descriptors, and nearest-face search. Face records are biometric
+ * data: nothing of them outlives their image (removeItem and forgetEntity delete them in their own
+ * transactions) or the switch (`off` deletes every one of the collection in the same transaction).
+ */
+export interface FaceCatalog {
+  /**
+   * Turns face processing on or off for a person collection; off deletes every face record of it.
+   * False for an unknown collection; USAGE_INVALID for a collection of another kind.
+   */
+  setFacesEnabled(collectionId: number, on: boolean): Promise<boolean>;
+  facesEnabled(collectionId: number): Promise<boolean>;
+  /** The collections with faces on, ascending. */
+  faceCollectionIds(): Promise<number[]>;
+  /** Live images of collections with faces on that were not processed yet, by id (after `afterId`). */
+  itemsWithoutFaces(limit: number, afterId?: number): Promise<Item[]>;
+  /**
+   * Records the image as processed with these faces (none is a result too), replacing earlier ones.
+   * False when the image is gone or its collection's faces are off. MODEL_MISMATCH for a descriptor
+   * that is not FACE_DIM finite numbers, USAGE_INVALID for a box or score that is not finite.
+   */
+  putFaces(itemId: number, modelId: string, faces: readonly NewFace[]): Promise<boolean>;
+  /** The image's faces, in the order they were given. */
+  facesOf(itemId: number): Promise<StoredFace[]>;
+  /** Images processed, faces found on them, images waiting (of one collection, or of all). */
+  countFaces(collectionId?: number): Promise<{ processed: number; faces: number; pending: number }>;
+  /** The k faces nearest the descriptor by cosine, best first (ties by face id); only in `collectionIds` when given. */
+  searchFaces(descriptor: Float32Array, k: number, collectionIds?: ReadonlySet<number>): Promise<FaceHit[]>;
+  /** A collection's faces by id, `limit` at a time after face `afterId` (face references, grouping unknown faces). */
+  facesIn(collectionId: number, afterId: number, limit: number): Promise<StoredFace[]>;
 }
 
 /** Collections and their person-search switch, grants of collections to chat scopes, and the audit log of person queries. */
@@ -353,7 +417,7 @@ export interface ChatScope {
   channel: string;
 }
 
-export interface Catalog extends ItemCatalog, EntityCatalog, AccessCatalog, LexicalCatalog, MediaCatalog {
+export interface Catalog extends ItemCatalog, EntityCatalog, AccessCatalog, LexicalCatalog, MediaCatalog, FaceCatalog {
   /** Where it is, for messages: the SQLite file, or user@host:port/database (never a password). */
   readonly location: string;
   close(): Promise<void>;

@@ -216,6 +216,39 @@ export const migrations: readonly string[] = [
   -- "Does a live item still use this file?" is asked per key by forgetting and by the media sweep.
   CREATE INDEX items_live_media ON items (media_key) WHERE deleted_at IS NULL;
   `,
+  // 6: faces in person collections (sqlite-faces.ts). A collection has faces on while it has a
+  // face_collections row; face_scans records each image processed (with how many faces, none being a
+  // result too); faces holds each face's box, detection score and descriptor (FACE_DIM float32s).
+  // A removed or forgotten image takes its face records along, in the transaction that removes it.
+  `
+  CREATE TABLE face_collections (
+    collection_id INTEGER PRIMARY KEY REFERENCES collections(id),
+    enabled_at INTEGER NOT NULL
+  );
+  CREATE TABLE face_scans (
+    item_id INTEGER PRIMARY KEY REFERENCES items(id),
+    model_id TEXT NOT NULL,
+    faces INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE faces (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    item_id INTEGER NOT NULL REFERENCES items(id),
+    collection_id INTEGER NOT NULL REFERENCES collections(id),
+    x REAL NOT NULL,
+    y REAL NOT NULL,
+    width REAL NOT NULL,
+    height REAL NOT NULL,
+    score REAL NOT NULL,
+    descriptor BLOB NOT NULL
+  );
+  CREATE INDEX faces_item ON faces (item_id);
+  CREATE INDEX faces_collection ON faces (collection_id);
+  CREATE TRIGGER items_faces_forget AFTER UPDATE OF deleted_at ON items WHEN new.deleted_at IS NOT NULL BEGIN
+    DELETE FROM faces WHERE item_id = new.id;
+    DELETE FROM face_scans WHERE item_id = new.id;
+  END;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

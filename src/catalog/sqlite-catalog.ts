@@ -13,6 +13,7 @@ import type { Collection, CollectionKind, IndexChange, Item, NewItem, StoredMode
 type Catalog = SyncCatalog;
 import { migrations, SCHEMA_VERSION } from './migrations.js';
 import { SqliteAccess } from './sqlite-access.js';
+import { SqliteFaces } from './sqlite-faces.js';
 import { SqliteLexicon } from './sqlite-lexicon.js';
 import { VerdictCache } from './verdict-cache.js';
 import { fromBlob, SqliteEntities } from './sqlite-entities.js';
@@ -60,6 +61,7 @@ export class SqliteCatalog implements SyncCatalog {
   private readonly entities: SqliteEntities;
   private readonly access: SqliteAccess;
   private readonly lexicon: SqliteLexicon;
+  private readonly faces: SqliteFaces;
   private readonly verdicts: VerdictCache;
   /** Commits through this connection (SQLite's data_version counts only other connections'). */
   private commits = 0;
@@ -75,6 +77,7 @@ export class SqliteCatalog implements SyncCatalog {
     this.dataVersion = db.prepare('PRAGMA data_version').pluck();
     this.access = new SqliteAccess({ prepare: (sql) => this.prepare(sql) }, (fn) => this.write(fn));
     this.lexicon = new SqliteLexicon({ prepare: (sql) => this.prepare(sql) }, (fn) => this.write(fn), (ids) => this.getItems(ids));
+    this.faces = new SqliteFaces({ prepare: (sql) => this.prepare(sql) }, (fn) => this.write(fn), (ids) => this.getItems(ids));
     this.verdicts = new VerdictCache({
       stamp: () => this.changeStamp(),
       fingerprint: () => {
@@ -111,6 +114,17 @@ export class SqliteCatalog implements SyncCatalog {
   putOcr: Catalog['putOcr'] = (...a) => this.lexicon.putOcr(...a);
   ocrOf: Catalog['ocrOf'] = (...a) => this.lexicon.ocrOf(...a);
   lexicalMatches: Catalog['lexicalMatches'] = (...a) => this.lexicon.lexicalMatches(...a);
+
+  // Faces in person collections: see sqlite-faces.ts.
+  setFacesEnabled: Catalog['setFacesEnabled'] = (...a) => this.faces.setFacesEnabled(...a);
+  facesEnabled: Catalog['facesEnabled'] = (...a) => this.faces.facesEnabled(...a);
+  faceCollectionIds: Catalog['faceCollectionIds'] = () => this.faces.faceCollectionIds();
+  itemsWithoutFaces: Catalog['itemsWithoutFaces'] = (...a) => this.faces.itemsWithoutFaces(...a);
+  putFaces: Catalog['putFaces'] = (...a) => this.faces.putFaces(...a);
+  facesOf: Catalog['facesOf'] = (...a) => this.faces.facesOf(...a);
+  countFaces: Catalog['countFaces'] = (...a) => this.faces.countFaces(...a);
+  searchFaces: Catalog['searchFaces'] = (...a) => this.faces.searchFaces(...a);
+  facesIn: Catalog['facesIn'] = (...a) => this.faces.facesIn(...a);
 
   // Entities, descriptions, verdicts: see sqlite-entities.ts.
   ensureEntity: Catalog['ensureEntity'] = (...a) => (checkName(a[1], 'entity label'), this.entities.ensureEntity(...a));
@@ -373,4 +387,48 @@ export class SqliteCatalog implements SyncCatalog {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/**
+ * A catalogue file opened read-only for reading it whole (`referent migrate`, pg-import-source.ts):
+ * nothing is ever written to it, and every read sees one snapshot, taken at open, while other
+ * processes go on writing (the read transaction lasts until close; WAL lets writers through).
+ * SQLite still needs the -wal and -shm files beside a WAL-mode file, and creates them when they are
+ * missing: the caller decides which file to open.
+ */
+export interface SqliteSnapshot {
+  /** The file's schema version (user_version). */
+  readonly schemaVersion: number;
+  /** The rows of a read, in the snapshot. */
+  all<T>(sql: string, params?: readonly unknown[]): T[];
+  close(): void;
+}
+
+export function openSqliteSnapshot(file: string): SqliteSnapshot {
+  let db: Database.Database | undefined;
+  let schemaVersion: number;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    db.pragma('busy_timeout = 5000');
+    db.exec('BEGIN');
+    // The first read starts the read transaction: the snapshot every later read sees.
+    schemaVersion = db.pragma('user_version', { simple: true }) as number;
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+  } catch (err) {
+    db?.close();
+    throw asDiskError(err, file);
+  }
+  const open = db;
+  const statements = new Map<string, Database.Statement>();
+  return {
+    schemaVersion,
+    all<T>(sql: string, params: readonly unknown[] = []): T[] {
+      let stmt = statements.get(sql);
+      if (!stmt) statements.set(sql, (stmt = open.prepare(sql)));
+      return stmt.all(...params) as T[];
+    },
+    close() {
+      if (open.open) open.close();
+    },
+  };
 }

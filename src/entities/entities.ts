@@ -6,7 +6,7 @@
 import type { Catalog, Entity, Item, Verdict, VerdictKind } from '../catalog/catalog.js';
 import type { Encoder } from '../encoder/encoder.js';
 import { ErrorCode, ReferentError } from '../errors.js';
-import type { ItemIndex } from '../index/item-index.js';
+import type { ImageIndex } from '../index/image-index.js';
 import type { MediaStore } from '../media/media-store.js';
 import { emptyMediaTrash } from '../media/media-trash.js';
 import { embedTexts } from '../references/embed-text.js';
@@ -16,7 +16,7 @@ export interface EntityDeps {
   catalog: Catalog;
   encoder: Encoder;
   media: MediaStore;
-  index: ItemIndex;
+  index: ImageIndex;
   references: References;
 }
 

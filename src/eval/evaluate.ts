@@ -80,8 +80,8 @@ function prepare(data: EvalDataset, fusion: FusionOptions): Prepared {
     scores: new Float64Array(0),
     order: [],
     parts: {
-      searchImages: (_q, k) => prepared.order.slice(0, k).map((i) => ({ itemId: i, score: prepared.scores[i]! })),
-      searchEntities: (q, k) => {
+      searchImages: async (_q, k) => prepared.order.slice(0, k).map((i) => ({ itemId: i, score: prepared.scores[i]! })),
+      searchEntities: async (q, k) => {
         const byModality = (pick: (r: BuiltReference) => Float32Array | null) => {
           const withRef = refList.filter((r) => pick(r));
           const s = Float64Array.from(withRef.map((r) => dot(q, pick(r)!)));
@@ -89,7 +89,7 @@ function prepare(data: EvalDataset, fusion: FusionOptions): Prepared {
         };
         return mergeEntityHits(byModality((r) => r.text), byModality((r) => r.image), k);
       },
-      imageVectors: (ids) => float32Vectors(new Map(ids.map((id) => [id, imageVectors[id]!]))),
+      imageVectors: async (ids) => float32Vectors(new Map(ids.map((id) => [id, imageVectors[id]!]))),
       linkedEntity: (id) => linked[id] ?? null,
       reference: (entityId) => refs.get(entityId),
       entityImages: (entityId, limit) => material.get(entityId)?.imageIds.slice(0, limit) ?? [],
@@ -101,7 +101,7 @@ function prepare(data: EvalDataset, fusion: FusionOptions): Prepared {
 /** The result count the refined ranking is asked for (it sets the candidate depth K0 = max(100, 5 × limit)). */
 const EVAL_LIMIT = 10;
 
-export function evaluate(data: EvalDataset, options: EvalOptions): EvalReport {
+export async function evaluate(data: EvalDataset, options: EvalOptions): Promise<EvalReport> {
   const progress = options.progress ?? silentProgress;
   const prepared = prepare(data, options.fusion);
   const queries = data.texts.filter((t) => t.role === 'query');
@@ -118,7 +118,7 @@ export function evaluate(data: EvalDataset, options: EvalOptions): EvalReport {
     plainPositions.push(relevantPositions(plain, relevant));
     if (!options.plainOnly) {
       const query = q.photo ? { vector: q.vector, photoOnly: true } : { vector: q.vector };
-      const refined = refinedRanking(prepared.parts, query, EVAL_LIMIT, options.params).map((c) => c.itemId);
+      const refined = (await refinedRanking(prepared.parts, query, EVAL_LIMIT, options.params)).map((c) => c.itemId);
       const head = new Set(refined);
       const ranking = [...refined, ...plain.filter((i) => !head.has(i))];
       refinedPositions.push(relevantPositions(ranking, relevant));

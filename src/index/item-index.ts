@@ -12,8 +12,11 @@ import type { CandidateVectors } from '../method/refine.js';
 import { ErrorCode, isReferentError } from '../errors.js';
 import { silentProgress, type Progress } from '../progress.js';
 import { HnswIndex } from './hnsw-index.js';
+import type { ImageIndex, ItemHit } from './image-index.js';
 import { Int8VectorStore } from './int8-store.js';
 import type { VectorHit } from './vector-index.js';
+
+export type { ItemHit } from './image-index.js';
 
 export interface HnswParams {
   m: number;
@@ -33,17 +36,12 @@ export interface ItemIndexOptions {
 }
 
 export interface OpenReport {
-  /** 'snapshot': loaded and replayed; 'rebuilt': built from the catalogue. */
-  source: 'snapshot' | 'rebuilt';
+  /** 'snapshot': loaded and replayed; 'rebuilt': built from the catalogue; 'database': the database searches (nothing built here). */
+  source: 'snapshot' | 'rebuilt' | 'database';
   /** Why a rebuild happened (missing, corrupt, count mismatch …). */
   reason?: string;
   replayed: number;
   count: number;
-}
-
-export interface ItemHit {
-  itemId: number;
-  score: number;
 }
 
 /** Every live item vector of a model, read a page at a time (a catalogue may hold millions). */
@@ -66,7 +64,7 @@ export function modelSlug(modelId: string): string {
   return `${readable}-${createHash('sha256').update(modelId).digest('hex').slice(0, 8)}`;
 }
 
-export class ItemIndex {
+export class ItemIndex implements ImageIndex {
   private readonly collectionOf = new Map<number, number>();
   /** Compact copies of the vectors, for re-ranking (hnswlib hands its own out slowly). */
   private readonly vectors: Int8VectorStore;
@@ -210,21 +208,33 @@ export class ItemIndex {
     return this.hnsw.has(String(itemId));
   }
 
+  async count(): Promise<number> {
+    return this.size();
+  }
+
+  async holds(itemId: number): Promise<boolean> {
+    return this.has(itemId);
+  }
+
+  async describe(): Promise<string> {
+    return `${this.size()} images in this process's HNSW index, watermark ${this.watermarkSeq}`;
+  }
+
   /**
    * Items' vectors as kept for re-ranking (int8: cosines within 1e-3), as one query's batch of dot
    * products; items not in the index are left out.
    */
-  vectorsOf(itemIds: readonly number[]): CandidateVectors {
+  async vectorsOf(itemIds: readonly number[]): Promise<CandidateVectors> {
     return this.vectors.batch(itemIds);
   }
 
   /** The stored (float32) vector of an item in the index, for "more like this"; undefined when absent. */
-  itemVector(itemId: number): Float32Array | undefined {
+  async itemVector(itemId: number): Promise<Float32Array | undefined> {
     return this.hnsw.vector(String(itemId));
   }
 
   /** Top-k items by cosine, optionally restricted to some collections. Higher score = better. */
-  search(query: Float32Array, k: number, collectionIds?: ReadonlySet<number>): ItemHit[] {
+  async search(query: Float32Array, k: number, collectionIds?: ReadonlySet<number>): Promise<ItemHit[]> {
     const filter = collectionIds ? (id: string) => collectionIds.has(this.collectionOf.get(Number(id)) ?? -1) : undefined;
     return this.hnsw.search(query, k, filter).map((h: VectorHit) => ({ itemId: Number(h.id), score: h.score }));
   }

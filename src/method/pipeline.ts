@@ -1,7 +1,7 @@
 /**
  * The refined ranking of one query, shared by the product's search and by `referent eval`, so the
- * evaluation measures exactly what users get. Synchronous; whatever the parts read (in-memory
- * indexes, SQLite) they read synchronously.
+ * evaluation measures exactly what users get. The reads that may go to a database (the image and
+ * reference searches, the images' vectors) are asynchronous; the references themselves are in memory.
  *
  * Candidates (docs/search.md, step 1): the top K0 images by cosine, K0 = max(minCandidates, 5 × limit),
  * plus the images of the entities whose references best match the query, so an entity whose
@@ -11,11 +11,11 @@ import { refine, type CandidateVectors, type EntityReference, type RefineCandida
 
 export interface RetrievalParts {
   /** Top-k images by cosine to q, best first, with their cosines (already restricted to what the asker may see). */
-  searchImages(q: Float32Array, k: number): ReadonlyArray<{ itemId: number; score: number }>;
+  searchImages(q: Float32Array, k: number): Promise<ReadonlyArray<{ itemId: number; score: number }>>;
   /** Top-k entities by their references (text and photo) to q (restricted likewise). */
-  searchEntities(q: Float32Array, k: number): readonly number[];
+  searchEntities(q: Float32Array, k: number): Promise<readonly number[]>;
   /** The vectors of these images (one batch per query; absent ones are left out). */
-  imageVectors(itemIds: readonly number[]): CandidateVectors;
+  imageVectors(itemIds: readonly number[]): Promise<CandidateVectors>;
   /** The entity an image is linked to, if any. */
   linkedEntity(itemId: number): number | null;
   reference(entityId: number): EntityReference | undefined;
@@ -37,12 +37,12 @@ function candidateDepth(limit: number, params: Pick<PipelineParams, 'minCandidat
 }
 
 /** Candidates scored and sorted best first (only the candidates; the caller cuts to its limit). */
-export function refinedRanking(parts: RetrievalParts, query: RefineQuery, limit: number, params: PipelineParams): RefinedCandidate[] {
-  const hits = parts.searchImages(query.vector, candidateDepth(limit, params));
+export async function refinedRanking(parts: RetrievalParts, query: RefineQuery, limit: number, params: PipelineParams): Promise<RefinedCandidate[]> {
+  const hits = await parts.searchImages(query.vector, candidateDepth(limit, params));
   const initial = new Map<number, number>();
   for (const h of hits) initial.set(h.itemId, h.score);
   const ids = hits.map((h) => h.itemId);
-  const entityIds = parts.searchEntities(query.vector, params.referenceDepth);
+  const entityIds = await parts.searchEntities(query.vector, params.referenceDepth);
   const brought = new Set<number>();
   for (const entityId of entityIds) {
     for (const itemId of parts.entityImages(entityId, params.imagesPerEntity)) {
@@ -64,7 +64,7 @@ export function refinedRanking(parts: RetrievalParts, query: RefineQuery, limit:
   }
   // Vectors only where scoring needs them: an image without an exact cosine from the search, or
   // one that is not linked to a known reference (its profile is computed from its vector).
-  const vectors = parts.imageVectors(ids.filter((id, i) => !initial.has(id) || !known.has(linked[i] ?? -1)));
+  const vectors = await parts.imageVectors(ids.filter((id, i) => !initial.has(id) || !known.has(linked[i] ?? -1)));
   const candidates: RefineCandidate[] = [];
   ids.forEach((itemId, i) => {
     const score = initial.get(itemId);

@@ -5,19 +5,18 @@
  *
  * Built from the catalogue at open; afterwards only the entities the catalogue's entity log names
  * are recomputed (`catchUp`), so an add, describe, confirm, reject or forget by this process or
- * another one takes effect on the next query. The catalogue is the truth: the two reference graphs
- * are saved as snapshots only to spare rebuilding them (seconds at 10k entities); at open every
- * reference is recomputed and any that a snapshot lacks or holds differently is re-added.
+ * another one takes effect on the next query. The catalogue is the truth: the reference index
+ * (reference-graphs.ts: HNSW graphs with snapshots in this process, or pgvector's index in the
+ * database) only spares rebuilding; at open every reference is recomputed and any that the index
+ * lacks or holds differently is put again.
  */
-import path from 'node:path';
 import type { Catalog, Entity, EntityMaterial } from '../catalog/catalog.js';
-import { HnswIndex } from '../index/hnsw-index.js';
-import { modelSlug } from '../index/item-index.js';
 import type { FusionOptions } from '../method/fusion.js';
 import { mergeEntityHits } from '../method/pipeline.js';
 import { buildReference, type BuiltReference } from '../method/reference.js';
 import { ErrorCode, isReferentError } from '../errors.js';
 import { silentProgress, type Progress } from '../progress.js';
+import { HnswReferenceGraphs, MODALITIES, type ReferenceGraphs } from './reference-graphs.js';
 
 export interface ReferenceEntry {
   entity: Entity;
@@ -33,22 +32,18 @@ export interface ReferencesOptions {
   modelId: string;
   dim: number;
   fusion: FusionOptions;
-  /** The build beam of the image index; the reference graphs have their own degree and search beam (below). */
+  /** The build beam of the image index; the reference graphs have their own degree and search beam (reference-graphs.ts). */
   hnsw: { efConstruction: number };
+  /**
+   * The reference index, opened at the entity-log seq the references are computed at. Default: HNSW
+   * graphs in this process with snapshots in `dir`; on PostgreSQL, the database's (DatabaseReferenceGraphs).
+   */
+  graphs?: (seq: number) => Promise<ReferenceGraphs>;
   progress?: Progress;
 }
 
-type Modality = 'text' | 'image';
-
-/**
- * Shape of the reference graphs: a query takes the top 16 entities, and a near miss among them
- * costs little, while these searches run right after the encoder has flushed the CPU caches, where
- * every node visited is a cache miss. Measured on the refine-speed bench's 10k entities (400
- * queries, recall@16 against an exact scan, warm): M 16 / ef 16 → 0.999 (text) and 0.997 (photo)
- * at 104 and 121 µs; M 8 / ef 20 → 0.999 and 0.995 at 89 and 75 µs; M 8 / ef 16 → 0.998 and 0.985.
- */
-const REFERENCE_M = 8;
-const REFERENCE_EF = 20;
+/** Entities whose references are computed at once when opening. */
+const OPEN_CONCURRENCY = 8;
 
 export class References {
   private readonly entries = new Map<number, ReferenceEntry>();
@@ -56,34 +51,37 @@ export class References {
   private watermark = 0;
   /** The catalogue's change stamp when the entity log was last read. */
   private stamp = '';
-  /** Graph changes since the snapshot was written or loaded. */
-  private dirty = false;
-  /** While a snapshot is written the graphs are read-only: changes wait for the next catch-up. */
-  private saving = false;
 
   private constructor(
     private readonly options: ReferencesOptions,
-    private readonly graphs: Record<Modality, HnswIndex>,
+    private readonly graphs: ReferenceGraphs,
   ) {}
 
   static async open(options: ReferencesOptions): Promise<References> {
     const progress = options.progress ?? silentProgress;
-    const graphs = { text: await References.loadGraph(options, 'text'), image: await References.loadGraph(options, 'image') };
-    const refs = new References(options, graphs);
-    refs.watermark = await options.catalog.lastEntitySeq();
+    const watermark = await options.catalog.lastEntitySeq();
+    const open = options.graphs ?? ((): Promise<ReferenceGraphs> => HnswReferenceGraphs.open({ ...(options.dir ? { dir: options.dir } : {}), modelId: options.modelId, dim: options.dim, efConstruction: options.hnsw.efConstruction }));
+    const refs = new References(options, await open(watermark));
+    refs.watermark = watermark;
     const ids = await options.catalog.liveEntityIds();
     // A bar only where it takes a while (about a second per few thousand entities).
     const show = ids.length >= 2000;
     if (show) progress.start('Building entity references', ids.length, 'entities');
-    for (const id of ids) {
-      await refs.refresh(id);
-      if (show) progress.tick(1);
+    // A few at a time: on PostgreSQL each entity's material is a few round trips, which overlap.
+    for (let i = 0; i < ids.length; i += OPEN_CONCURRENCY) {
+      const chunk = ids.slice(i, i + OPEN_CONCURRENCY);
+      await Promise.all(chunk.map((id) => refs.refresh(id, watermark)));
+      if (show) progress.tick(chunk.length);
     }
     if (show) progress.stop();
-    // Whatever the snapshots hold that is no longer a live entity's reference goes.
-    for (const modality of ['text', 'image'] as const) {
-      for (const id of graphs[modality].ids()) if (!refs.entries.get(Number(id))?.ref[modality]) refs.removeFrom(modality, Number(id));
+    // Whatever the index holds that is no longer a live entity's reference goes.
+    for (const modality of MODALITIES) {
+      for (const id of await refs.graphs.ids(modality)) {
+        const entry = refs.entries.get(id);
+        if (!entry?.ref[modality]) refs.graphs.put(modality, { id, collectionId: entry?.entity.collectionId ?? 0 }, null, watermark);
+      }
     }
+    await refs.graphs.flush();
     // A cache of what was just computed: on a full disk, carry on without it (shutdown tries again).
     await refs.save().catch((err: unknown) => {
       if (!isReferentError(err, ErrorCode.DiskFull)) throw err;
@@ -91,91 +89,46 @@ export class References {
     return refs;
   }
 
-  private static snapshotBase(options: ReferencesOptions, modality: Modality): string | null {
-    return options.dir ? path.join(options.dir, modelSlug(options.modelId), `references-${modality}`) : null;
-  }
-
-  private static async loadGraph(options: ReferencesOptions, modality: Modality): Promise<HnswIndex> {
-    const base = References.snapshotBase(options, modality);
-    if (base) {
-      try {
-        return (await HnswIndex.loadSnapshot(base, { dim: options.dim, efSearch: REFERENCE_EF })).index;
-      } catch {
-        // Missing or damaged: build afresh from the references below.
-      }
-    }
-    return HnswIndex.create({ dim: options.dim, m: REFERENCE_M, efConstruction: options.hnsw.efConstruction, efSearch: REFERENCE_EF });
-  }
-
-  /** Writes the reference graphs when they changed since the last save (at open and at shutdown). */
+  /** Writes the reference index's snapshots when it changed since the last save (at open and at shutdown). */
   async save(): Promise<void> {
-    if (!this.dirty || this.saving) return;
-    this.saving = true;
-    try {
-      for (const modality of ['text', 'image'] as const) {
-        const base = References.snapshotBase(this.options, modality);
-        if (base) await this.graphs[modality].saveSnapshot(base, this.watermark);
-      }
-      this.dirty = false;
-    } finally {
-      this.saving = false;
-    }
+    await this.graphs.save(this.watermark);
   }
 
-  /** Rewrites the reference graphs' snapshots when their files were deleted or altered under this process. */
+  /** Rewrites the reference index's snapshots when their files were deleted or altered under this process. */
   async repairSnapshots(): Promise<'missing' | 'changed' | null> {
-    const problems = await Promise.all((['text', 'image'] as const).map((m) => this.graphs[m].snapshotTampered()));
-    const problem = problems.find((p) => p !== null) ?? null;
-    if (problem !== null) {
-      this.dirty = true;
-      await this.save();
-    }
-    return problem;
-  }
-
-  private removeFrom(modality: Modality, entityId: number): void {
-    if (this.graphs[modality].remove(String(entityId))) this.dirty = true;
-  }
-
-  /** Adds the vector unless the graph already holds it (a snapshot), so a restart rebuilds nothing. */
-  private putInto(modality: Modality, entityId: number, vector: Float32Array): void {
-    const held = this.graphs[modality].vector(String(entityId));
-    if (held && held.every((x, i) => Math.abs(x - vector[i]!) < 1e-6)) return;
-    this.graphs[modality].add(String(entityId), vector);
-    this.dirty = true;
+    return this.graphs.repair(this.watermark);
   }
 
   /** Recomputes the entities changed since the last call (by any process); returns how many. */
   async catchUp(): Promise<number> {
     // Read before the log, so a commit that lands in between moves it again and is read next time.
     const stamp = await this.options.catalog.changeStamp();
-    if (this.saving || stamp === this.stamp) return 0;
+    if (this.graphs.busy || stamp === this.stamp) return 0;
     const changes = await this.options.catalog.entityChangesSince(this.watermark);
-    for (const id of changes.entityIds) await this.refresh(id);
+    for (const id of changes.entityIds) await this.refresh(id, changes.seq);
+    await this.graphs.flush();
     this.watermark = changes.seq;
     this.stamp = stamp;
     return changes.entityIds.length;
   }
 
-  /** Recomputes one entity's reference from the catalogue (or drops it when it is gone or empty). */
-  async refresh(entityId: number): Promise<void> {
+  /**
+   * Recomputes one entity's reference from the catalogue (or drops it when it is gone or empty), read
+   * at entity-log seq `seq` or later. The reference index has it at the next flush.
+   */
+  private async refresh(entityId: number, seq: number): Promise<void> {
     const old = this.entries.get(entityId);
     for (const img of old?.material.images ?? []) if (this.entityOfItem.get(img.itemId) === entityId) this.entityOfItem.delete(img.itemId);
     const material = await this.options.catalog.entityMaterial(entityId, this.options.modelId);
     if (!material || (material.images.length === 0 && material.texts.length === 0)) {
       this.entries.delete(entityId);
-      this.removeFrom('text', entityId);
-      this.removeFrom('image', entityId);
+      for (const modality of MODALITIES) this.graphs.put(modality, { id: entityId, collectionId: old?.entity.collectionId ?? material?.entity.collectionId ?? 0 }, null, seq);
       return;
     }
     const ref = buildReference({ entityId, images: material.images.map((i) => i.vector), texts: material.texts.map((t) => t.vector) }, this.options.fusion);
     this.entries.set(entityId, { entity: material.entity, ref, material });
     for (const img of material.images) this.entityOfItem.set(img.itemId, entityId);
-    for (const modality of ['text', 'image'] as const) {
-      const vector = ref[modality];
-      if (vector) this.putInto(modality, entityId, vector);
-      else this.removeFrom(modality, entityId);
-    }
+    for (const modality of MODALITIES) this.graphs.put(modality, { id: entityId, collectionId: material.entity.collectionId }, ref[modality] ?? null, seq);
   }
 
   get(entityId: number): ReferenceEntry | undefined {
@@ -193,10 +146,9 @@ export class References {
   }
 
   /** Entities whose text or photo reference best matches q, optionally within some collections. */
-  search(q: Float32Array, k: number, collectionIds?: ReadonlySet<number>): number[] {
-    const filter = collectionIds && ((id: string) => collectionIds.has(this.entries.get(Number(id))?.entity.collectionId ?? -1));
-    const hits = (modality: Modality) => this.graphs[modality].search(q, k, filter).map((h) => Number(h.id));
-    return mergeEntityHits(hits('text'), hits('image'), k);
+  async search(q: Float32Array, k: number, collectionIds?: ReadonlySet<number>): Promise<number[]> {
+    const [byText, byImage] = await Promise.all(MODALITIES.map((m) => this.graphs.search(m, q, k, collectionIds)));
+    return mergeEntityHits(byText!, byImage!, k);
   }
 
   size(): number {

@@ -10,7 +10,7 @@ import type { Catalog, Item, LexicalMatches } from '../catalog/catalog.js';
 import type { MethodConfig } from '../config.js';
 import type { Encoder } from '../encoder/encoder.js';
 import { ErrorCode, ReferentError } from '../errors.js';
-import type { ItemIndex } from '../index/item-index.js';
+import type { ImageIndex } from '../index/image-index.js';
 import { dotMatrix } from '../method/dot-matrix.js';
 import { meanStd } from '../method/stats.js';
 import { refinedRanking, type RetrievalParts } from '../method/pipeline.js';
@@ -23,7 +23,7 @@ import { fuseLexical, labelKeys, type LexicalEvidence, PLAIN_HYBRID, queryTerms,
 export interface SearchDeps {
   catalog: Catalog;
   encoder: Encoder;
-  index: ItemIndex;
+  index: ImageIndex;
   references: References;
   method: MethodConfig;
 }
@@ -82,7 +82,7 @@ export async function search(deps: SearchDeps, request: SearchRequest, limits: {
   const refine = request.refine ?? deps.method.refine;
   // Another process (an ingest, a review) may have committed since we loaded: follow the logs first.
   await deps.index.catchUp();
-  const query = request.likeItem === undefined ? await queryVectors(deps.encoder, text, request.image) : likeItemQuery(deps, request.likeItem);
+  const query = request.likeItem === undefined ? await queryVectors(deps.encoder, text, request.image) : await likeItemQuery(deps, request.likeItem);
   if (request.likeItem !== undefined) {
     // The image itself would be the first hit: ask for one more and leave it out.
     const hits = await searchWith(deps, query, request.limit + 1, collectionIds, refine, null);
@@ -104,8 +104,8 @@ async function lexicalSide(catalog: Catalog, text: string, collectionIds: Readon
   return matches.items.size > 0 ? matches : null;
 }
 
-function likeItemQuery(deps: SearchDeps, itemId: number): RefineQuery {
-  const vector = deps.index.itemVector(itemId);
+async function likeItemQuery(deps: SearchDeps, itemId: number): Promise<RefineQuery> {
+  const vector = await deps.index.itemVector(itemId);
   if (!vector) throw new ReferentError(ErrorCode.NotFound, `There is no image #${itemId}.`, { details: { itemId } });
   return { vector, photoOnly: true };
 }
@@ -124,7 +124,7 @@ async function searchWith(
 }
 
 async function plainSearch(deps: SearchDeps, query: RefineQuery, limit: number, collectionIds: ReadonlySet<number> | undefined, lexical: LexicalMatches | null): Promise<SearchHit[]> {
-  const found = deps.index.search(query.vector, lexical ? Math.max(limit, 50) : limit, collectionIds);
+  const found = await deps.index.search(query.vector, lexical ? Math.max(limit, 50) : limit, collectionIds);
   const vectorItems = await deps.catalog.getItems(found.map((h) => h.itemId));
   const cosine = new Map(found.map((h) => [h.itemId, h.score]));
   let ranked: Array<{ itemId: number; entityId: number | null; final: number; lexical?: LexicalEvidence | null }> = found.map((h) => ({ itemId: h.itemId, entityId: vectorItems.get(h.itemId)?.entityId ?? null, final: h.score }));
@@ -162,7 +162,7 @@ async function refinedSearch(deps: SearchDeps, query: RefineQuery, limit: number
     reference: (id) => references.get(id)?.ref,
     entityImages: (id, n) => references.imagesOf(id, n),
   };
-  const scored = await withFeedback(deps, query.vector, refinedRanking(parts, query, limit, deps.method.pipeline));
+  const scored = await withFeedback(deps, query.vector, await refinedRanking(parts, query, limit, deps.method.pipeline));
   const ranked: Array<Scored & { lexical?: LexicalEvidence | null }> = lexical ? fuseLexical(scored, lexical, REFINED_HYBRID, freshCandidate) : scored;
   const groups = groupByEntity(ranked, limit);
   // `more` needs no rows: its ids come from the index and the references, both caught up just now.

@@ -119,7 +119,8 @@ describe('referent CLI', () => {
   it('shows index status', async () => {
     const r = await runCli(['index', 'status', '--model', tinyModelDir], env());
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/catalogue\s+schema v5, 13 images in 2 collections/);
+    expect(r.stdout).toMatch(/catalogue\s+schema v6, 13 images in 2 collections/);
+    expect(r.stdout).toMatch(/^faces\s+off in every collection$/m);
     expect(r.stdout).toMatch(/image index\s+13 images/);
     expect(r.stdout).toMatch(/references\s+([1-9]\d*) entit(?:y|ies) with a reference, of \1; refinement on/);
   });

@@ -141,7 +141,7 @@ describe('entities', () => {
     expect(await referent.catalog.platformFile(uploaded)).toBeNull();
     for (const i of items) {
       expect(await referent.catalog.getItem(i.id)).toBeNull();
-      expect(referent.index.has(i.id)).toBe(false);
+      expect(await referent.index.holds(i.id)).toBe(false);
     }
     await expect(show(referent, label)).rejects.toThrow(expect.objectContaining({ code: ErrorCode.NotFound }));
     const ids = new Set(items.map((i) => i.id));

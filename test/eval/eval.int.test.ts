@@ -55,14 +55,14 @@ describe('evaluate', () => {
   it('without references, the refined ranking is the plain one, exactly', async () => {
     const records = simulate(small).filter((r) => r.role !== 'reference');
     const data = await readEmbeddingsJsonl(writeJsonl('noref.jsonl', records));
-    const r = evaluate(data, options);
+    const r = await evaluate(data, options);
     expect(r.references).toBe(0);
     expect(r.refined).toEqual(r.plain);
   });
 
   it('with references, refinement raises Rank-1 on the simulation', async () => {
     const data = await readEmbeddingsJsonl(writeJsonl('sim.jsonl', simulate(small)));
-    const r = evaluate(data, options);
+    const r = await evaluate(data, options);
     expect(r.references).toBeGreaterThan(0);
     expect(r.refined!.rank[1]!).toBeGreaterThan(r.plain.rank[1]!);
     expect(r.groups['identity has a reference']!.refined!.rank[1]!).toBeGreaterThan(r.groups['identity has a reference']!.plain.rank[1]!);

@@ -47,7 +47,7 @@ describe('ItemIndex (HNSW cache of the catalogue)', () => {
     const second = await ItemIndex.open(options);
     expect(second.report).toMatchObject({ source: 'snapshot', replayed: 0, count: 20 });
     const q = unit(5);
-    expect(second.index.search(q, 1)[0]!.itemId).toBe(5);
+    expect((await second.index.search(q, 1))[0]!.itemId).toBe(5);
   });
 
   it('replays additions and deletions committed after the snapshot', async () => {
@@ -59,8 +59,8 @@ describe('ItemIndex (HNSW cache of the catalogue)', () => {
     const { index: reopened, report } = await ItemIndex.open(options);
     expect(report).toMatchObject({ source: 'snapshot', replayed: 6, count: 14 });
     expect(reopened.has(ids[0]!)).toBe(false);
-    expect(reopened.search(unit(1), 14).map((h) => h.itemId)).not.toContain(ids[0]);
-    expect(reopened.search(unit(13), 1)[0]!.itemId).toBe(13);
+    expect((await reopened.search(unit(1), 14)).map((h) => h.itemId)).not.toContain(ids[0]);
+    expect((await reopened.search(unit(13), 1))[0]!.itemId).toBe(13);
   });
 
   it('follows writes made through another connection (another process) with catchUp', async () => {
@@ -71,7 +71,7 @@ describe('ItemIndex (HNSW cache of the catalogue)', () => {
     const id = other.addItem({ collectionId: c.id, hash: 'other', mediaKey: 'k', width: 1, height: 1 }, { modelId: MODEL, data: unit(99) }).id;
     expect(index.has(id)).toBe(false);
     expect(await index.catchUp()).toBe(1);
-    expect(index.search(unit(99), 1)[0]!.itemId).toBe(id);
+    expect((await index.search(unit(99), 1))[0]!.itemId).toBe(id);
     // Nothing new: the log is not read again. A later write is.
     expect(await index.catchUp()).toBe(0);
     other.removeItem(id);
@@ -93,7 +93,7 @@ describe('ItemIndex (HNSW cache of the catalogue)', () => {
     expect(report.source).toBe('rebuilt');
     expect(report.reason).toBeTruthy();
     expect(index.size()).toBe(12);
-    expect(index.search(unit(7), 1)[0]!.itemId).toBe(7);
+    expect((await index.search(unit(7), 1))[0]!.itemId).toBe(7);
   });
 
   it('rebuilds when the snapshot claims more than the catalogue holds (catalogue restored from an older backup)', async () => {
@@ -114,7 +114,7 @@ describe('ItemIndex (HNSW cache of the catalogue)', () => {
     const inB = add(5, 'b');
     const { index } = await ItemIndex.open(options);
     const bId = catalog.findCollection('b')!.id;
-    const hits = index.search(unit(1), 10, new Set([bId]));
+    const hits = await index.search(unit(1), 10, new Set([bId]));
     expect(hits.map((h) => h.itemId).sort((x, y) => x - y)).toEqual(inB);
   });
 });

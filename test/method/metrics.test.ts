@@ -40,7 +40,7 @@ describe('ranking metrics (IRRA rank)', () => {
 });
 
 describe('ties in the evaluation ranking', () => {
-  it('keeps gallery order among equal scores (a stable sort), as computed by hand', () => {
+  it('keeps gallery order among equal scores (a stable sort), as computed by hand', async () => {
     expect(topK(Float64Array.from([0.5, 0.9, 0.5, 0.9]), 4)).toEqual([1, 3, 0, 2]);
     const same = Float32Array.from([1, 0]);
     const other = Float32Array.from([0, 1]);
@@ -55,7 +55,7 @@ describe('ties in the evaluation ranking', () => {
       ],
       texts: [{ id: 'q', identity: 'A', role: 'query' as const, vector: same, details: [] }],
     };
-    const r = evaluate(data, { params: DEFAULT_PIPELINE, fusion: DEFAULT_FUSION_OPTIONS });
+    const r = await evaluate(data, { params: DEFAULT_PIPELINE, fusion: DEFAULT_FUSION_OPTIONS });
     // Ranking g0, g1, g2, g3: relevant at ranks 2 and 3. AP = (1/2 + 2/3)/2, INP = 2/3.
     expect(r.plain.rank[1]).toBe(0);
     expect(r.plain.rank[5]).toBe(100);

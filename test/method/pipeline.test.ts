@@ -9,21 +9,21 @@ const v = (...xs: number[]) => normalize(Float32Array.from(xs));
 const params: PipelineParams = { ...DEFAULT_PIPELINE, minCandidates: 2, referenceDepth: 4, imagesPerEntity: 4 };
 
 describe('refined ranking pipeline', () => {
-  it('brings in the images of entities whose reference matches, even past the cosine candidates', () => {
+  it('brings in the images of entities whose reference matches, even past the cosine candidates', async () => {
     const images = new Map([
       [1, v(1, 0.2, 0)],
       [2, v(1, 0.3, 0)],
       [3, v(0.1, 0, 1)], // far from the query by cosine, but entity 5's photo
     ]);
     const parts: RetrievalParts = {
-      searchImages: () => [1, 2].map((itemId) => ({ itemId, score: 0.9 })),
-      searchEntities: () => [5],
-      imageVectors: (ids) => float32Vectors(new Map(ids.flatMap((id) => (images.has(id) ? [[id, images.get(id)!] as const] : [])))),
+      searchImages: async () => [1, 2].map((itemId) => ({ itemId, score: 0.9 })),
+      searchEntities: async () => [5],
+      imageVectors: async (ids) => float32Vectors(new Map(ids.flatMap((id) => (images.has(id) ? [[id, images.get(id)!] as const] : [])))),
       linkedEntity: (id) => (id === 3 ? 5 : null),
       reference: (id) => (id === 5 ? { entityId: 5, text: v(1, 0, 0), image: v(0.1, 0, 1) } : undefined),
       entityImages: (id) => (id === 5 ? [3] : []),
     };
-    const out = refinedRanking(parts, { vector: v(1, 0, 0) }, 1, params);
+    const out = await refinedRanking(parts, { vector: v(1, 0, 0) }, 1, params);
     expect(out.map((c) => c.itemId).sort()).toEqual([1, 2, 3]);
     expect(out.find((c) => c.itemId === 3)!.entityId).toBe(5);
   });

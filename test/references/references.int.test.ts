@@ -57,7 +57,7 @@ describe('References', () => {
     await refs.catchUp();
     expect(refs.entityOf(a.id)).toBeNull();
     expect(refs.get(p1.id)).toBeUndefined(); // nothing left to build a reference from
-    expect(refs.search(v(0, 1, 0, 0), 5)).toEqual([]);
+    expect(await refs.search(v(0, 1, 0, 0), 5)).toEqual([]);
   });
 
   it('only finds entities in the collections asked for', async () => {
@@ -67,9 +67,9 @@ describe('References', () => {
     const parts = catalog.findCollection('parts')!.id;
     const secret = catalog.findCollection('secret')!.id;
     const [p1, s1] = [catalog.findEntities('P-1')[0]!.id, catalog.findEntities('S-1')[0]!.id];
-    expect(refs.search(v(1, 0, 0, 0), 5).sort()).toEqual([p1, s1].sort());
-    expect(refs.search(v(1, 0, 0, 0), 5, new Set([parts]))).toEqual([p1]);
-    expect(refs.search(v(1, 0, 0, 0), 5, new Set([secret]))).toEqual([s1]);
+    expect((await refs.search(v(1, 0, 0, 0), 5)).sort()).toEqual([p1, s1].sort());
+    expect(await refs.search(v(1, 0, 0, 0), 5, new Set([parts]))).toEqual([p1]);
+    expect(await refs.search(v(1, 0, 0, 0), 5, new Set([secret]))).toEqual([s1]);
   });
 
   it('saves its graphs, reuses them unchanged, and corrects a stale or damaged snapshot', async () => {
@@ -93,6 +93,6 @@ describe('References', () => {
 
     // Damaged: rebuilt from the catalogue.
     fs.writeFileSync(graph, 'garbage');
-    expect((await open(snapshots)).search(v(0, 1, 0, 0), 5)).toEqual([p2]);
+    expect(await (await open(snapshots)).search(v(0, 1, 0, 0), 5)).toEqual([p2]);
   });
 });

@@ -6,17 +6,25 @@
  * With FAULT_CRASH_STEP=n it SIGKILLs itself right before the n-th write step: every write,
  * rename, delete and fsync that goes through node:fs, and the start, end (before COMMIT) and
  * commit of every SQLite transaction. So the kill points cover the whole write path, between any
- * two of its steps, and the same seed and n give the same kill point.
+ * two of its steps, and the same seed and n give the same kill point. With REFERENT_DATABASE_URL
+ * (and REFERENT_DATABASE_SCHEMA) it writes to PostgreSQL instead, and its catalogue steps are each
+ * transaction's BEGIN, its end before COMMIT and its commit, and every write sent outside one
+ * (before it, and once it committed).
  *
  * Env: FAULT_DATA_DIR, FAULT_SEED, FAULT_OPS, FAULT_RUN (a prefix that keeps labels unique),
  * FAULT_CRASH_STEP (0: no crash), or FAULT_CRASH_KIND and FAULT_CRASH_OFFSET (the offset-th step of
- * the first ingest/add/describe/review/forget/shutdown). Without a crash it shuts down cleanly and
- * reports its step count and the longest step run of each kind of operation.
+ * the ingests/adds/describes/reviews/forgets/shutdown, counted from the first: one that ends sooner
+ * passes the rest of the count to the next of its kind, so the kill lands inside one or not at
+ * all), or FAULT_CRASH_KIND and FAULT_CRASH_POINT (a pattern: the first step of an operation of that
+ * kind whose point matches, as "before COMMIT"; the points are named in the killed line). Without a
+ * crash it shuts down cleanly and reports its step count and the longest step run
+ * of each kind of operation.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import type { Entity } from '../../src/catalog/catalog.js';
 
 const writeAck = fs.writeSync.bind(fs);
@@ -25,27 +33,28 @@ const ack = (record: Record<string, unknown>) => writeAck(1, `${JSON.stringify(r
 
 const env = process.env;
 let crashAt = Number(env.FAULT_CRASH_STEP ?? 0);
-/** FAULT_CRASH_KIND + FAULT_CRASH_OFFSET: die at the offset-th step of the first operation of that kind. */
-let crashKind = env.FAULT_CRASH_KIND ?? '';
-const crashOffset = Number(env.FAULT_CRASH_OFFSET ?? 1);
+/** FAULT_CRASH_KIND + FAULT_CRASH_OFFSET: die at the offset-th step of the operations of that kind. */
+const crashKind = env.FAULT_CRASH_KIND ?? '';
+let crashOffset = Number(env.FAULT_CRASH_OFFSET ?? 1);
+/** FAULT_CRASH_KIND + FAULT_CRASH_POINT: die at the first step of that kind whose point matches. */
+const crashPoint = env.FAULT_CRASH_POINT ? new RegExp(env.FAULT_CRASH_POINT) : null;
 let steps = 0;
 
 /** The operation under way, named in the last line before the kill. */
 let current = 'open';
 
-function step(): void {
-  if (++steps !== crashAt) return;
-  ack({ op: 'killed', during: current, step: steps });
+/** `point` names the step in the last line: "fsp.rename", "before COMMIT" … */
+function step(point: string): void {
+  if (++steps !== crashAt && !(crashPoint && current === crashKind && crashPoint.test(point))) return;
+  ack({ op: 'killed', during: current, step: steps, point });
   process.kill(process.pid, 'SIGKILL');
 }
 
 /** Longest run of write steps seen per kind of operation (reported on a clean finish). */
 const lengths: Record<string, number> = {};
 async function operation(kind: string, work: () => Promise<void>): Promise<void> {
-  if (kind === crashKind) {
-    crashAt = steps + crashOffset;
-    crashKind = '';
-  }
+  const counted = kind === crashKind && !crashPoint;
+  if (counted) crashAt = steps + crashOffset;
   const start = steps;
   current = kind;
   try {
@@ -57,6 +66,11 @@ async function operation(kind: string, work: () => Promise<void>): Promise<void>
   }
   current = 'between operations';
   lengths[kind] = Math.max(lengths[kind] ?? 0, steps - start);
+  if (counted) {
+    // It ended before the step: the rest of the count goes to the next operation of its kind.
+    crashOffset = crashAt - steps;
+    crashAt = 0;
+  }
 }
 
 
@@ -78,7 +92,7 @@ function wrap<T extends object>(target: T, names: string[], isWrite: (args: unkn
   for (const name of names) {
     const original = (target as Record<string, AnyFn>)[name]!;
     (target as Record<string, unknown>)[name] = function (this: unknown, ...args: unknown[]) {
-      if (isWrite(args)) step();
+      if (isWrite(args)) step(name);
       if (dataAt >= 0) {
         try {
           spend(args, dataAt);
@@ -106,20 +120,39 @@ const transaction = Database.prototype.transaction as unknown as (this: unknown,
 (Database.prototype as unknown as { transaction: unknown }).transaction = function (this: unknown, fn: (...a: unknown[]) => unknown) {
   const db = this as { pragma(sql: string, o?: { simple: boolean }): unknown };
   const tx = transaction.call(this, function (this: unknown, ...args: unknown[]) {
-    step();
+    step('SQLite BEGIN');
     if (diskLeft < 0) db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
     const result = fn.apply(this, args);
-    step(); // inside the transaction: a kill here is before COMMIT
+    step('before SQLite COMMIT'); // inside the transaction
     return result;
   });
   const afterCommit = (run: (...a: unknown[]) => unknown) =>
     function (this: unknown, ...args: unknown[]) {
       const result = run.apply(this, args);
-      step();
+      step('SQLite committed');
       return result;
     };
   const variants = ['deferred', 'immediate', 'exclusive'].map((v) => [v, afterCommit(tx[v] as (...a: unknown[]) => unknown)]);
   return Object.assign(afterCommit(tx), Object.fromEntries(variants));
+};
+
+// PostgreSQL: every statement goes through pg's Client.query (pg-pool.ts sends each one as a string).
+type Query = (this: object, ...args: unknown[]) => unknown;
+const pgQuery = pg.Client.prototype.query as unknown as Query;
+const WRITE = /^\s*(insert|update|delete|create|alter|drop|truncate)\b/i;
+const inTransaction = new WeakSet<object>();
+(pg.Client.prototype as unknown as { query: Query }).query = function (this: object, ...args: unknown[]) {
+  const sql = typeof args[0] === 'string' ? args[0] : '';
+  const word = /^\s*([a-z]+)/i.exec(sql)?.[1]?.toUpperCase();
+  const autocommit = !inTransaction.has(this) && WRITE.test(sql);
+  // BEGIN: the start; COMMIT: the end, a kill there is before the commit; a lone write: before it.
+  if (word === 'BEGIN' || word === 'COMMIT' || autocommit) step(word === 'BEGIN' ? 'BEGIN' : word === 'COMMIT' ? 'before COMMIT' : `before ${word}`);
+  if (word === 'BEGIN') inTransaction.add(this);
+  if (word === 'COMMIT' || word === 'ROLLBACK') inTransaction.delete(this);
+  const result = pgQuery.apply(this, args);
+  // Committed, not yet acknowledged to the caller.
+  if ((word === 'COMMIT' || autocommit) && result instanceof Promise) return result.then((r: unknown) => (step(word === 'COMMIT' ? 'committed' : `${word} committed`), r));
+  return result;
 };
 
 // --- the workload ---------------------------------------------------------------------------------
@@ -137,7 +170,8 @@ const seed = Number(env.FAULT_SEED ?? 1);
 const run = env.FAULT_RUN ?? 'r0';
 const random = mulberry32(seed);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
-const config = parseConfig({ env: { REFERENT_DATA_DIR: env.FAULT_DATA_DIR!, REFERENT_MODEL: tinyModelDir, REFERENT_OFFLINE: '1', REFERENT_BATCH_SIZE: '2', REFERENT_ADMINS: 'web:local' } });
+const database = env.REFERENT_DATABASE_URL ? { REFERENT_DATABASE_URL: env.REFERENT_DATABASE_URL, REFERENT_DATABASE_SCHEMA: env.REFERENT_DATABASE_SCHEMA ?? 'public' } : {};
+const config = parseConfig({ env: { REFERENT_DATA_DIR: env.FAULT_DATA_DIR!, REFERENT_MODEL: tinyModelDir, REFERENT_OFFLINE: '1', REFERENT_BATCH_SIZE: '2', REFERENT_ADMINS: 'web:local', ...database } });
 const referent = await openReferent(config);
 await referent.catalog.ensureCollection('parts');
 const assistant = new Assistant(referent, {

@@ -11,7 +11,8 @@ import type { ChatScope, ChatUser } from '../../src/chat/message.js';
 import { solidPng } from '../../src/image/image-io.js';
 import { identifiersIn } from '../../src/ocr/identifiers.js';
 import { actionValue, type Run } from './leaks-run.js';
-import { sweepCatalogue, sweepFiles } from './leaks-sweep.js';
+import type { Row } from './storage.js';
+import { sweepStorage } from './storage-sweep.js';
 
 /** In the captions, descriptions, verdicts and the printed label: one token for FTS and one identifier. */
 export const MARKER = 'XJ40417W';
@@ -37,6 +38,7 @@ interface Taught {
 
 type Check = (name: string, problems: readonly string[]) => void;
 const ids = (xs: readonly number[]) => JSON.stringify(xs);
+const idsOf = (rows: readonly Row[], keep: (r: Row) => boolean) => rows.filter(keep).map((r) => r.id as number);
 
 async function teach(run: Run, check: Check): Promise<Taught | null> {
   const { referent, assistant, items } = run.world;
@@ -66,11 +68,12 @@ async function teach(run: Run, check: Check): Promise<Taught | null> {
   await catalog.putOcr(first!.id, { modelId: 'stand-in', lines: [{ text: line, confidence: 0.99, box: [[0, 0], [9, 0], [9, 9], [0, 9]] }], identifiers: identifiersIn(line) });
   await catalog.setPlatformFile({ platform: 'slack', workspace: 'T1', mediaKey: first!.mediaKey }, 'FFORGOTTEN1');
   await referent.references.catchUp();
-  const db = run.ins.db;
+  const { ins } = run;
   const itemIds = own.map((i) => i.id);
-  const textIds = (db.prepare(`SELECT id FROM texts WHERE entity_id = ? OR item_id IN (SELECT value FROM json_each(?))`).all(entity.id, ids(itemIds)) as Array<{ id: number }>).map((r) => r.id);
-  const phraseIds = (db.prepare(`SELECT id FROM phrases WHERE text_id IN (SELECT value FROM json_each(?))`).all(ids(textIds)) as Array<{ id: number }>).map((r) => r.id);
-  const verdictIds = (db.prepare(`SELECT id FROM feedback WHERE entity_id = ? OR item_id IN (SELECT value FROM json_each(?))`).all(entity.id, ids(itemIds)) as Array<{ id: number }>).map((r) => r.id);
+  const mine = (r: Row) => r.entity_id === entity.id || itemIds.includes(r.item_id as number);
+  const textIds = idsOf(await ins.rows('texts'), mine);
+  const phraseIds = idsOf(await ins.rows('phrases'), (r) => textIds.includes(r.text_id as number));
+  const verdictIds = idsOf(await ins.rows('feedback'), mine);
   const ref = referent.references.get(entity.id)?.ref;
   const taught: Taught = {
     entityId: entity.id,
@@ -90,7 +93,7 @@ async function teach(run: Run, check: Check): Promise<Taught | null> {
     ...(JSON.stringify(found).includes(`"itemId":${first!.id}`) ? [] : [`"find ${MARKER}" did not find the labelled photo before the forget`]),
     ...(textIds.length >= 4 && verdictIds.length === 2 && phraseIds.length > 0 ? [] : [`texts ${ids(textIds)}, phrases ${ids(phraseIds)}, verdicts ${ids(verdictIds)}`]),
     ...(taught.refs.length === 2 && await catalog.ocrOf(first!.id) ? [] : ['no reference or no OCR reading before the forget']),
-    ...(sweepCatalogue(db, [{ what: 'marker', needle: MARKER }]).length > 0 ? [] : ['the sweep finds no marker even before the forget']),
+    ...((await sweepStorage(ins.reader, [{ what: 'marker', needle: MARKER }])).length > 0 ? [] : ['the sweep finds no marker even before the forget']),
   ];
   check('setup', problems);
   return problems.length ? null : taught;
@@ -144,32 +147,27 @@ async function media(run: Run, t: Taught, check: Check): Promise<void> {
 
 async function stores(run: Run, t: Taught, check: Check): Promise<void> {
   const { referent } = run.world;
-  const db = run.ins.db;
-  const vectors = db
-    .prepare(
-      `SELECT owner_kind AS kind, owner_id AS id FROM vectors WHERE (owner_kind = 'item' AND owner_id IN (SELECT value FROM json_each(?)))
-       OR (owner_kind = 'text' AND owner_id IN (SELECT value FROM json_each(?))) OR (owner_kind = 'phrase' AND owner_id IN (SELECT value FROM json_each(?)))
-       OR (owner_kind = 'feedback' AND owner_id IN (SELECT value FROM json_each(?)))`,
-    )
-    .all(ids(t.itemIds), ids(t.textIds), ids(t.phraseIds), ids(t.verdictIds)) as Array<{ kind: string; id: number }>;
+  const { ins } = run;
+  const owned: Record<string, readonly number[]> = { item: t.itemIds, text: t.textIds, phrase: t.phraseIds, feedback: t.verdictIds };
+  const vectors = (await ins.reader.vectorOwners()).filter((v) => owned[v.kind]?.includes(v.id));
   check('vectors rows', vectors.map((v) => `vectors row (${v.kind} #${v.id})`));
-  check('image index', t.itemIds.filter((id) => referent.index.has(id)).map((id) => `index.has(${id}) is true`));
+  const indexed: number[] = [];
+  for (const id of t.itemIds) if (await referent.index.holds(id)) indexed.push(id);
+  check('image index', indexed.map((id) => `the image index still holds ${id}`));
   const refs = [
     ...(referent.references.get(t.entityId) ? [`references.get(${t.entityId}) still answers`] : []),
-    ...t.refs.filter((v) => referent.references.search(v, 1000).includes(t.entityId)).map(() => 'the reference index still returns it'),
+    ...(await Promise.all(t.refs.map((v) => referent.references.search(v, 1000)))).filter((hits) => hits.includes(t.entityId)).map(() => 'the reference index still returns it'),
     ...t.itemIds.filter((id) => referent.references.entityOf(id) !== null).map((id) => `references.entityOf(${id}) still names it`),
   ];
   check('references', refs);
   check('platform_files', await referent.catalog.platformFile({ platform: 'slack', workspace: 'T1', mediaKey: t.ownKeys[0]! }) ? ['the Slack copy of photo 1 is still mapped'] : []);
-  const count = (sql: string, ...params: unknown[]) => (db.prepare(sql).get(...params) as { n: number }).n;
-  const lexicon = [
-    [`item_ocr rows`, count(`SELECT COUNT(*) AS n FROM item_ocr WHERE item_id IN (SELECT value FROM json_each(?))`, ids(t.itemIds))],
-    [`item_identifiers rows`, count(`SELECT COUNT(*) AS n FROM item_identifiers WHERE item_id IN (SELECT value FROM json_each(?)) OR ident = ?`, ids(t.itemIds), MARKER)],
-    [`lexicon (FTS) rows matching the marker`, count(`SELECT COUNT(*) AS n FROM lexicon WHERE lexicon MATCH ?`, `"${MARKER.toLowerCase()}"`)],
-    [`ocr_chars (FTS) rows matching the marker`, count(`SELECT COUNT(*) AS n FROM ocr_chars WHERE ocr_chars MATCH ?`, `"${MARKER}"`)],
-    [`lexicon_terms entries for the marker`, count(`SELECT COUNT(*) AS n FROM lexicon_terms WHERE term = ?`, MARKER.toLowerCase())],
-  ] as const;
-  check('OCR and lexical rows', lexicon.filter(([, n]) => n > 0).map(([what, n]) => `${n} ${what}`));
+  const ocr = (await ins.rows('item_ocr', 'item_id')).filter((r) => t.itemIds.includes(r.item_id as number)).length;
+  const identifiers = (await ins.reader.rows('item_identifiers')).filter((r) => t.itemIds.includes(r.item_id as number) || r.ident === MARKER).length;
+  check('OCR and lexical rows', [
+    ...(ocr ? [`${ocr} item_ocr rows`] : []),
+    ...(identifiers ? [`${identifiers} item_identifiers rows`] : []),
+    ...(await ins.reader.lexicalHits(MARKER)).map((hit) => `${hit} (the marker)`),
+  ]);
 }
 
 /** Group 3: teach, forget through chat as an admin, then look everywhere. */
@@ -185,7 +183,7 @@ export async function forgetProbes(run: Run, check: Check): Promise<void> {
   await searches(run, taught, check);
   await media(run, taught, check);
   await stores(run, taught, check);
-  const live = new Set((run.ins.db.prepare(`SELECT id FROM items WHERE deleted_at IS NULL`).all() as Array<{ id: number }>).map((r) => r.id));
+  const live = new Set(idsOf(await run.ins.rows('items'), (r) => r.deleted_at === null));
   const needles = [
     { what: 'marker', needle: MARKER },
     { what: 'label', needle: LABEL },
@@ -193,8 +191,10 @@ export async function forgetProbes(run: Run, check: Check): Promise<void> {
     // The shared bytes stay with parts-a's photo (and its Slack copies); anywhere else they are a remnant.
     { what: 'hash/media key of the shared photo', needle: taught.sharedKey, allow: (table: string, row: Record<string, unknown>) => table === 'platform_files' || (table === 'items' && live.has(row.id as number)) },
   ];
-  const remnants = sweepCatalogue(run.ins.db, needles);
+  const remnants = await sweepStorage(run.ins.reader, needles);
   for (const { what } of needles) check(`catalogue sweep for the ${what}`, remnants.filter((r) => r.what === what).map((r) => r.line));
-  const catalogue = run.world.referent.catalog.location;
-  check('catalogue files on disk', sweepFiles([catalogue, `${catalogue}-wal`], needles.filter((n) => !n.allow)));
+  // Last: on PostgreSQL this rewrites the schema's tables first (storage-postgres.ts says why).
+  const raw = await run.ins.reader.rawTraces(needles.filter((n) => !n.allow));
+  if (raw.unread) run.notes.push(`forget: the raw catalogue bytes were not read on ${run.ins.reader.engine}: ${raw.unread}`);
+  else check('catalogue files on disk', raw.lines);
 }

@@ -52,6 +52,8 @@ export interface Run {
   seed: number;
   scopes: Tally;
   audits: Tally;
+  /** What could not be checked on this engine, and why. */
+  notes: string[];
 }
 
 /** Neutral words: a probe never writes a foreign collection's strings into a visible one. */
@@ -130,10 +132,10 @@ function describeProbe(p: Probe): string {
   return `${p.id} via ${door} in ${p.spec.name}`;
 }
 
-function auditProblems(run: Run, p: Probe, since: number, answer: unknown): string[] {
+async function auditProblems(run: Run, p: Probe, since: number, answer: unknown): Promise<string[]> {
   const { world, ins } = run;
   const visible = visibleIds(run, p.spec);
-  const rows = ins.auditSince(since);
+  const rows = await ins.auditSince(since);
   const out: string[] = [];
   const person = world.collectionId.P;
   for (const r of rows) {
@@ -157,8 +159,8 @@ function auditProblems(run: Run, p: Probe, since: number, answer: unknown): stri
  */
 export async function runProbe(run: Run, p: Probe, home: Tally): Promise<void> {
   const { world, ins } = run;
-  const before = ins.fingerprints();
-  const auditFrom = ins.lastAuditId();
+  const before = await ins.fingerprints();
+  const auditFrom = await ins.lastAuditId();
   const logFrom = world.logged.length;
   const problems: string[] = [];
   let out: EdgeOutput | null = null;
@@ -167,17 +169,17 @@ export async function runProbe(run: Run, p: Probe, home: Tally): Promise<void> {
   } catch (err) {
     problems.push(`no answer: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const census = ins.census();
+  const census = await ins.census();
   const visible = visibleIds(run, p.spec);
   if (out) {
     const ctx = { visible, typed: p.typed, slackFile: run.edges.slackFile, mediaHash: (b: Uint8Array) => world.referent.media.hash(b), thumbnailKey: (b: Uint8Array) => ins.thumbnailKey(b, census) };
     problems.push(...(out.problems ?? []), ...(await findLeaks(census, world.collectionId, ctx, out.json, out.blobs)));
     if (p.via === 'edge' && p.linked) problems.push(...(await followLinks(run, out.json, census)));
   }
-  for (const [id, print] of ins.fingerprints()) {
+  for (const [id, print] of await ins.fingerprints()) {
     if (!visible.has(id) && before.get(id) !== print) problems.push(`changed rows of ${census.collections.get(id) ?? `collection #${id}`}, which it cannot see`);
   }
-  const audit = auditProblems(run, p, auditFrom, out?.json);
+  const audit = await auditProblems(run, p, auditFrom, out?.json);
   // Only the assistant's own answers are compared: the edges add timestamps and ids of their own.
   if (out && p.twin && p.via === 'assistant') {
     const twin = await deliver(run, p, p.twin.request).catch((err: unknown) => ({ json: `no answer: ${String(err)}`, blobs: [] }));

@@ -1,14 +1,16 @@
 /**
- * What counts as a leak, read straight from the catalogue file (a second, read-only connection, so
- * the checks do not go through the code they check): which items, entities, media keys, pictures and
- * strings belong to collections a scope was not granted, whether any of them turns up in what an edge
- * sent, and whether a foreign collection's rows changed.
+ * What counts as a leak, read straight from the catalogue's storage (a reader of its own, so the
+ * checks do not go through the code they check, on either engine): which items, entities, media keys,
+ * pictures and strings belong to collections a scope was not granted, whether any of them turns up
+ * in what an edge sent, and whether a foreign collection's rows changed.
  */
 import { createHash } from 'node:crypto';
-import Database from 'better-sqlite3';
 import type { Referent } from '../../src/open.js';
 import { normalizeIdentifier } from '../../src/ocr/identifiers.js';
 import { type CollectionKey, SPECS } from './leaks-world.js';
+import type { AuditRow, Row, StorageReader } from './storage.js';
+
+export type { AuditRow } from './storage.js';
 
 export const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -20,39 +22,35 @@ export interface Census {
   platformFiles: Map<string, string>;
 }
 
-export interface AuditRow {
-  id: number;
-  user: string | null;
-  platform: string | null;
-  scope: string | null;
-  collection_id: number | null;
-  query: string;
-}
-
-type Row = Record<string, unknown>;
+const byId = (key: string) => (a: Row, b: Row) => (a[key] as number) - (b[key] as number);
 
 /** Reads the catalogue behind the product's back. */
 export class Inspector {
-  readonly db: Database.Database;
   /** Thumbnail sha256 → media key, for the keys read so far. */
   private readonly thumbs = new Map<string, string>();
   private readonly hashed = new Set<string>();
 
-  constructor(private readonly referent: Referent) {
-    this.db = new Database(referent.catalog.location, { readonly: true, fileMustExist: true });
+  constructor(
+    private readonly referent: Referent,
+    readonly reader: StorageReader,
+  ) {}
+
+  /** A table's rows in id order (`key`: the column that orders them). */
+  async rows(table: string, key = 'id'): Promise<Row[]> {
+    return (await this.reader.rows(table)).sort(byId(key));
   }
 
-  census(): Census {
+  async census(): Promise<Census> {
     const items = new Map<number, { collectionId: number; mediaKey: string | null; live: boolean }>();
-    for (const r of this.db.prepare(`SELECT id, collection_id, media_key, deleted_at FROM items`).all() as Row[]) {
+    for (const r of await this.rows('items')) {
       items.set(r.id as number, { collectionId: r.collection_id as number, mediaKey: (r.media_key as string | null) ?? null, live: r.deleted_at === null });
     }
     const entities = new Map<number, { collectionId: number; label: string; live: boolean }>();
-    for (const r of this.db.prepare(`SELECT id, collection_id, label, deleted_at FROM entities`).all() as Row[]) {
+    for (const r of await this.rows('entities')) {
       entities.set(r.id as number, { collectionId: r.collection_id as number, label: String(r.label), live: r.deleted_at === null });
     }
-    const collections = new Map((this.db.prepare(`SELECT id, name FROM collections`).all() as Row[]).map((r) => [r.id as number, String(r.name)]));
-    const platformFiles = new Map((this.db.prepare(`SELECT file_ref, media_key FROM platform_files`).all() as Row[]).map((r) => [String(r.file_ref), String(r.media_key)]));
+    const collections = new Map((await this.rows('collections')).map((r) => [r.id as number, String(r.name)]));
+    const platformFiles = new Map((await this.reader.rows('platform_files')).map((r) => [String(r.file_ref), String(r.media_key)]));
     return { items, entities, collections, platformFiles };
   }
 
@@ -60,7 +58,7 @@ export class Inspector {
    * Per collection, everything a chat action could change in it: its items, entities, the texts
    * and verdicts on them, what was read off its photos. Whole rows, so a column added later counts too.
    */
-  fingerprints(): Map<number, string> {
+  async fingerprints(): Promise<Map<number, string>> {
     const parts = new Map<number, string[]>();
     const put = (collectionId: number | undefined, what: string, row: Row) => {
       if (collectionId === undefined) return;
@@ -70,27 +68,27 @@ export class Inspector {
     };
     const itemCollection = new Map<number, number>();
     const entityCollection = new Map<number, number>();
-    for (const r of this.db.prepare(`SELECT * FROM items ORDER BY id`).all() as Row[]) {
+    for (const r of await this.rows('items')) {
       itemCollection.set(r.id as number, r.collection_id as number);
       put(r.collection_id as number, 'item', r);
     }
-    for (const r of this.db.prepare(`SELECT * FROM entities ORDER BY id`).all() as Row[]) {
+    for (const r of await this.rows('entities')) {
       entityCollection.set(r.id as number, r.collection_id as number);
       put(r.collection_id as number, 'entity', r);
     }
     const owner = (r: Row) => (r.item_id != null ? itemCollection.get(r.item_id as number) : entityCollection.get(r.entity_id as number));
-    for (const r of this.db.prepare(`SELECT * FROM texts ORDER BY id`).all() as Row[]) put(owner(r), 'text', r);
-    for (const r of this.db.prepare(`SELECT * FROM feedback ORDER BY id`).all() as Row[]) put(owner(r), 'verdict', r);
-    for (const r of this.db.prepare(`SELECT * FROM item_ocr ORDER BY item_id`).all() as Row[]) put(owner(r), 'ocr', r);
+    for (const r of await this.rows('texts')) put(owner(r), 'text', r);
+    for (const r of await this.rows('feedback')) put(owner(r), 'verdict', r);
+    for (const r of await this.rows('item_ocr', 'item_id')) put(owner(r), 'ocr', r);
     return new Map([...parts].map(([id, list]) => [id, sha(Buffer.from(list.join('\n')))]));
   }
 
-  lastAuditId(): number {
-    return (this.db.prepare(`SELECT COALESCE(MAX(id), 0) AS n FROM audit`).get() as { n: number }).n;
+  lastAuditId(): Promise<number> {
+    return this.reader.lastAuditId();
   }
 
-  auditSince(id: number): AuditRow[] {
-    return this.db.prepare(`SELECT * FROM audit WHERE id > ? ORDER BY id`).all(id) as AuditRow[];
+  auditSince(id: number): Promise<AuditRow[]> {
+    return this.reader.auditSince(id);
   }
 
   /** The media key whose card thumbnail these bytes are, or null. */
@@ -105,8 +103,8 @@ export class Inspector {
     return this.thumbs.get(wanted) ?? null;
   }
 
-  close(): void {
-    this.db.close();
+  close(): Promise<void> {
+    return this.reader.close();
   }
 }
 

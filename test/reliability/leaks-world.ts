@@ -158,8 +158,11 @@ async function grantAll(referent: Referent, ids: Record<CollectionKey, number>):
   await catalog.setCollectionEnabled(ids.P, true);
 }
 
-/** Builds the world and starts every edge; `close` stops them and deletes the folder. */
-export async function startWorld(): Promise<World> {
+/**
+ * Builds the world and starts every edge; `close` stops them and deletes the folder. `engineEnv` points
+ * its catalogue at an engine other than the data folder's SQLite (engines.ts).
+ */
+export async function startWorld(engineEnv: Record<string, string> = {}): Promise<World> {
   const dir = tempDir('referent-leaks-');
   const logged: string[] = [];
   const log = (line: string) => void logged.push(line);
@@ -172,7 +175,7 @@ export async function startWorld(): Promise<World> {
     cleanup.push(() => fake.close());
     const connector = await startFakeConnector();
     cleanup.push(() => connector.close());
-    const env = { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: fake.apiUrl, REFERENT_ADMINS: ADMINS, REFERENT_WEB_COLLECTIONS: 'parts-b', REFERENT_WEB_TOKEN: WEB_TOKEN, REFERENT_OCR: '0', REFERENT_TEAMS_LOCAL: 'true' };
+    const env = { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: fake.apiUrl, REFERENT_ADMINS: ADMINS, REFERENT_WEB_COLLECTIONS: 'parts-b', REFERENT_WEB_TOKEN: WEB_TOKEN, REFERENT_OCR: '0', REFERENT_TEAMS_LOCAL: 'true', ...engineEnv };
     const config = testConfig(path.join(dir, 'data'), env);
     const referent = await openReferent(config);
     cleanup.push(() => referent.shutdown());

@@ -302,13 +302,13 @@ async function verify(dataDir: string, startItems: number, acked: Acked[], repor
       const key = media.hash(bytes);
       const entity = (await catalog.findEntities(label))[0];
       const item = entity ? (await catalog.entityItems(entity.id)).find((i) => i.mediaKey === key) : undefined;
-      lost(`acknowledged add ${label}`, !entity ? 'no entity' : !item ? 'no item with its photo' : !(await media.has(key)) ? 'photo file missing' : !index.has(item.id) ? 'not in the index' : null);
+      lost(`acknowledged add ${label}`, !entity ? 'no entity' : !item ? 'no item with its photo' : !(await media.has(key)) ? 'photo file missing' : !(await index.holds(item.id)) ? 'not in the index' : null);
     }
     for (const { itemId, origin } of reported) {
-      lost(`ingested item ${itemId} (${origin})`, !await catalog.getItem(itemId) ? 'not in the catalogue' : !index.has(itemId) ? 'not in the index' : null);
+      lost(`ingested item ${itemId} (${origin})`, !await catalog.getItem(itemId) ? 'not in the catalogue' : !(await index.holds(itemId)) ? 'not in the index' : null);
     }
     const vectors = await catalog.countItemVectors(referent.encoder.modelId);
-    if (index.size() !== vectors) tally.failures.push(`the index holds ${index.size()} items, the catalogue ${vectors} item vectors`);
+    if ((await index.count()) !== vectors) tally.failures.push(`the index holds ${(await index.count())} items, the catalogue ${vectors} item vectors`);
     const expected = startItems + reported.length + acked.length;
     if (await catalog.countItems() !== expected) tally.failures.push(`the catalogue holds ${await catalog.countItems()} items, expected ${expected} (start + ingested + acknowledged adds)`);
   } finally {

@@ -123,11 +123,11 @@ export async function runSnapshotDamage(options: SnapshotDamageOptions): Promise
       const referent = await openReferent(testConfig(dataDir));
       try {
         if (referent.indexReport.source !== expectSource) tally.failures.push(`${when}: the index was ${referent.indexReport.source} (${referent.indexReport.reason ?? ''}), expected ${expectSource}`);
-        if (referent.index.size() !== await referent.catalog.countItems()) tally.failures.push(`${when}: index ${referent.index.size()} vs catalogue ${await referent.catalog.countItems()}`);
+        if ((await referent.index.count()) !== await referent.catalog.countItems()) tally.failures.push(`${when}: index ${(await referent.index.count())} vs catalogue ${await referent.catalog.countItems()}`);
         for (const label of taught) {
           const [entity] = await referent.catalog.findEntities(label);
           const items = entity ? await referent.catalog.entityItems(entity.id) : [];
-          if (items.length === 0 || !items.every((i) => referent.index.has(i.id))) {
+          if (items.length === 0 || !(await Promise.all(items.map((i) => referent.index.holds(i.id)))).every(Boolean)) {
             tally.itemsLost++;
             tally.failures.push(`${when}: ${label}, taught while the snapshot was damaged, is missing`);
           }

@@ -28,6 +28,8 @@ export interface Tally {
   load?: LoadFigures;
   /** One line per broken promise, naming the seed or input that broke it; empty when all held. */
   failures: string[];
+  /** What could not be checked where it ran, and why: printed, never a failure. */
+  notes?: string[];
 }
 
 export function emptyTally(name: string): Tally {

@@ -67,6 +67,6 @@ describe('web chat under load while an ingest runs', () => {
     for (const label of taught) expect(await referent.catalog.findEntities(label), label).toHaveLength(1);
     expect(await referent.catalog.countItems()).toBe(before + 60 + 10);
     await referent.index.catchUp();
-    expect(referent.index.size()).toBe(await referent.catalog.countItems());
+    expect(await referent.index.count()).toBe(await referent.catalog.countItems());
   }, 120_000);
 });

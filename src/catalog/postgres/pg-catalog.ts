@@ -7,23 +7,33 @@
  *   pg-access-store.ts   AccessCatalog
  *   pg-lexical-store.ts  LexicalCatalog
  *   pg-media-store.ts    MediaCatalog
+ *   pg-face-store.ts     FaceCatalog
  *   pg-write.ts          write transactions and the logs (seq order across processes)
  *   pg-vectors.ts        vectors in and out, models and their HNSW indexes
  *   pg-migrations.ts     the schema, and the triggers that notify every change
  *
  * Behaviour is the SQLite catalogue's (sqlite-catalog.ts and its halves), method for method; where it
- * differs, the store says so. What this file adds is the change stamp (see changeStamp).
+ * differs, the store says so. What this file adds is the change stamp (see changeStamp), and the
+ * routing of the heavy reads to a streaming replica when there is one (`readUrl`): a second set of
+ * the same read stores over the replica's pool, chosen per call by ReplicaReads (pg-replica.ts),
+ * which admits a read to the replica only when it has replayed everything the primary had
+ * committed when the read began. Writes, the logs the followers read, the hash lookups made before
+ * a write, migrations and LISTEN stay on the primary.
  */
 import { randomUUID } from 'node:crypto';
 import type { Catalog } from '../catalog.js';
+import type { Modality, ReferenceVectorStore, StoredReference } from '../../references/reference-graphs.js';
 import type { ImageHit } from '../roles/item-store.js';
 import { PgAccessStore } from './pg-access-store.js';
 import { PgEntities } from './pg-entity-store.js';
+import { PgFaceStore } from './pg-face-store.js';
 import { PgItems } from './pg-item-store.js';
 import { PgLexicalStore } from './pg-lexical-store.js';
 import { PgMedia } from './pg-media-store.js';
+import { PgReferenceStore } from './pg-reference-store.js';
 import { changeChannel, migratePg, quoteSchema } from './pg-migrations.js';
 import { openPgDb, type PgDb, type PgListener } from './pg-pool.js';
+import { ReplicaReads, replicaWrite } from './pg-replica.js';
 import { PgModels } from './pg-vectors.js';
 import { pgWriter } from './pg-write.js';
 
@@ -37,17 +47,43 @@ export interface PgCatalogOptions {
    * changes. Without it every changeStamp is new: followers read the logs each time (correct, slower).
    */
   listen?: boolean;
+  /**
+   * A streaming replica of the primary (postgres://…): the heavy reads go there whenever it has
+   * replayed what the primary had committed when the read began, and to the primary otherwise
+   * (pg-replica.ts). Its pool has `poolMax` connections too.
+   */
+  readUrl?: string;
+  /** How often a replica that could not be used is looked at again (default 5 s). */
+  readRetryMs?: number;
+  /** Where the replica's changes of state are told, one line each (default: stderr). */
+  log?: (line: string) => void;
 }
 
-export class PgCatalog implements Catalog {
+/** How long a read waits for a connection to the replica before it goes to the primary. */
+const REPLICA_CONNECT_MS = 3_000;
+
+/** The stores whose reads may be answered by the replica. */
+interface ReadStores {
+  items: PgItems;
+  entities: PgEntities;
+  access: PgAccessStore;
+  lexicon: PgLexicalStore;
+}
+
+export class PgCatalog implements Catalog, ReferenceVectorStore {
   readonly location: string;
   private readonly items: PgItems;
   private readonly entities: PgEntities;
   private readonly access: PgAccessStore;
   private readonly lexicon: PgLexicalStore;
   private readonly media: PgMedia;
+  private readonly faces: PgFaceStore;
+  private readonly references: PgReferenceStore;
   private readonly listener: PgListener | null;
   private readonly channel: string;
+  /** The primary's read stores, and the replica's with what picks one of them per call (null without a replica). */
+  private readonly own: ReadStores;
+  private readonly replica: { stores: ReadStores; reads: ReplicaReads } | null;
 
   /** Commits through this catalogue (counted at once; their notifications arrive later). */
   private commits = 0;
@@ -66,8 +102,9 @@ export class PgCatalog implements Catalog {
     private readonly db: PgDb,
     private readonly schema: string,
     listen: boolean,
+    replica: ReplicaReads | null,
   ) {
-    this.location = db.where;
+    this.location = replica ? `${db.where} with reads on the replica ${replica.where}` : db.where;
     this.channel = changeChannel(schema);
     const write = pgWriter(db, schema, () => this.commits++);
     const models = new PgModels(db, quoteSchema(schema), `The PostgreSQL catalogue at ${db.where} (schema ${schema})`);
@@ -76,6 +113,19 @@ export class PgCatalog implements Catalog {
     this.access = new PgAccessStore(db, schema, () => this.commits++);
     this.lexicon = new PgLexicalStore(db, schema, write);
     this.media = new PgMedia(db, schema, write);
+    this.faces = new PgFaceStore(db, schema, write);
+    this.references = new PgReferenceStore(db, schema, models);
+    this.own = { items: this.items, entities: this.entities, access: this.access, lexicon: this.lexicon };
+    if (replica) {
+      // The same stores over the replica's connections. A read there that would write goes to the primary.
+      const on = replica.view;
+      const entities: PgEntities = new PgEntities(on, schema, replicaWrite, models, (ids) => items.getItems(ids));
+      const items = new PgItems(on, schema, replicaWrite, models, entities);
+      const stores = { items, entities, access: new PgAccessStore(on, schema, () => {}), lexicon: new PgLexicalStore(on, schema, replicaWrite) };
+      this.replica = { stores, reads: replica };
+    } else {
+      this.replica = null;
+    }
     this.listener = listen
       ? db.listen(this.channel, {
           onUp: () => {
@@ -102,8 +152,17 @@ export class PgCatalog implements Catalog {
    */
   static async open(url: string, options: PgCatalogOptions = {}): Promise<PgCatalog> {
     quoteSchema(options.schema ?? 'public');
-    const db = openPgDb(url, options.poolMax === undefined ? {} : { max: options.poolMax });
-    return PgCatalog.onPool(db, options);
+    const max = options.poolMax === undefined ? {} : { max: options.poolMax };
+    // A replica that is down must not hold up a read for long: the read goes to the primary.
+    const readDb = options.readUrl ? openPgDb(options.readUrl, { ...max, connectTimeoutMs: REPLICA_CONNECT_MS, urlName: 'The read replica URL' }) : undefined;
+    let db: PgDb;
+    try {
+      db = openPgDb(url, max);
+    } catch (err) {
+      await readDb?.close();
+      throw err;
+    }
+    return PgCatalog.onPool(db, { ...options, ...(readDb ? { readDb } : {}) });
   }
 
   /**
@@ -111,15 +170,18 @@ export class PgCatalog implements Catalog {
    * size or set up the pool themselves; close() closes the pool. `poolMax` does not apply. The pool is
    * closed when the migration fails.
    */
-  static async onPool(db: PgDb, options: Omit<PgCatalogOptions, 'poolMax'> = {}): Promise<PgCatalog> {
+  static async onPool(db: PgDb, options: Omit<PgCatalogOptions, 'poolMax' | 'readUrl'> & { readDb?: PgDb } = {}): Promise<PgCatalog> {
     const schema = options.schema ?? 'public';
     try {
       await migratePg(db, schema);
     } catch (err) {
       await db.close().catch(() => {});
+      await options.readDb?.close().catch(() => {});
       throw err;
     }
-    return new PgCatalog(db, schema, options.listen !== false);
+    const log = options.log ?? ((line: string) => void process.stderr.write(`referent: ${line}\n`));
+    const reads = options.readDb ? new ReplicaReads(db, options.readDb, { log, ...(options.readRetryMs === undefined ? {} : { retryMs: options.readRetryMs }) }) : null;
+    return new PgCatalog(db, schema, options.listen !== false, reads);
   }
 
   /**
@@ -167,17 +229,54 @@ export class PgCatalog implements Catalog {
     return row?.v ?? 0;
   }
 
-  /** Image search through the model's HNSW index (not part of Catalog): see PgItems.searchImages. */
+  /** Image search through the model's HNSW index (VectorSearch, not part of Catalog): see PgItems.searchImages. */
   searchImages(modelId: string, query: Float32Array, k: number, collectionIds?: ReadonlySet<number>): Promise<ImageHit[]> {
-    return this.items.searchImages(modelId, query, k, collectionIds);
+    return this.read((s) => s.items.searchImages(modelId, query, k, collectionIds));
   }
 
-  /** Closes the listener and the pool. Idempotent. */
+  /** The entities' fused references (ReferenceVectorStore, not part of Catalog): see pg-reference-store.ts. */
+  putReferences(modelId: string, rows: readonly StoredReference[]): Promise<void> {
+    return this.references.putReferences(modelId, rows);
+  }
+
+  storedReferences(modelId: string): Promise<Array<{ entityId: number; modality: Modality; vector: Float32Array }>> {
+    return this.references.storedReferences(modelId);
+  }
+
+  searchReferences(modelId: string, modality: Modality, q: Float32Array, k: number, collectionIds?: ReadonlySet<number>): Promise<number[]> {
+    return this.references.searchReferences(modelId, modality, q, k, collectionIds);
+  }
+
+  /** Live items' vectors by id (VectorSearch): see PgItems.imageVectors. */
+  imageVectors(modelId: string, itemIds: readonly number[]): Promise<Map<number, Float32Array>> {
+    return this.read((s) => s.items.imageVectors(modelId, itemIds));
+  }
+
+  /**
+   * Routed reads answered by the replica, and by the primary instead (behind, down, or not a
+   * standby of it); both 0 without a replica. For operators and tests.
+   */
+  get replicaReads(): { replica: number; primary: number } {
+    return { ...(this.replica?.reads.counts ?? { replica: 0, primary: 0 }) };
+  }
+
+  /** Closes the listener and the pools. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.heard = false;
-    await this.db.close();
+    this.replica?.reads.close();
+    await Promise.all([this.db.close(), this.replica?.reads.view.close()]);
+  }
+
+  /** A read the replica answers when ReplicaReads admits it there; the primary's stores otherwise. */
+  private read<T>(fn: (stores: ReadStores) => Promise<T>): Promise<T> {
+    const replica = this.replica;
+    if (!replica) return fn(this.own);
+    return replica.reads.read(
+      () => fn(replica.stores),
+      () => fn(this.own),
+    );
   }
 
   // Items, vectors, the model and the index log: see pg-item-store.ts.
@@ -186,11 +285,11 @@ export class PgCatalog implements Catalog {
   findLiveItemByHash: Catalog['findLiveItemByHash'] = (...a) => this.items.findLiveItemByHash(...a);
   addItem: Catalog['addItem'] = (...a) => this.items.addItem(...a);
   removeItem: Catalog['removeItem'] = (...a) => this.items.removeItem(...a);
-  getItem: Catalog['getItem'] = (...a) => this.items.getItem(...a);
-  getItems: Catalog['getItems'] = (...a) => this.items.getItems(...a);
-  countItems: Catalog['countItems'] = (...a) => this.items.countItems(...a);
-  countItemVectors: Catalog['countItemVectors'] = (...a) => this.items.countItemVectors(...a);
-  itemVectors: Catalog['itemVectors'] = (...a) => this.items.itemVectors(...a);
+  getItem: Catalog['getItem'] = (...a) => this.read((s) => s.items.getItem(...a));
+  getItems: Catalog['getItems'] = (...a) => this.read((s) => s.items.getItems(...a));
+  countItems: Catalog['countItems'] = (...a) => this.read((s) => s.items.countItems(...a));
+  countItemVectors: Catalog['countItemVectors'] = (...a) => this.read((s) => s.items.countItemVectors(...a));
+  itemVectors: Catalog['itemVectors'] = (...a) => this.read((s) => s.items.itemVectors(...a));
   itemsWithoutVector: Catalog['itemsWithoutVector'] = (...a) => this.items.itemsWithoutVector(...a);
   putItemVector: Catalog['putItemVector'] = (...a) => this.items.putItemVector(...a);
   deleteVectorsExcept: Catalog['deleteVectorsExcept'] = (...a) => this.items.deleteVectorsExcept(...a);
@@ -203,8 +302,8 @@ export class PgCatalog implements Catalog {
   findEntities: Catalog['findEntities'] = (...a) => this.entities.findEntities(...a);
   liveEntityIds: Catalog['liveEntityIds'] = () => this.entities.liveEntityIds();
   countEntities: Catalog['countEntities'] = () => this.entities.countEntities();
-  entityMaterial: Catalog['entityMaterial'] = (...a) => this.entities.entityMaterial(...a);
-  entityItems: Catalog['entityItems'] = (...a) => this.entities.entityItems(...a);
+  entityMaterial: Catalog['entityMaterial'] = (...a) => this.read((s) => s.entities.entityMaterial(...a));
+  entityItems: Catalog['entityItems'] = (...a) => this.read((s) => s.entities.entityItems(...a));
   addText: Catalog['addText'] = (...a) => this.entities.addText(...a);
   linkItem: Catalog['linkItem'] = (...a) => this.entities.linkItem(...a);
   entityChangesSince: Catalog['entityChangesSince'] = (...a) => this.entities.entityChangesSince(...a);
@@ -212,8 +311,8 @@ export class PgCatalog implements Catalog {
   addVerdict: Catalog['addVerdict'] = (...a) => this.entities.addVerdict(...a);
   getVerdict: Catalog['getVerdict'] = (...a) => this.entities.getVerdict(...a);
   undoVerdict: Catalog['undoVerdict'] = (...a) => this.entities.undoVerdict(...a);
-  verdictsOn: Catalog['verdictsOn'] = (...a) => this.entities.verdictsOn(...a);
-  entityVerdictsOn: Catalog['entityVerdictsOn'] = (...a) => this.entities.entityVerdictsOn(...a);
+  verdictsOn: Catalog['verdictsOn'] = (...a) => this.read((s) => s.entities.verdictsOn(...a));
+  entityVerdictsOn: Catalog['entityVerdictsOn'] = (...a) => this.read((s) => s.entities.entityVerdictsOn(...a));
   forgetEntity: Catalog['forgetEntity'] = (...a) => this.entities.forgetEntity(...a);
   textsWithoutVector: Catalog['textsWithoutVector'] = (...a) => this.entities.textsWithoutVector(...a);
   putTextEmbedding: Catalog['putTextEmbedding'] = (...a) => this.entities.putTextEmbedding(...a);
@@ -228,7 +327,7 @@ export class PgCatalog implements Catalog {
   listGrants: Catalog['listGrants'] = (...a) => this.access.listGrants(...a);
   grantedCollectionIds: Catalog['grantedCollectionIds'] = (...a) => this.access.grantedCollectionIds(...a);
   addAudit: Catalog['addAudit'] = (...a) => this.access.addAudit(...a);
-  listAudit: Catalog['listAudit'] = (...a) => this.access.listAudit(...a);
+  listAudit: Catalog['listAudit'] = (...a) => this.read((s) => s.access.listAudit(...a));
 
   // OCR readings and lexical matching: see pg-lexical-store.ts.
   itemsWithoutOcr: Catalog['itemsWithoutOcr'] = (...a) => this.lexicon.itemsWithoutOcr(...a);
@@ -236,7 +335,7 @@ export class PgCatalog implements Catalog {
   resetOcr: Catalog['resetOcr'] = () => this.lexicon.resetOcr();
   putOcr: Catalog['putOcr'] = (...a) => this.lexicon.putOcr(...a);
   ocrOf: Catalog['ocrOf'] = (...a) => this.lexicon.ocrOf(...a);
-  lexicalMatches: Catalog['lexicalMatches'] = (...a) => this.lexicon.lexicalMatches(...a);
+  lexicalMatches: Catalog['lexicalMatches'] = (...a) => this.read((s) => s.lexicon.lexicalMatches(...a));
 
   // Media files, their trash, the platforms' copies: see pg-media-store.ts.
   isMediaLive: Catalog['isMediaLive'] = (...a) => this.media.isMediaLive(...a);
@@ -246,4 +345,15 @@ export class PgCatalog implements Catalog {
   checkpoint: Catalog['checkpoint'] = () => this.media.checkpoint();
   platformFile: Catalog['platformFile'] = (...a) => this.media.platformFile(...a);
   setPlatformFile: Catalog['setPlatformFile'] = (...a) => this.media.setPlatformFile(...a);
+
+  // Faces in person collections: see pg-face-store.ts (on the primary).
+  setFacesEnabled: Catalog['setFacesEnabled'] = (...a) => this.faces.setFacesEnabled(...a);
+  facesEnabled: Catalog['facesEnabled'] = (...a) => this.faces.facesEnabled(...a);
+  faceCollectionIds: Catalog['faceCollectionIds'] = () => this.faces.faceCollectionIds();
+  itemsWithoutFaces: Catalog['itemsWithoutFaces'] = (...a) => this.faces.itemsWithoutFaces(...a);
+  putFaces: Catalog['putFaces'] = (...a) => this.faces.putFaces(...a);
+  facesOf: Catalog['facesOf'] = (...a) => this.faces.facesOf(...a);
+  countFaces: Catalog['countFaces'] = (...a) => this.faces.countFaces(...a);
+  searchFaces: Catalog['searchFaces'] = (...a) => this.faces.searchFaces(...a);
+  facesIn: Catalog['facesIn'] = (...a) => this.faces.facesIn(...a);
 }

@@ -437,6 +437,8 @@ export class PgEntities {
         [entityId, allIds],
       );
       await tx.query(`DELETE FROM ${s}.feedback WHERE entity_id = $1 OR item_id = ANY($2::bigint[])`, [entityId, allIds]);
+      // Its fused references are derived from all of the above.
+      await tx.query(`DELETE FROM ${s}.entity_references WHERE entity_id = $1`, [entityId]);
       await tx.query(`UPDATE ${s}.entities SET deleted_at = ${atParam(2)}, label = 'forgotten:' || id, label_key = $3 WHERE id = $1`, [
         entityId,
         now,

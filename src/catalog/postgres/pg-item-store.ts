@@ -1,7 +1,8 @@
 /**
  * ItemCatalog on PostgreSQL + pgvector: items, their vectors per model, the model in use, and the
- * index log followers replay; plus image search through pgvector's HNSW index (`searchImages`, not
- * part of the Catalog seam: the image index stays the product's search until a later step).
+ * index log followers replay; plus image search through pgvector's HNSW index (`searchImages`) and
+ * vectors by item (`imageVectors`), which the product's image index on PostgreSQL is made of
+ * (src/index/database-image-index.ts).
  *
  * - An item, its entity link, its caption (a text with its vectors), its vector and its index-log
  *   entry commit in one transaction; removal is a soft delete that drops the item's vectors and
@@ -165,6 +166,18 @@ export class PgItems {
     return rows.map((r) => ({ itemId: r.item_id, collectionId: r.collection_id, vector: fromVectorBytes(r.vec) }));
   }
 
+  /** The vectors of these live items for a model (re-ranking, "more like this"); absent ones are left out. */
+  async imageVectors(modelId: string, itemIds: readonly number[]): Promise<Map<number, Float32Array>> {
+    const ids = [...new Set(itemIds)].filter((id) => Number.isSafeInteger(id) && id > 0);
+    if (ids.length === 0) return new Map();
+    const rows = await this.db.query<{ item_id: number; vec: Buffer }>(
+      `SELECT v.item_id, ${vectorBytes('v.embedding')} AS vec FROM ${this.s}.item_vectors v JOIN ${this.s}.items i ON i.id = v.item_id
+       WHERE v.model_id = $1 AND i.deleted_at IS NULL AND v.item_id = ANY($2::bigint[])`,
+      [modelId, ids],
+    );
+    return new Map(rows.map((r) => [r.item_id, fromVectorBytes(r.vec)]));
+  }
+
   async itemsWithoutVector(modelId: string, limit: number): Promise<Item[]> {
     const rows = await this.db.query<ItemRow>(
       `${this.select} WHERE i.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM ${this.s}.item_vectors v WHERE v.item_id = i.id AND v.model_id = $1) ORDER BY i.id LIMIT $2`,
@@ -235,12 +248,10 @@ export class PgItems {
       WHERE v.model_id = ${sqlLiteral(modelId)} AND i.deleted_at IS NULL ${filter}
       ORDER BY ${embedding} <=> $1::vector(${dim}) LIMIT $2`;
     const params = collectionIds ? [vectorLiteral(query), limit, [...collectionIds]] : [vectorLiteral(query), limit];
-    const rows = await this.db.transaction(async (tx) => {
-      // SET LOCAL: these last to COMMIT, so a pooled connection goes back as it came.
-      await tx.query(`SET LOCAL hnsw.iterative_scan = relaxed_order`);
-      await tx.query(`SET LOCAL hnsw.ef_search = ${Math.min(EF_MAX, Math.max(EF_MIN, limit))}`);
-      return tx.query<{ item_id: number; distance: number }>(sql, params);
-    });
+    // One round trip: the statements of one simple query run in one implicit transaction, and SET LOCAL
+    // lasts only to its end, so a pooled connection goes back as it came. The last statement's rows count.
+    const settings = `SET LOCAL hnsw.iterative_scan = relaxed_order; SET LOCAL hnsw.ef_search = ${Math.min(EF_MAX, Math.max(EF_MIN, limit))};`;
+    const rows = await this.db.query<{ item_id: number; distance: number }>(`${settings} ${sql}`, params);
     // relaxed_order may hand rows back slightly out of order: the order is restored here.
     return rows.map((r) => ({ itemId: r.item_id, score: 1 - r.distance })).sort(byScore);
   }

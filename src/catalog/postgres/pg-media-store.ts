@@ -10,8 +10,11 @@
  *   invisible to every query, until VACUUM reclaims them, which autovacuum does on its own
  *   schedule; its WAL is recycled by the server's checkpoints. Neither is the client's to drive: a
  *   VACUUM cannot run inside a transaction, needs table ownership, and would stall a forget on a
- *   large table. Operators who must bound how long forgotten text can linger on disk run VACUUM (or
- *   tune autovacuum) on the schema's tables.
+ *   large table. Plain VACUUM marks the space reusable but leaves the bytes in the pages until they
+ *   are overwritten (measured: a forgotten description stayed in the pages of texts, phrases and a
+ *   GIN index after VACUUM; VACUUM FULL rewrote them away), and the WAL keeps them until recycled.
+ *   Operators who must bound how long forgotten text can linger on disk run VACUUM FULL on the
+ *   schema's tables (test/reliability/storage-postgres.ts checks the raw pages after it).
  */
 import type { PlatformFileKey } from '../catalog.js';
 import { quoteSchema } from './pg-migrations.js';

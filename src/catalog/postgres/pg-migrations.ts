@@ -10,6 +10,8 @@
  *   item_ocr, item_identifiers, entities.label_key               — OCR and labels (3)
  *   meta, texts, phrases, text_vectors, feedback, index_log,
  *   entity_log, platform_files, media_trash                      — the rest of the catalogue (4)
+ *   entity_references                                            — derived: fused references (5)
+ *   face_collections, face_scans, faces                          — faces in person collections (6)
  * - Rows are the SQLite catalogue's, one for one: soft deletes (deleted_at) on items and entities,
  *   a forget scrubs rows rather than deleting them, index_log and entity_log are what followers
  *   replay (bigint identity seq; see pg-write.ts for why they commit in seq order).
@@ -24,7 +26,7 @@
  * - Every table has a statement-level trigger that calls pg_notify on the schema's channel
  *   (changeChannel): a transaction that changed anything notifies every listening process once, at
  *   commit, whoever wrote it and however (pg-catalog.ts changeStamp). A table a later version adds
- *   must get it too.
+ *   must get it too (notifyTriggers; version 6 does).
  * Ids are `bigint` identities; times are timestamptz (epoch ms at the interface); text keys compare
  * in "C" collation, the byte order SQLite uses.
  */
@@ -244,6 +246,63 @@ const migrations: ReadonlyArray<(s: string, schema: string) => string> = [
   $notify$;
   ${NOTIFYING_TABLES.map((t) => `CREATE TRIGGER notify_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${s}.${t} FOR EACH STATEMENT EXECUTE FUNCTION ${s}.notify_change();`).join('\n  ')}
   `,
+  // 5: the entities' fused reference vectors, derived from the rows above by every Referent process
+  // and searched through one partial HNSW index per model and modality (pg-reference-store.ts). The
+  // one table without the notify trigger: nothing follows it, it is written as processes follow the
+  // entity log, and a notification per write would only wake every process to read an empty log.
+  (s) => `
+  CREATE TABLE ${s}.entity_references (
+    entity_id bigint NOT NULL REFERENCES ${s}.entities (id),
+    model_id text COLLATE "C" NOT NULL,
+    modality text NOT NULL CHECK (modality IN ('text', 'image')),
+    collection_id bigint NOT NULL,
+    based_on bigint NOT NULL,
+    embedding vector NOT NULL,
+    PRIMARY KEY (model_id, modality, entity_id)
+  );
+  CREATE INDEX entity_references_entity ON ${s}.entity_references (entity_id);
+  `,
+  // 6: faces in person collections (pg-face-store.ts), as SQLite's migration 6: the per-collection
+  // switch, the images processed, and each face's box, detection score and descriptor, searched
+  // through one HNSW index (cosine; 128: FACE_DIM, written out since a released entry never changes). A removed or forgotten image takes its face records along: the
+  // trigger deletes them in the transaction that sets the image's deleted_at, whichever store does it.
+  // The tables notify like those of version 4.
+  (s) => `
+  CREATE TABLE ${s}.face_collections (
+    collection_id bigint PRIMARY KEY REFERENCES ${s}.collections (id),
+    enabled_at timestamptz NOT NULL
+  );
+  CREATE TABLE ${s}.face_scans (
+    item_id bigint PRIMARY KEY REFERENCES ${s}.items (id),
+    model_id text COLLATE "C" NOT NULL,
+    faces integer NOT NULL,
+    created_at timestamptz NOT NULL
+  );
+  CREATE TABLE ${s}.faces (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    item_id bigint NOT NULL REFERENCES ${s}.items (id),
+    collection_id bigint NOT NULL REFERENCES ${s}.collections (id),
+    x double precision NOT NULL,
+    y double precision NOT NULL,
+    width double precision NOT NULL,
+    height double precision NOT NULL,
+    score double precision NOT NULL,
+    descriptor vector(128) NOT NULL
+  );
+  CREATE INDEX faces_item ON ${s}.faces (item_id);
+  CREATE INDEX faces_collection ON ${s}.faces (collection_id, id);
+  CREATE INDEX faces_hnsw ON ${s}.faces USING hnsw (descriptor vector_cosine_ops);
+  CREATE FUNCTION ${s}.items_faces_forget() RETURNS trigger LANGUAGE plpgsql AS $forget$
+  BEGIN
+    DELETE FROM ${s}.faces WHERE item_id = NEW.id;
+    DELETE FROM ${s}.face_scans WHERE item_id = NEW.id;
+    RETURN NULL;
+  END
+  $forget$;
+  CREATE TRIGGER items_faces_forget AFTER UPDATE OF deleted_at ON ${s}.items
+    FOR EACH ROW WHEN (NEW.deleted_at IS NOT NULL) EXECUTE FUNCTION ${s}.items_faces_forget();
+  ${notifyTriggers(s, ['face_collections', 'face_scans', 'faces'])}
+  `,
 ];
 
 /** Every table of the catalogue (version 4): each notifies listeners when a transaction changed it. */
@@ -251,6 +310,11 @@ const NOTIFYING_TABLES = [
   'collections', 'collection_scopes', 'audit', 'entities', 'items', 'vector_models', 'item_vectors', 'item_ocr', 'item_identifiers',
   'meta', 'texts', 'phrases', 'text_vectors', 'index_log', 'entity_log', 'feedback', 'platform_files', 'media_trash',
 ];
+
+/** The notify_change trigger (version 4) on tables a later version adds. */
+function notifyTriggers(s: string, tables: readonly string[]): string {
+  return tables.map((t) => `CREATE TRIGGER notify_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${s}.${t} FOR EACH STATEMENT EXECUTE FUNCTION ${s}.notify_change();`).join('\n  ');
+}
 
 export const PG_SCHEMA_VERSION = migrations.length;
 

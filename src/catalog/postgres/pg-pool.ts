@@ -24,6 +24,12 @@ export interface PgDb extends PgQueryable {
   /** Runs fn on one connection between BEGIN and COMMIT; ROLLBACK when it throws. */
   transaction<T>(fn: (tx: PgQueryable) => Promise<T>): Promise<T>;
   /**
+   * Runs fn with one connection of the pool to itself, each statement in its own transaction as
+   * `query` runs them: every statement fn sends reaches the same server session (read replicas:
+   * the replay position checked is the server's that answers the reads, pg-replica.ts).
+   */
+  session<T>(fn: (conn: PgQueryable) => Promise<T>): Promise<T>;
+  /**
    * LISTENs on `channel` on a connection of its own (not one of the pool's), and LISTENs again on a
    * fresh one whenever it is lost (the server restarted, the network dropped it), retrying with a
    * growing pause until `close`. Notifications sent while no connection listened are lost: `events`
@@ -63,6 +69,8 @@ export interface PgPoolOptions {
   max?: number;
   /** How long to wait for a connection before DATABASE_UNAVAILABLE (default 10 s). */
   connectTimeoutMs?: number;
+  /** What the URL is, for the message when it is not PostgreSQL's (default "The database URL"). */
+  urlName?: string;
 }
 
 const URL_SHAPE = 'postgres://user:password@host:5432/database';
@@ -98,11 +106,13 @@ export function openPgDb(connectionString: string, options: PgPoolOptions = {}):
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
     // The URL may hold a password: it is not repeated here.
-    throw new ReferentError(ErrorCode.ConfigInvalid, `The database URL is not a PostgreSQL URL: write it as ${URL_SHAPE}.`);
+    throw new ReferentError(ErrorCode.ConfigInvalid, `${options.urlName ?? 'The database URL'} is not a PostgreSQL URL: write it as ${URL_SHAPE}.`);
   }
   const where = describe(url);
   const pool = new pg.Pool({
     connectionString,
+    // Names Referent's sessions in pg_stat_activity, unless the URL names them itself.
+    ...(url.searchParams.has('application_name') ? {} : { application_name: 'referent' }),
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     types,
@@ -150,6 +160,33 @@ export function openPgDb(connectionString: string, options: PgPoolOptions = {}):
         // A connection that could not roll back is in an unknown state: it is closed, not reused.
         client.off('error', ignore);
         client.release(broken instanceof Error ? broken : undefined);
+      }
+    },
+    async session(fn) {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (err) {
+        throw asDatabaseError(err, where);
+      }
+      let lost: unknown;
+      const onError = (err: unknown) => (lost = err);
+      client.on('error', onError);
+      try {
+        return await fn({
+          query: async <R,>(sql: string, params?: readonly SqlValue[]) => {
+            try {
+              return await run<R>(client, sql, params);
+            } catch (err) {
+              if (err instanceof ReferentError && err.code === ErrorCode.DatabaseUnavailable) lost = err;
+              throw err;
+            }
+          },
+        });
+      } finally {
+        // A connection that was lost is closed, not handed to the next caller.
+        client.off('error', onError);
+        client.release(lost === undefined ? undefined : lost instanceof Error ? lost : new Error(String(lost)));
       }
     },
     listen(channel, events) {
