@@ -500,7 +500,7 @@ for (const engine of postgresEngines()) {
         // Two processes meeting the same new model at once: one index.
         await Promise.all([a.addItem(newItem(parts), { modelId: 'a', data: unit(1, 0, 0, 0, 0, 0, 0, 0) }), b.addItem(newItem(parts), { modelId: 'a', data: unit(0, 1, 0, 0, 0, 0, 0, 0) })]);
         const item = await a.addItem(newItem(parts), { modelId: "b's", data: X });
-        const indexes = await raw().query<{ def: string }>(`SELECT indexdef AS def FROM pg_indexes WHERE schemaname = $1 AND indexdef LIKE '%USING hnsw%' ORDER BY indexdef`, [schema]);
+        const indexes = await raw().query<{ def: string }>(`SELECT indexdef AS def FROM pg_indexes WHERE schemaname = $1 AND tablename = 'item_vectors' AND indexdef LIKE '%USING hnsw%' ORDER BY indexdef`, [schema]);
         expect(indexes).toHaveLength(2);
         expect(indexes.map((i) => i.def).join('\n')).toMatch(/vector\(4\).*vector_cosine_ops.*model_id = 'b''s'/);
         expect(indexes.map((i) => i.def).join('\n')).toMatch(/vector\(8\).*vector_cosine_ops.*model_id = 'a'/);
