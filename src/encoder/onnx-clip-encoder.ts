@@ -9,8 +9,8 @@ import { ErrorCode, ReferentError } from '../errors.js';
 import { defaultImageLimits, type ImageLimits } from '../image/image-io.js';
 import { assertVariant, modelFiles, onnxSuffix } from '../models/model-files.js';
 import { normalize } from '../vectors.js';
-import type { Encoder } from './encoder.js';
-import { OnnxSession, type TensorInput, type TensorOutput } from './onnx-runtime.js';
+import type { Encoder, InferenceInfo, PixelEncoder } from './encoder.js';
+import { OnnxSession, type DeviceChoice, type TensorInput, type TensorOutput } from './onnx-runtime.js';
 import { fixedInputSize, imageToTensor, loadPreprocessorConfig, type PixelTensor, type PreprocessConfig } from './preprocess.js';
 import { ClipTokenizer } from './tokenizer.js';
 
@@ -23,8 +23,10 @@ export interface OnnxClipEncoderOptions {
   imageLimits?: ImageLimits;
   /** Overrides the id recorded with stored vectors (default: config _name_or_path, else the folder name). */
   modelId?: string;
-  /** Threads per inference (default: up to 4). */
+  /** Threads per inference on the CPU (default: up to 4). */
   threads?: number;
+  /** 'cpu' (default), 'cuda' (CONFIG_INVALID when it cannot start) or 'auto' (see OnnxSession.open). */
+  device?: DeviceChoice;
 }
 
 const DEFAULT_BATCH_SIZE = 16;
@@ -150,11 +152,13 @@ interface Parts {
 }
 
 /** CLIP-style encoder on onnxruntime-node. Vectors are L2-normalised; outputs keep input order. */
-export class OnnxClipEncoder implements Encoder {
+export class OnnxClipEncoder implements Encoder, PixelEncoder {
   readonly modelId: string;
   readonly dim: number;
   readonly displayName: string;
   readonly isDemo: boolean;
+  readonly inference: InferenceInfo;
+  readonly pixelInput: PixelEncoder['pixelInput'];
   private readonly textOutput: string;
   private readonly imageOutput: string;
   private closed = false;
@@ -162,6 +166,9 @@ export class OnnxClipEncoder implements Encoder {
   private constructor(private readonly parts: Parts) {
     ({ modelId: this.modelId, displayName: this.displayName, isDemo: this.isDemo } = parts.ids);
     this.dim = parts.dim;
+    const { vision } = parts;
+    this.inference = { device: vision.device, threads: vision.threads, ...(vision.fallback ? { fallback: vision.fallback } : {}) };
+    this.pixelInput = { preprocess: parts.preprocess, limits: parts.imageLimits };
     this.textOutput = pickOutput(parts.text, 'text_embeds');
     this.imageOutput = pickOutput(parts.vision, 'image_embeds');
   }
@@ -177,7 +184,7 @@ export class OnnxClipEncoder implements Encoder {
     assertVariant(variant);
     await checkFolder(dir, variant);
     const config = await readConfig(dir);
-    const sessionOptions = { threads: options.threads };
+    const sessionOptions = { ...(options.threads === undefined ? {} : { threads: options.threads }), device: options.device ?? 'cpu' };
     const sessions = await Promise.allSettled(
       (['text', 'vision'] as const).map((tower) => OnnxSession.open(join(dir, towerFile(tower, variant)), sessionOptions)),
     );
@@ -242,6 +249,14 @@ export class OnnxClipEncoder implements Encoder {
       const tensors = await Promise.all(chunk.map((bytes) => imageToTensor(bytes, this.parts.preprocess, this.parts.imageLimits)));
       out.push(...(await this.runImages(tensors)));
     }
+    return out;
+  }
+
+  /** Images already decoded and preprocessed (imageToTensor with `pixelInput`), in batches. */
+  async encodePixels(tensors: readonly PixelTensor[]): Promise<Float32Array[]> {
+    this.checkOpen();
+    const out: Float32Array[] = [];
+    for (const chunk of chunks(tensors, this.parts.batchSize)) out.push(...(await this.runImages(chunk)));
     return out;
   }
 

@@ -1,10 +1,14 @@
 /**
- * The only file that imports onnxruntime-node. A thin session wrapper: open a model file on the CPU,
- * describe its inputs and outputs, and run it with plain typed arrays. Element-type differences
- * between exports (float16 pixels, int32 token ids, float16 embeddings) are absorbed here, so callers
- * always hand in float32/int64 and always get float32 back.
+ * The only file that imports onnxruntime-node. A thin session wrapper: open a model file on the CPU
+ * or, with ONNX Runtime's CUDA execution provider, on an NVIDIA GPU; describe its inputs and outputs,
+ * and run it with plain typed arrays. Element-type differences between exports (float16 pixels, int32
+ * token ids, float16 embeddings) are absorbed here, so callers always hand in float32/int64 and always
+ * get float32 back.
  */
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import { ErrorCode, ReferentError } from '../errors.js';
 
@@ -35,9 +39,94 @@ export interface ValueInfo {
   shape: readonly (number | string)[];
 }
 
+/** Where a session runs. */
+export type Device = 'cpu' | 'cuda';
+
+/** What was asked for: a device, or 'auto' (CUDA when its provider starts, else the CPU). */
+export type DeviceChoice = Device | 'auto';
+
 export interface SessionOptions {
-  /** Threads for one operator; default: up to 4, never more than the machine has. */
+  /** Threads for one operator on the CPU; default: up to 4, never more than the machine has. */
   threads?: number;
+  /**
+   * 'cpu' (default); 'cuda': ONNX Runtime's CUDA execution provider (operators it lacks stay on the
+   * CPU), and CONFIG_INVALID naming what is missing when it cannot start, never a quiet fall-back;
+   * 'auto': CUDA when it starts, else the CPU, with the reason kept in `fallback`.
+   */
+  device?: DeviceChoice;
+}
+
+/** The default intra-op thread count: up to 4, never more than the machine has. */
+export function defaultThreads(): number {
+  return Math.max(1, Math.min(4, availableParallelism()));
+}
+
+/** onnxruntime-node's package folder (…/node_modules/onnxruntime-node), found from its entry point. */
+function packageDir(): string {
+  return join(dirname(fileURLToPath(import.meta.resolve('onnxruntime-node'))), '..');
+}
+
+/** Where onnxruntime-node keeps its native libraries, and where its install step puts the CUDA provider's. */
+export function nativeLibraryDir(): string {
+  return join(packageDir(), 'bin', 'napi-v6', process.platform, process.arch);
+}
+
+/** The CUDA provider's libraries, which onnxruntime-node downloads at install time instead of shipping them. */
+const CUDA_PROVIDER_FILES = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'];
+
+/** Why the CUDA provider cannot load, and what to do about it. */
+export interface CudaProblem {
+  problem: string;
+  fix: string;
+  /** A few words for banners, when REFERENT_DEVICE=auto settles on the CPU. */
+  brief: string;
+}
+
+/**
+ * Why the CUDA provider cannot be loaded, found without asking ONNX Runtime (which would print its
+ * own error): another platform, or the provider's files missing because their install step was
+ * skipped. Undefined when the files are there (CUDA itself may still be missing: see `open`).
+ */
+export function cudaProviderProblem(dir = nativeLibraryDir()): CudaProblem | undefined {
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    return { problem: `onnxruntime-node has a CUDA provider on Linux x64 only (this machine is ${process.platform}/${process.arch})`, fix: 'use a Linux x64 machine with an NVIDIA GPU', brief: `no CUDA provider for ${process.platform}/${process.arch}` };
+  }
+  const missing = CUDA_PROVIDER_FILES.filter((file) => !existsSync(join(dir, file)));
+  if (missing.length === 0) return undefined;
+  return {
+    problem: `onnxruntime-node's CUDA provider is not installed (${missing.join(' and ')} missing from ${dir}: its install step was skipped, as ONNXRUNTIME_NODE_INSTALL_CUDA=skip does)`,
+    brief: 'no CUDA provider installed',
+    fix: `install it with \`node ${join(packageDir(), 'script', 'install.js')} --onnxruntime-node-install=cuda12\` (it downloads from NuGet) and put the CUDA 12 and cuDNN 9 libraries on the library path`,
+  };
+}
+
+function cudaUnavailable({ problem, fix }: Omit<CudaProblem, 'brief'>, cause?: unknown): ReferentError {
+  return new ReferentError(ErrorCode.ConfigInvalid, `REFERENT_DEVICE=cuda, but ${problem}: ${fix}, or set REFERENT_DEVICE=cpu.`, {
+    ...(cause === undefined ? {} : { cause }),
+    details: { device: 'cuda' },
+  });
+}
+
+/** Creates an ONNX Runtime session on one device; an unloadable model → MODEL_INVALID. */
+async function createSession(path: string, device: Device, threads: number, quiet: boolean): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(path, {
+      // The CPU stays listed: operators the CUDA provider lacks run there.
+      executionProviders: device === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      // Warnings (e.g. about unused initialisers in exports) are not actionable for users; a quiet
+      // CUDA attempt ('auto') also keeps ONNX Runtime's own error line off the terminal.
+      logSeverityLevel: quiet ? 4 : 3,
+    });
+  } catch (err) {
+    throw new ReferentError(ErrorCode.ModelInvalid, `ONNX Runtime could not load ${path}: ${(err as Error).message}`, {
+      cause: err,
+      details: { path },
+    });
+  }
 }
 
 function describe(meta: readonly ort.InferenceSession.ValueMetadata[]): ValueInfo[] {
@@ -106,31 +195,49 @@ export class OnnxSession {
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly path: string,
+    /** Where it runs. */
+    readonly device: Device,
+    /** Intra-op threads on the CPU. */
+    readonly threads: number,
+    /** Why 'auto' settled on the CPU; undefined otherwise. */
+    readonly fallback?: string,
   ) {
     this.inputs = describe(session.inputMetadata);
     this.outputs = describe(session.outputMetadata);
   }
 
-  /** Loads a model file for CPU inference. An unreadable or invalid file → MODEL_INVALID. */
+  /**
+   * Loads a model file on the device asked for. An unreadable or invalid file → MODEL_INVALID;
+   * device 'cuda' without a usable CUDA provider → CONFIG_INVALID, one line naming what is missing.
+   */
   static async open(path: string, options: SessionOptions = {}): Promise<OnnxSession> {
-    const threads = options.threads ?? Math.max(1, Math.min(4, availableParallelism()));
-    try {
-      const session = await ort.InferenceSession.create(path, {
-        executionProviders: ['cpu'],
-        graphOptimizationLevel: 'all',
-        executionMode: 'sequential',
-        intraOpNumThreads: threads,
-        interOpNumThreads: 1,
-        // Warnings (e.g. about unused initialisers in exports) are not actionable for users.
-        logSeverityLevel: 3,
-      });
-      return new OnnxSession(session, path);
-    } catch (err) {
-      throw new ReferentError(ErrorCode.ModelInvalid, `ONNX Runtime could not load ${path}: ${(err as Error).message}`, {
-        cause: err,
-        details: { path },
-      });
+    const threads = options.threads ?? defaultThreads();
+    const device = options.device ?? 'cpu';
+    const onCpu = async (fallback?: string) => new OnnxSession(await createSession(path, 'cpu', threads, false), path, 'cpu', threads, fallback);
+    if (device === 'cpu') return onCpu();
+    const missing = cudaProviderProblem();
+    if (missing !== undefined) {
+      if (device === 'cuda') throw cudaUnavailable(missing);
+      return onCpu(missing.brief);
     }
+    let cudaError: unknown;
+    try {
+      return new OnnxSession(await createSession(path, 'cuda', threads, device === 'auto'), path, 'cuda', threads);
+    } catch (err) {
+      cudaError = err;
+    }
+    // The provider is installed but did not start. Loading on the CPU tells a damaged model
+    // (MODEL_INVALID from here) from a missing GPU, driver or CUDA library.
+    const cpu = await onCpu(`the CUDA provider did not start (${reason(cudaError)}; REFERENT_DEVICE=cuda says why)`);
+    if (device === 'auto') return cpu;
+    await cpu.close();
+    throw cudaUnavailable(
+      {
+        problem: `ONNX Runtime's CUDA provider did not start (${reason(cudaError)}; its own line above names what it could not load)`,
+        fix: 'it needs an NVIDIA GPU with its driver, and the CUDA 12 and cuDNN 9 libraries on the library path (LD_LIBRARY_PATH)',
+      },
+      cudaError,
+    );
   }
 
   get inputNames(): readonly string[] {
@@ -170,6 +277,12 @@ export class OnnxSession {
   async close(): Promise<void> {
     await this.session.release();
   }
+}
+
+/** The first line of ONNX Runtime's message, without the wrapper ours adds. */
+function reason(err: unknown): string {
+  const inner = err instanceof ReferentError && err.cause instanceof Error ? err.cause : err;
+  return (inner instanceof Error ? inner.message : String(inner)).split('\n')[0]!.trim();
 }
 
 /** Exposed for tests of the float16 path. */

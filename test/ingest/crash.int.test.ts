@@ -18,7 +18,7 @@ interface Added {
 }
 
 /** Starts an ingest and SIGKILLs it right after it has reported `killAfter` added items. */
-function ingestAndKill(manifest: string, env: Record<string, string>, killAfter: number): Promise<{ added: Added[]; killed: boolean }> {
+function ingestAndKill(manifest: string, env: Record<string, string>, killAfter: number): Promise<{ added: Added[]; killed: boolean; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawnCli(['ingest', manifest, '--events', '--model', tinyModelDir, '--collection', 'crash'], env);
     const added: Added[] = [];
@@ -29,9 +29,10 @@ function ingestAndKill(manifest: string, env: Record<string, string>, killAfter:
       added.push({ itemId: event.itemId, origin: event.origin });
       if (added.length >= killAfter && !killed) killed = child.kill('SIGKILL');
     });
-    child.stderr!.resume();
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('close', () => resolve({ added, killed }));
+    child.on('close', () => resolve({ added, killed, stderr }));
   });
 }
 
@@ -50,18 +51,18 @@ describe('a SIGKILL in the middle of an ingest', () => {
     const reported: Added[] = [];
     // Three crashes at different depths; each run resumes where the previous one died.
     for (const killAfter of [7, 23, 5]) {
-      const { added, killed } = await ingestAndKill(manifest, env(), killAfter);
-      expect(killed).toBe(true);
+      const { added, killed, stderr } = await ingestAndKill(manifest, env(), killAfter);
+      expect(killed, stderr).toBe(true);
       reported.push(...added);
 
       const referent = await openReferent(testConfig(path.join(dir, 'data')));
       try {
         for (const { itemId, origin } of reported) {
           expect(await referent.catalog.getItem(itemId), `item ${itemId} (${origin})`).not.toBeNull();
-          expect(referent.index.has(itemId), `item ${itemId} in the index`).toBe(true);
+          expect(await referent.index.holds(itemId), `item ${itemId} in the index`).toBe(true);
         }
-        expect(referent.index.size()).toBe(await referent.catalog.countItemVectors(referent.encoder.modelId));
-        expect(referent.index.size()).toBe(await referent.catalog.countItems());
+        expect(await referent.index.count()).toBe(await referent.catalog.countItemVectors(referent.encoder.modelId));
+        expect(await referent.index.count()).toBe(await referent.catalog.countItems());
       } finally {
         await referent.shutdown();
       }
@@ -72,7 +73,7 @@ describe('a SIGKILL in the middle of an ingest', () => {
     const referent = await openReferent(testConfig(path.join(dir, 'data')));
     try {
       expect(await referent.catalog.countItems()).toBe(120);
-      expect(referent.index.size()).toBe(120);
+      expect(await referent.index.count()).toBe(120);
       const reds = await searchItems(referent, { text: 'red', limit: 40, refine: false }, testConfig(dir));
       expect(reds.every((h) => h.item.caption!.startsWith('a red '))).toBe(true);
       const redIds = new Set(reds.map((h) => h.itemId));

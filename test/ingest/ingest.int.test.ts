@@ -32,7 +32,7 @@ describe('ingest and search with the demo encoder', () => {
     const again = await ingest(referent, await readSources(manifest), options);
     expect(again).toMatchObject({ added: 0, skipped: 9 });
     expect(await referent.catalog.countItems()).toBe(9);
-    expect(referent.index.size()).toBe(9);
+    expect(await referent.index.count()).toBe(9);
 
     for (const colour of ['red', 'green', 'blue']) {
       const hits = await searchItems(referent, { text: colour, limit: 3 }, config());
@@ -101,9 +101,12 @@ describe('ingest and search with the demo encoder', () => {
       onEvent: (e) => e.event === 'added' && abort.abort(),
     });
     expect(partial.interrupted).toBe(true);
-    expect(partial.added).toBe(4); // the batch in flight finishes
+    // The batch being committed finishes; what was prepared or encoded after it is dropped.
+    expect(partial.added).toBeGreaterThanOrEqual(1);
+    expect(partial.added).toBeLessThan(8);
+    expect(await referent.catalog.countItems()).toBe(partial.added);
     const rest = await ingest(referent, await readSources(manifest), options);
-    expect(rest).toMatchObject({ added: 4, skipped: 4 });
+    expect(rest).toMatchObject({ added: 8 - partial.added, skipped: partial.added });
   });
 
   it('refuses queries without content, too long, or with a bad limit', async () => {

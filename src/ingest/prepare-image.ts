@@ -1,0 +1,51 @@
+/**
+ * The per-file CPU work of ingest, the same whether it runs in a worker thread (preprocess-worker.ts)
+ * or on the main thread: check the size before reading, read, hash, and, for an encoder that takes
+ * pixels, decode and preprocess under the image limits (so hostile images fail here, per file, with
+ * the IMAGE_* codes image-io gives them).
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import { ErrorCode, ReferentError } from '../errors.js';
+import type { ImageLimits } from '../image/image-io.js';
+import { imageToTensor, type PixelTensor, type PreprocessConfig } from '../encoder/preprocess.js';
+
+/** One image to prepare: a file, or bytes that arrived in memory (chat uploads). */
+export type PrepareJob = { path: string } | { bytes: Uint8Array };
+
+/** How to prepare: plain data, so it crosses to worker threads. */
+export interface PrepareSpec {
+  /** Largest accepted file, checked before it is read. */
+  maxImageBytes: number;
+  /** The encoder's preprocessing; absent: only read and hash (the encoder decodes the bytes itself). */
+  pixels?: { preprocess: PreprocessConfig; limits: ImageLimits };
+}
+
+export interface PreparedImage {
+  bytes: Uint8Array;
+  /** sha256 of the bytes, hex: the dedupe key. */
+  hash: string;
+  tensor?: PixelTensor;
+}
+
+/** Throws a ReferentError saying why the image cannot be ingested (NOT_FOUND, IMAGE_*). */
+export async function prepareImage(job: PrepareJob, spec: PrepareSpec): Promise<PreparedImage> {
+  const bytes = 'bytes' in job ? job.bytes : await readBounded(job.path, spec.maxImageBytes);
+  if (bytes.byteLength > spec.maxImageBytes) throw tooLarge(bytes.byteLength, spec.maxImageBytes);
+  const hash = createHash('sha256').update(bytes).digest('hex');
+  if (!spec.pixels) return { bytes, hash };
+  const tensor = await imageToTensor(bytes, spec.pixels.preprocess, spec.pixels.limits);
+  return { bytes, hash, tensor };
+}
+
+/** Reads a file no larger than `limit`; the size is checked first, so an oversized file is never read. */
+async function readBounded(path: string, limit: number): Promise<Uint8Array> {
+  const stat = await fs.stat(path).catch(() => null);
+  if (!stat?.isFile()) throw new ReferentError(ErrorCode.NotFound, `No image file at ${path}.`);
+  if (stat.size > limit) throw tooLarge(stat.size, limit);
+  return fs.readFile(path);
+}
+
+function tooLarge(size: number, limit: number): ReferentError {
+  return new ReferentError(ErrorCode.ImageTooLarge, `The image is ${size} bytes; the limit is ${limit}.`, { details: { bytes: size, limit } });
+}
