@@ -11,6 +11,7 @@ import { ErrorCode, ReferentError } from '../src/errors.js';
 import { sweepOrphanMedia, SWEEP_GRACE_MS } from '../src/media/media-trash.js';
 import { FaceQueue } from '../src/faces/face-queue.js';
 import { FaceRuntime } from '../src/faces/face-runtime.js';
+import type { FaceSearchDeps } from '../src/search/face-search.js';
 import { OcrQueue } from '../src/ocr/ocr-queue.js';
 import { PaddleOcr } from '../src/ocr/paddle-ocr.js';
 import { openReferent, type Referent } from '../src/open.js';
@@ -20,8 +21,9 @@ import { createSlackAdapter, SLACK_EVENTS_PATH, type SlackAdapter } from './slac
 import { createTeamsAdapter, TEAMS_MESSAGES_PATH, type TeamsAdapter } from './teams/teams-adapter.js';
 import { createHttpServer, type Mount } from './web/http-server.js';
 
-export function assistantFor(referent: Referent, config: Config, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`), onAdded?: () => void): Assistant {
-  return new Assistant(referent, {
+/** `faces`: the face runtime, for face search and `who is this` in person collections with faces on. */
+export function assistantFor(referent: Referent, config: Config, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`), onAdded?: () => void, faces?: FaceSearchDeps): Assistant {
+  return new Assistant(faces ? { ...referent, faces } : referent, {
     policy: accessPolicy(config.chat),
     limits: { maxTextChars: config.maxTextChars, maxImageBytes: config.maxImageBytes, batchSize: config.batchSize },
     results: config.chat.results,
@@ -54,7 +56,7 @@ function startOcr(referent: Referent, config: Config, log: (line: string) => voi
  * `add`, and every minute (images another process added, a collection switched on by the CLI). The
  * models load only when an image waits, and are let go when idle (FaceRuntime).
  */
-function startFaces(referent: Referent, log: (line: string) => void): { queue: FaceQueue; stop(): Promise<void> } {
+function startFaces(referent: Referent, log: (line: string) => void): { queue: FaceQueue; runtime: FaceRuntime; stop(): Promise<void> } {
   const runtime = new FaceRuntime();
   const queue = new FaceQueue(referent, runtime, { log });
   queue.kick();
@@ -62,6 +64,7 @@ function startFaces(referent: Referent, log: (line: string) => void): { queue: F
   timer.unref();
   return {
     queue,
+    runtime,
     stop: async () => {
       clearInterval(timer);
       await queue.close();
@@ -159,7 +162,7 @@ export async function serve(config: Config, options: { banner?: string } = {}): 
   const assistant = assistantFor(referent, config, log, () => {
     ocr.queue?.kick();
     faces.queue.kick();
-  });
+  }, { runtime: faces.runtime });
   let adapters: Awaited<ReturnType<typeof chatAdapters>>;
   let server: http.Server | undefined;
   let url: string;

@@ -26,6 +26,7 @@ Commands:
   enable | disable <collection>                 Switch person search on or off for a collection
   audit [--limit N]                             Show the audit log of person queries
   faces [on|off <collection>]                   Switch face recognition on or off for a person collection, or list them
+  faces unknown [<collection>] | name <g> <l>   Faces nobody has named, grouped by person; name a group
   slack-manifest [--url https://host]           Print the Slack app manifest (Socket Mode, or HTTP at that URL)
   teams-package --app-id ID [--out F.zip]       Write the Teams app package (manifest and icons) for a bot
   migrate --to postgres://… [--schema NAME]     Move the data folder's catalogue into PostgreSQL + pgvector
@@ -190,12 +191,16 @@ faces    find the faces on every image waiting for them, in person collections w
   faces: `Usage: referent faces [--json]
        referent faces on <collection>
        referent faces off <collection> [--yes]
+       referent faces unknown [<collection>] [--json]
+       referent faces name <group> <label>
 
 Face recognition, per person collection, off until switched on. \`on\` makes a running server find
 the faces on the collection's photos in the background (\`referent index faces\` does it now): each
 face's box, detection score and descriptor are stored in the catalogue. \`off\` deletes every face
 record of the collection at once; it asks on the terminal first, and --yes skips the question.
 Without arguments, lists the person collections with their face figures.
+\`unknown\` lists the faces that match no labelled person, grouped by person (largest first, with a
+sample image and box each); \`name\` links every photo of one group to a label. Both are audited.
 `,
   migrate: `Usage: referent migrate --to postgres://user:password@host:5432/database [--schema NAME] [--batch N]
 

@@ -13,7 +13,9 @@ import type { MediaStore } from '../media/media-store.js';
 import { type AccessPolicy, isAdmin, type Visible, visibleCollections } from './access.js';
 import { ButtonHandler, type ActionInput, type ActionResult } from './buttons.js';
 import { cardActions, cardTitle, forgetActions, hitCards } from './cards.js';
+import { nameFacesReply, unknownFacesReply } from './faces-reply.js';
 import { helpReply } from './help.js';
+import { whoIsThisReply } from './who-is-this.js';
 import { type ChatMessage, type ChatScope, type ChatUser, type Command, parseCommand, scopeKey, userKey } from './message.js';
 import type { Card, Reply } from './reply.js';
 
@@ -38,6 +40,8 @@ export type { ActionInput, ActionResult } from './buttons.js';
 
 /** What a photo query records as its words (its vector travels with the buttons). */
 export const PHOTO_NOTE = 'a posted photo';
+/** Added to an audited query that compared faces. */
+export const FACE_NOTE = '(faces compared)';
 /** Where the web chat's first `add` goes when there is no collection yet. */
 const DEFAULT_COLLECTION = 'default';
 
@@ -126,6 +130,17 @@ export class Assistant {
       }
       case 'show':
         return [await this.show(message, command.label)];
+      case 'who': {
+        const visible = await this.visible(message.scope);
+        return [await whoIsThisReply(this.deps, visible, message.images[0]!, (id) => this.audit(visible, message.user, message.scope, `${message.text} ${FACE_NOTE}`, id))];
+      }
+      case 'faces':
+      case 'name-faces': {
+        const visible = await this.visible(message.scope);
+        const audit = (id: number) => this.audit(visible, message.user, message.scope, message.text, id);
+        const { catalog } = this.deps;
+        return [command.kind === 'faces' ? await unknownFacesReply(catalog, visible, audit, this.results) : await nameFacesReply(catalog, visible, audit, command.group, command.label)];
+      }
       case 'forget': {
         // Asked, not done: the buttons say what goes, and Forget does it (ButtonHandler).
         if (!isAdmin(this.options.policy, message.user)) throw new ReferentError(ErrorCode.Forbidden, 'Only an admin can make me forget something.');
@@ -162,7 +177,9 @@ export class Assistant {
     const visible = await this.visible(message.scope);
     if (visible.collections.length === 0) throw this.nothingShared(visible, message.scope);
     const image = message.images[0];
-    await this.audit(visible, message.user, message.scope, text || PHOTO_NOTE);
+    // Where faces are on, a search compares faces too (a posted photo's, and unlabelled images' with labelled people's): the audit says so.
+    const faces = this.deps.faces ? new Set(await this.deps.catalog.faceCollectionIds()) : new Set<number>();
+    for (const c of visible.collections) await this.audit(visible, message.user, message.scope, faces.has(c.id) ? `${text || PHOTO_NOTE} ${FACE_NOTE}` : text || PHOTO_NOTE, c.id);
     const request: SearchRequest = { limit: this.results, collectionIds: visible.ids, ...(text ? { text } : {}), ...(image ? { image } : {}) };
     const { hits, vector } = await search(this.deps, request, this.options.limits);
     const asked = text ? `"${text}"` : 'your photo';

@@ -33,6 +33,8 @@ const MIN_SIMILARITY = 0.1;
  */
 export function scoreBand(hit: SearchHit, best: { score: number; similarity: number }): ScoreBand {
   if (hit.why?.label) return 'strong';
+  // A face of the posted photo matched at or above the calibrated threshold (src/search/face-search.ts).
+  if (hit.why?.face && hit.why.face.queryFace !== null) return 'strong';
   const relative: ScoreBand = hit.score >= Math.max(2.5, 0.85 * best.score) ? 'strong' : hit.score >= Math.max(1.2, 0.5 * best.score) ? 'good' : 'weak';
   if (!hit.components) return plainBand(hit.score, best.similarity);
   if (hit.why && hit.why.carriedBy !== 'similarity') {
@@ -167,7 +169,9 @@ export function cardTitle(item: { entityLabel: string | null; caption: string | 
 
 /** One card per hit; `query` is what a verdict will record. */
 export function hitCards(hits: readonly SearchHit[], collections: ReadonlyMap<number, Collection>, query: AskedQuery): Card[] {
-  const best = { score: hits[0]?.score ?? 0, similarity: Math.max(0, ...hits.map((h) => (h.components ? h.components.initial : h.score))) };
+  // Face matches come first whatever their score: the others are banded against the best of the others.
+  const ranked = hits.filter((h) => !(h.why?.face && h.why.face.queryFace !== null));
+  const best = { score: ranked[0]?.score ?? 0, similarity: Math.max(0, ...ranked.map((h) => (h.components ? h.components.initial : h.score))) };
   return hits.map((hit) => {
     const band = scoreBand(hit, best);
     const why = hit.why?.summary ?? `similarity ${hit.score.toFixed(2)}`;

@@ -12,6 +12,8 @@ export function helpReply(demoEncoder: boolean): Reply {
     '• describe P-20417: grey head, washer underneath — adds a description',
     '• show P-20417 — what I know about it',
     '• forget P-20417 — admins only: removes it with its photos',
+    '• faces — faces nobody has named yet, a group per person; faces name <group> <label> names one',
+    '• who is this (with a photo) — the labelled person whose face it is, where faces are on',
     '• stats — what this conversation can search',
     '',
     'On every result: "That\'s it" and "Not it" teach me for next time; "More like this" finds similar images.',

@@ -38,6 +38,11 @@ export type Command =
   | { kind: 'describe'; label: string; text: string }
   | { kind: 'show'; label: string }
   | { kind: 'forget'; label: string }
+  /** `faces`: the unknown face groups; `faces name <group> <label>` names one (src/faces/face-clusters.ts). */
+  | { kind: 'faces' }
+  | { kind: 'name-faces'; group: number; label: string }
+  /** `who is this` with a photo: the labelled person whose face it is, or nobody (src/faces/face-match.ts). */
+  | { kind: 'who' }
   | { kind: 'usage'; problem: string };
 
 const unquote = (s: string) => s.trim().replace(/^(["'“”‘’])(.*)\1$/s, '$2').replace(/^["“](.*)["”]$/s, '$1').trim();
@@ -86,6 +91,19 @@ export function parseCommand(text: string, hasImages: boolean): Command {
       if (!label) return { kind: 'usage', problem: `Usage: \`${word} <label>\`.` };
       return { kind: word, label };
     }
+    case 'faces': {
+      if (rest === '') return { kind: 'faces' };
+      // "faces at the party" is a search; only `faces name …` is the command.
+      if (!/^name\b/i.test(rest)) return { kind: 'find', text: trimmed };
+      const naming = /^name\s+#?(\d{1,15})\s+(.+)$/is.exec(rest);
+      const label = naming ? unquote(naming[2]!) : '';
+      if (naming && label && !/[:\r\n]/.test(label)) return { kind: 'name-faces', group: Number(naming[1]), label };
+      return { kind: 'usage', problem: 'Usage: `faces` lists the faces nobody has named; `faces name <group> <label>` names one group.' };
+    }
+    case 'who':
+      // "who is this?", "who's that", "who?": with a photo it asks for the person; other "who …" is a search.
+      if (!/^(?:(?:is|'s|’s)\s*(?:this|that|it|he|she)?)?\s*\??$/i.test(rest)) return { kind: 'find', text: trimmed };
+      return hasImages ? { kind: 'who' } : { kind: 'usage', problem: 'Attach a photo of the person and ask `who is this?`.' };
     default:
       return { kind: 'find', text: trimmed };
   }

@@ -3,10 +3,11 @@
  * the query best (a description for words, a photo). Pure; reads the reference material it is given.
  */
 import type { Components } from '../method/refine.js';
+import type { FaceEvidence } from './face-search.js';
 import type { ReferenceEntry } from '../references/references.js';
 import { dot } from '../vectors.js';
 
-export type Carrier = 'similarity' | 'entity' | 'feedback' | 'label';
+export type Carrier = 'similarity' | 'entity' | 'feedback' | 'label' | 'face';
 
 export interface Why {
   carriedBy: Carrier;
@@ -16,6 +17,8 @@ export interface Why {
   feedback: 'confirmed' | 'rejected' | null;
   /** An identifier printed on the image (own) or on another photo of its entity, when the query named it. */
   label?: { identifier: string; line: string; own: boolean } | null;
+  /** A face on the image matched a face of the posted photo, or a labelled person's face (src/search/face-search.ts). */
+  face?: FaceEvidence | null;
   /** One plain sentence for a card or a terminal. */
   summary: string;
 }

@@ -18,6 +18,7 @@ import type { RefinedCandidate, RefineQuery } from '../method/refine.js';
 import type { ReferenceEntry, References } from '../references/references.js';
 import { dot, normalizedSum } from '../vectors.js';
 import { carrier, explain, type Why } from './explain.js';
+import { faceCollectionsOf, type FaceSearchDeps, withFaceMatches, withFaceSuggestions } from './face-search.js';
 import { fuseLexical, labelKeys, type LexicalEvidence, PLAIN_HYBRID, queryTerms, REFINED_HYBRID } from './hybrid.js';
 
 export interface SearchDeps {
@@ -26,6 +27,8 @@ export interface SearchDeps {
   index: ImageIndex;
   references: References;
   method: MethodConfig;
+  /** Faces in person collections with faces on (face-search.ts); absent, search does not look at faces. */
+  faces?: FaceSearchDeps;
 }
 
 export interface SearchRequest {
@@ -86,10 +89,19 @@ export async function search(deps: SearchDeps, request: SearchRequest, limits: {
   if (request.likeItem !== undefined) {
     // The image itself would be the first hit: ask for one more and leave it out.
     const hits = await searchWith(deps, query, request.limit + 1, collectionIds, refine, null);
-    return { hits: hits.filter((h) => h.itemId !== request.likeItem).slice(0, request.limit), vector: query.vector };
+    return { hits: await withFaces(deps, hits.filter((h) => h.itemId !== request.likeItem).slice(0, request.limit), undefined, collectionIds, request.limit), vector: query.vector };
   }
   const hits = await searchWith(deps, query, request.limit, collectionIds, refine, text ? await lexicalSide(deps.catalog, text, collectionIds) : null);
-  return { hits, vector: query.vector };
+  return { hits: await withFaces(deps, hits, request.image, collectionIds, request.limit), vector: query.vector };
+}
+
+/** Face matches of a posted photo first, and people suggested by face on unlabelled images (face-search.ts). */
+async function withFaces(deps: SearchDeps, hits: SearchHit[], image: Uint8Array | undefined, collectionIds: ReadonlySet<number> | undefined, limit: number): Promise<SearchHit[]> {
+  if (!deps.faces) return hits;
+  const collections = await faceCollectionsOf(deps.catalog, collectionIds);
+  if (collections.size === 0) return hits;
+  const matched = image ? await withFaceMatches(deps.catalog, await deps.faces.runtime.detect(image), collections, hits, limit) : hits;
+  return withFaceSuggestions(deps.catalog, collections, matched);
 }
 
 /**

@@ -1,15 +1,17 @@
 /**
  * "No leaks": a chat scope never sees or acts on a collection it was not granted, whatever path it
  * takes (the assistant, Slack's HTTP endpoint, Teams, the web chat, signed picture links); person
- * queries are always audited; `forget` leaves nothing of what it forgot. One world (leaks-world.ts),
- * seeded probes (leaks-probes.ts), judged by reading the catalogue's storage directly (leaks-scan.ts),
- * the same on every catalogue engine (engines.ts): only the reader of the storage differs.
+ * queries are always audited; `forget` leaves nothing of what it forgot, and neither does `faces off`
+ * (leaks-faces.ts). One world (leaks-world.ts), seeded probes (leaks-probes.ts), judged by reading
+ * the catalogue's storage directly (leaks-scan.ts), the same on every catalogue engine (engines.ts):
+ * only the reader of the storage differs.
  */
 import path from 'node:path';
 import { mulberry32 } from '../../src/random.js';
 import { type EngineKind, sqliteEngine } from './engines.js';
 import { emptyTally, type Tally } from './tally.js';
 import { Edges } from './leaks-edges.js';
+import { faceProbes } from './leaks-faces.js';
 import { forgetProbes } from './leaks-forget.js';
 import { personProbes, scopeProbes } from './leaks-probes.js';
 import { probeSignedLinks, probeWebMedia, type Run } from './leaks-run.js';
@@ -65,10 +67,12 @@ async function probe(run: Run, options: { seed: number; rounds: number }, forget
   await probeSignedLinks(run, pairs);
   await probeWebMedia(run);
   await personProbes(run, Math.max(18, Math.ceil(options.rounds / 2)));
-  await forgetProbes(run, (name, problems) => {
+  const check = (name: string, problems: readonly string[]) => {
     forgets.badInputs++;
     if (problems.length === 0) return;
     forgets.leaksFound++;
     for (const p of problems) forgets.failures.push(`seed ${options.seed} forget, ${name}: ${p}`);
-  });
+  };
+  await forgetProbes(run, check);
+  await faceProbes(run, check);
 }

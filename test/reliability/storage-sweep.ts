@@ -7,11 +7,11 @@ import path from 'node:path';
 import type { Needle, Row, StorageReader } from './storage.js';
 
 /** The forms a string is stored in: as written, lower and upper case (index terms), and, for a sha256, its 32 raw bytes. */
-export function forms(needle: string): Buffer[] {
+export function forms(needle: string, extra: readonly Buffer[] = []): Buffer[] {
   const out = new Set([needle, needle.toLowerCase(), needle.toUpperCase()]);
   const bytes = [...out].map((s) => Buffer.from(s, 'utf8'));
   if (/^[0-9a-f]{64}$/.test(needle)) bytes.push(Buffer.from(needle, 'hex'));
-  return bytes;
+  return [...bytes, ...extra];
 }
 
 /** Whether a value holds the needle: text in any case, bytes in any form, anything else (JSON from PostgreSQL) as its JSON text. */
@@ -27,7 +27,7 @@ const rowName = (row: Row, i: number) => (row.__row !== undefined ? `rowid ${Str
 /** Every table and column holding a needle, one line per table, column and needle, naming the rows. */
 export async function sweepStorage(reader: StorageReader, needles: readonly Needle[]): Promise<Array<{ what: string; line: string }>> {
   const out: Array<{ what: string; line: string }> = [];
-  const prepared = needles.map((n) => ({ ...n, bytes: forms(n.needle) }));
+  const prepared = needles.map((n) => ({ ...n, bytes: forms(n.needle, n.bytes) }));
   for (const table of await reader.tables()) {
     const rows = await reader.rows(table);
     const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((c) => c !== '__row');
@@ -44,7 +44,7 @@ export async function sweepStorage(reader: StorageReader, needles: readonly Need
 
 /** Whether raw bytes hold a needle in any of its forms: the offset of the first, or -1. */
 export function offsetIn(data: Buffer, needle: Needle): number {
-  const at = forms(needle.needle).map((b) => data.indexOf(b)).filter((i) => i >= 0);
+  const at = forms(needle.needle, needle.bytes).map((b) => data.indexOf(b)).filter((i) => i >= 0);
   return at.length ? Math.min(...at) : -1;
 }
 

@@ -21,6 +21,8 @@ export interface AuditRow {
 export interface Needle {
   what: string;
   needle: string;
+  /** Binary forms it is stored in besides the text's (a face descriptor's float32 bytes). */
+  bytes?: readonly Buffer[];
   /** Rows that may hold it (the same bytes kept by a photo that is still live). */
   allow?: (table: string, row: Row) => boolean;
 }
