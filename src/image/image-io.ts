@@ -185,10 +185,12 @@ export async function boundedOriginal(
 ): Promise<{ data: Buffer; format: 'jpeg' | 'png'; width: number; height: number }> {
   const info = await probeImage(bytes, limits);
   try {
-    // PNG keeps lossless sources lossless; everything else is stored as JPEG.
+    // PNG keeps lossless sources lossless; everything else is stored as JPEG, with libjpeg-turbo's
+    // own encoder: mozjpeg's makes files about a quarter smaller but took 340 ms instead of 58 ms per
+    // 1-12 MP photo here, more than the ViT-B/16 encoder itself (docs/ingest-performance.md).
     const format = info.format === 'png' ? 'png' : 'jpeg';
     let pipeline = open(bytes, limits).rotate().resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true });
-    pipeline = format === 'png' ? pipeline.png() : pipeline.flatten({ background: '#ffffff' }).jpeg({ quality: 90, mozjpeg: true });
+    pipeline = format === 'png' ? pipeline.png() : pipeline.flatten({ background: '#ffffff' }).jpeg({ quality: 90 });
     const out = await pipeline.toBuffer({ resolveWithObject: true });
     return { data: out.data, format, width: out.info.width, height: out.info.height };
   } catch (err) {
