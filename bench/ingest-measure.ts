@@ -6,13 +6,13 @@
  * (non-finite or wrongly shaped output) or a failed stage throws.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../src/config.js';
 import type { Encoder } from '../src/encoder/encoder.js';
 import type { DeviceChoice, OnnxSession } from '../src/encoder/onnx-runtime.js';
 import { imageToTensor, type PreprocessConfig } from '../src/encoder/preprocess.js';
-import { boundedOriginal, thumbnailJpeg } from '../src/image/image-io.js';
+import { storableOriginal, thumbnailJpeg } from '../src/image/image-io.js';
 import { createFsMediaStore } from '../src/media/media-store.js';
 import { imageLimits, openReferent } from '../src/open.js';
 import { normalize } from '../src/vectors.js';
@@ -61,35 +61,42 @@ export async function prepare(photos: readonly Photo[], preprocess: PreprocessCo
   return { tensors, hashes, stages: { read: total.read / n, hash: total.hash / n, decode: total.decode / n } };
 }
 
-/** Media write, ms per image: the whole `put`, and its two re-encodings timed on their own. */
+/** Media write, ms per image: the whole `put`, and its two steps timed on their own. */
 export interface MediaTimes {
-  /** Validate, bounded original, thumbnail, durable writes: what ingest waits for. */
+  /** Validate, original, thumbnail, durable writes: what ingest waits for. */
   put: number;
-  /** Decode the photo, resize to ≤2048 px, encode (mozjpeg, quality 90; PNG stays PNG). */
+  /** The stored original: metadata stripped when kept as posted, else decode, resize, encode (JPEG q90; PNG stays PNG). */
   original: number;
-  /** Decode that original, resize to ≤512 px, encode (mozjpeg, quality 82). */
+  /** Decode that original, resize to ≤512 px, encode (JPEG q82). */
   thumbnail: number;
+  /** How many photos were kept as posted. */
+  asPosted: number;
+  /** Mean bytes on disk per photo: original and thumbnail. */
+  storedBytes: number;
 }
 
-export async function timeMediaWrites(photos: readonly Photo[], dir: string, config: Config): Promise<MediaTimes> {
+/** `maxSide`: the store's REFERENT_ORIGINAL_MAX_SIDE (undefined: JPEG and PNG kept as posted). */
+export async function timeMediaWrites(photos: readonly Photo[], dir: string, config: Config, maxSide?: number): Promise<MediaTimes> {
   const limits = imageLimits(config);
-  const media = createFsMediaStore(dir, { limits });
-  const total = { put: 0, original: 0, thumbnail: 0 };
+  const media = createFsMediaStore(dir, { limits, ...(maxSide === undefined ? {} : { maxSide }) });
+  const total = { put: 0, original: 0, thumbnail: 0, asPosted: 0, storedBytes: 0 };
   for (const photo of photos) {
     const bytes = await readFile(photo.path);
     let t = performance.now();
-    await media.put(bytes);
+    const stored = await media.put(bytes);
     total.put += performance.now() - t;
-    // The store's defaults (createFsMediaStore): originals ≤2048 px, thumbnails ≤512 px from the original.
+    const paths = media.paths(stored.key);
+    total.storedBytes += (await stat(paths.original)).size + (await stat(paths.thumbnail)).size;
     t = performance.now();
-    const original = await boundedOriginal(bytes, 2048, limits);
+    const original = await storableOriginal(bytes, maxSide, limits);
     total.original += performance.now() - t;
+    if (original.asPosted) total.asPosted++;
     t = performance.now();
     await thumbnailJpeg(original.data, 512, limits);
     total.thumbnail += performance.now() - t;
   }
   const n = photos.length;
-  return { put: total.put / n, original: total.original / n, thumbnail: total.thumbnail / n };
+  return { put: total.put / n, original: total.original / n, thumbnail: total.thumbnail / n, asPosted: total.asPosted, storedBytes: total.storedBytes / n };
 }
 
 /** An encoder that never runs: the catalogue stage writes vectors computed beforehand. */

@@ -48,8 +48,9 @@ export const configVariables = {
   PORT: [int(0, 65535), '3000', 'Port of the HTTP server.'],
   REFERENT_MAX_IMAGE_BYTES: [int(1024, 1 << 30), String(25 * 1024 * 1024), 'Largest accepted image file, in bytes.'],
   REFERENT_MAX_IMAGE_PIXELS: [int(1024, 1_000_000_000), '50000000', 'Largest accepted image, width × height.'],
+  REFERENT_ORIGINAL_MAX_SIDE: [int(512, 100_000).optional(), undefined, 'Longest side of stored originals, in pixels: larger photos are re-encoded (JPEG q90) down to it, which saves disk and costs CPU during ingest. Unset: a JPEG or PNG is kept as posted, metadata removed (other formats are re-encoded at their size).'],
   REFERENT_MAX_TEXT_CHARS: [int(16, 100_000), '2000', 'Longest accepted query or caption, in characters.'],
-  REFERENT_BATCH_SIZE: [int(1, 1024), '16', 'Images encoded per batch during ingest.'],
+  REFERENT_BATCH_SIZE: [int(1, 1024), '8', 'Images encoded per batch during ingest (8: the best measured for a ViT-B/16 on the CPU, docs/ingest-performance.md).'],
   REFERENT_DEVICE: [z.enum(['auto', 'cpu', 'cuda']), 'auto', 'Where the encoder runs. cpu; cuda: ONNX Runtime\'s CUDA provider on an NVIDIA GPU (needs the provider\'s files, which this project\'s install skips, and the CUDA 12 and cuDNN 9 libraries; without them it refuses to start, naming what is missing); auto: CUDA when its provider starts, else the CPU, and the start banner and `referent ingest` say which.'],
   REFERENT_INFERENCE_THREADS: [autoOr(1, 256), 'auto', 'Threads per ONNX Runtime operator on the CPU; auto: up to 4, never more than the machine has.'],
   REFERENT_INGEST_WORKERS: [autoOr(0, 64), 'auto', 'Worker threads that read, hash, decode and resize images during `referent ingest` while the encoder runs; 0 does it on the main thread. auto: the cores left beside the inference threads (one beside CUDA), at least 1, at most 4.'],
@@ -111,6 +112,8 @@ export interface Config {
   port: number;
   maxImageBytes: number;
   maxImagePixels: number;
+  /** Longest side of stored originals; undefined: JPEG and PNG kept as posted. */
+  originalMaxSide?: number;
   maxTextChars: number;
   batchSize: number;
   /** REFERENT_DEVICE: where the encoder runs ('auto': CUDA when it starts, else the CPU). */
@@ -221,6 +224,7 @@ export function parseConfig(sources: ConfigSources): Config {
     port: v.PORT,
     maxImageBytes: v.REFERENT_MAX_IMAGE_BYTES,
     maxImagePixels: v.REFERENT_MAX_IMAGE_PIXELS,
+    ...(v.REFERENT_ORIGINAL_MAX_SIDE === undefined ? {} : { originalMaxSide: v.REFERENT_ORIGINAL_MAX_SIDE }),
     maxTextChars: v.REFERENT_MAX_TEXT_CHARS,
     batchSize: v.REFERENT_BATCH_SIZE,
     device: v.REFERENT_DEVICE,

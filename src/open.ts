@@ -86,7 +86,7 @@ export async function openStores(config: Config): Promise<Stores> {
       throw asDataDirError(err, config.dataDir, { always: true });
     }
   }
-  const media = createFsMediaStore(paths.media, { limits: imageLimits(config) });
+  const media = createFsMediaStore(paths.media, { limits: imageLimits(config), ...(config.originalMaxSide === undefined ? {} : { maxSide: config.originalMaxSide }) });
   return { catalog, ...(vectorSearch ? { vectorSearch } : {}), media, close: () => catalog.close() };
 }
 

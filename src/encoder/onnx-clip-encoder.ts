@@ -29,7 +29,7 @@ export interface OnnxClipEncoderOptions {
   device?: DeviceChoice;
 }
 
-const DEFAULT_BATCH_SIZE = 16;
+const DEFAULT_BATCH_SIZE = 8;
 /** The ONNX file of one tower, relative to the model folder: onnx/text_model.onnx, onnx/vision_model_quantized.onnx… */
 function towerFile(tower: 'text' | 'vision', variant: string): string {
   return `onnx/${tower}_model${onnxSuffix(variant)}.onnx`;

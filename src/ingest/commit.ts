@@ -1,6 +1,7 @@
 /**
- * The last stage of ingest: one encoded batch into the stores. Media of the whole batch are stored
- * together (libvips re-encodes them on libuv's thread pool while the encoder runs the next batch),
+ * The last stage of ingest: one encoded batch into the stores. Media the worker threads did not
+ * store already (prepare-image.ts) are stored together (libvips makes them on libuv's thread pool
+ * while the encoder runs the next batch),
  * then each item gets its own catalogue transaction (item, caption, vector, index log), in order, and
  * is reported only once that transaction has committed; then the index follows the log.
  */
@@ -40,7 +41,7 @@ export interface CommitReport {
 export async function commitBatch(deps: IngestDeps, batch: readonly Committable[], report: CommitReport): Promise<void> {
   const media = await Promise.all(
     batch.map((item) =>
-      'error' in item.encoded ? undefined : deps.media.put(item.prepared.bytes).then((stored): { stored: StoredMedia } => ({ stored }), (error: unknown) => ({ error })),
+      'error' in item.encoded ? undefined : (item.prepared.stored ? Promise.resolve(item.prepared.stored) : deps.media.put(item.prepared.bytes!)).then((stored): { stored: StoredMedia } => ({ stored }), (error: unknown) => ({ error })),
     ),
   );
   for (const [i, item] of batch.entries()) {

@@ -93,15 +93,28 @@ export async function ingest(deps: IngestDeps, list: SourceList, options: Ingest
   if (list.sources.length === 0) return summary;
 
   const workers = Math.max(0, options.workers ?? 0);
-  const spec: PrepareSpec = { maxImageBytes: options.maxImageBytes, ...(encodesPixels(deps.encoder) ? { pixels: deps.encoder.pixelInput } : {}) };
+  const spec: PrepareSpec = {
+    maxImageBytes: options.maxImageBytes,
+    ...(encodesPixels(deps.encoder) ? { pixels: deps.encoder.pixelInput } : {}),
+    // With worker threads the media are stored there too, off the main thread.
+    ...(workers > 0 && deps.media.spec ? { media: deps.media.spec } : {}),
+  };
   const preprocessor = workers > 0 ? await startWorkerPool(workers, spec) : mainThreadPreprocessor(spec);
   let queue: ReadAhead<IngestSource, PreparedImage> | undefined;
+  // Media the workers stored anew, until their item commits: what is left at the end was
+  // prepared and then dropped (Ctrl-C, a failed encode, a full disk) and is removed.
+  const uncommitted = new Set<string>();
   const run = new Run(deps, options, summary, (event) => {
     emit(event);
     progress.tick(1);
-  });
+  }, (hash) => uncommitted.delete(hash));
+  const prepare = async (source: IngestSource) => {
+    const prepared = await prepareSource(source, options, preprocessor);
+    if (prepared.storedNew) uncommitted.add(prepared.hash);
+    return prepared;
+  };
   try {
-    queue = new ReadAhead(list.sources, (source) => prepareSource(source, options, preprocessor), options.readAhead ?? defaultReadAhead(options.batchSize, workers));
+    queue = new ReadAhead(list.sources, prepare, options.readAhead ?? defaultReadAhead(options.batchSize, workers));
     const stats: PipelineStats = { workers: preprocessor.threads, readAhead: queue.bound, peakAhead: 0, batches: 0, largestBatch: 0 };
     summary.pipeline = stats;
     progress.start('Ingesting', list.sources.length, 'images');
@@ -124,8 +137,19 @@ export async function ingest(deps: IngestDeps, list: SourceList, options: Ingest
     // Work already handed to the workers finishes first: a worker is never ended in the middle of an image.
     await queue?.close();
     await preprocessor.close();
+    await removeUnused(deps, uncommitted);
   }
   return summary;
+}
+
+/**
+ * Removes the media of `keys` that no item uses, asked right before each deletion (as media-trash.ts
+ * does). Best effort: what a failure here leaves, the server's sweep of unused media removes later.
+ */
+async function removeUnused(deps: IngestDeps, keys: ReadonlySet<string>): Promise<void> {
+  for (const key of keys) {
+    await deps.catalog.isMediaLive(key).then((live) => (live ? undefined : deps.media.remove(key))).catch(() => undefined);
+  }
 }
 
 /** Checks what needs no file, then prepares the image (in a worker thread when there are any). */
@@ -152,6 +176,7 @@ class Run {
     private readonly options: IngestOptions,
     private readonly summary: IngestSummary,
     private readonly report: (event: IngestEvent) => void,
+    private readonly committed: (hash: string) => void,
   ) {}
 
   /** Sorts out failures and duplicates, encodes the rest, then starts their commit once the previous one is done. */
@@ -159,6 +184,8 @@ class Run {
     const todo: Encodable[] = [];
     for (const outcome of ready) {
       if ('error' in outcome) {
+        // The media are stored while preparing: a full disk there stops the ingest as it does in a commit.
+        if (isReferentError(outcome.error, ErrorCode.DiskFull)) throw outcome.error;
         this.fail(outcome.source, outcome.error);
         continue;
       }
@@ -186,6 +213,7 @@ class Run {
     this.committing = commitBatch(this.deps, work, {
       added: (item, itemId) => {
         this.summary.added++;
+        this.committed(item.prepared.hash);
         this.event({ event: 'added', itemId, origin: item.source.origin, collection: item.collection.name });
       },
       failed: (item, err) => this.fail(item.source, err),
@@ -210,7 +238,8 @@ class Run {
     if (encodesPixels(encoder) && todo.every((t) => t.prepared.tensor)) {
       return runIsolated(todo.map((t) => t.prepared.tensor!), (tensors) => encoder.encodePixels(tensors));
     }
-    return encodeIsolated(encoder, todo.map((t) => t.prepared.bytes));
+    // Without a tensor the preparing step always returns the bytes (prepare-image.ts).
+    return encodeIsolated(encoder, todo.map((t) => t.prepared.bytes!));
   }
 
   /** Captions describe their image (and, with an entity, join its reference): embedded with their details. */

@@ -1,14 +1,16 @@
 /**
- * The per-file CPU work of ingest, the same whether it runs in a worker thread (preprocess-worker.ts)
- * or on the main thread: check the size before reading, read, hash, and, for an encoder that takes
- * pixels, decode and preprocess under the image limits (so hostile images fail here, per file, with
- * the IMAGE_* codes image-io gives them).
+ * The per-file CPU work of ingest, the same whether it runs in a worker thread
+ * (preprocess-worker.ts) or on the main thread: check the size before reading, read, hash; for an encoder
+ * that takes pixels, decode and preprocess under the image limits; and, when asked, make what the
+ * media store keeps (the original and its thumbnail). Hostile images fail here, per file, with the
+ * IMAGE_* codes image-io gives them.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { ErrorCode, ReferentError } from '../errors.js';
 import type { ImageLimits } from '../image/image-io.js';
 import { imageToTensor, type PixelTensor, type PreprocessConfig } from '../encoder/preprocess.js';
+import { createFsMediaStore, type MediaStore, type MediaStoreSpec, type StoredMedia } from '../media/media-store.js';
 
 /** One image to prepare: a file, or bytes that arrived in memory (chat uploads). */
 export type PrepareJob = { path: string } | { bytes: Uint8Array };
@@ -19,13 +21,20 @@ export interface PrepareSpec {
   maxImageBytes: number;
   /** The encoder's preprocessing; absent: only read and hash (the encoder decodes the bytes itself). */
   pixels?: { preprocess: PreprocessConfig; limits: ImageLimits };
+  /** The media store to store the image in here (MediaStore.spec); absent: the commit stores it. */
+  media?: MediaStoreSpec;
 }
 
 export interface PreparedImage {
-  bytes: Uint8Array;
+  /** The file; left out when nothing after preparing needs it (the tensor is made and the media stored). */
+  bytes?: Uint8Array;
   /** sha256 of the bytes, hex: the dedupe key. */
   hash: string;
   tensor?: PixelTensor;
+  /** What the media store stored, when the spec named one. */
+  stored?: StoredMedia;
+  /** True when this call wrote those files (they were not stored before): whoever drops the image removes them. */
+  storedNew?: boolean;
 }
 
 /** Throws a ReferentError saying why the image cannot be ingested (NOT_FOUND, IMAGE_*). */
@@ -33,9 +42,21 @@ export async function prepareImage(job: PrepareJob, spec: PrepareSpec): Promise<
   const bytes = 'bytes' in job ? job.bytes : await readBounded(job.path, spec.maxImageBytes);
   if (bytes.byteLength > spec.maxImageBytes) throw tooLarge(bytes.byteLength, spec.maxImageBytes);
   const hash = createHash('sha256').update(bytes).digest('hex');
-  if (!spec.pixels) return { bytes, hash };
-  const tensor = await imageToTensor(bytes, spec.pixels.preprocess, spec.pixels.limits);
-  return { bytes, hash, tensor };
+  const tensor = spec.pixels ? await imageToTensor(bytes, spec.pixels.preprocess, spec.pixels.limits) : undefined;
+  if (!spec.media) return { bytes, hash, ...(tensor ? { tensor } : {}) };
+  const store = storeFor(spec.media);
+  const storedNew = !(await store.has(hash));
+  const stored = await store.put(bytes);
+  return { ...(tensor ? { tensor } : { bytes }), hash, stored, storedNew };
+}
+
+/** One store per spec in a thread: its writes are atomic, so any number of threads and processes may share a folder. */
+const stores = new Map<string, MediaStore>();
+function storeFor(spec: MediaStoreSpec): MediaStore {
+  const key = JSON.stringify(spec);
+  let store = stores.get(key);
+  if (!store) stores.set(key, (store = createFsMediaStore(spec.root, spec)));
+  return store;
 }
 
 /** Reads a file no larger than `limit`; the size is checked first, so an oversized file is never read. */

@@ -25,10 +25,10 @@ const spec = workerData as PrepareSpec;
 port.on('message', (msg: { id: number; job: PrepareJob }) => {
   prepareImage(msg.job, spec).then(
     (prepared: PreparedImage) => {
-      const bytes = own(prepared.bytes);
-      const transfer: ArrayBuffer[] = [bytes.buffer as ArrayBuffer];
+      const bytes = prepared.bytes && own(prepared.bytes);
+      const transfer: ArrayBuffer[] = bytes ? [bytes.buffer as ArrayBuffer] : [];
       if (prepared.tensor) transfer.push(prepared.tensor.data.buffer as ArrayBuffer);
-      port.postMessage({ id: msg.id, prepared: { ...prepared, bytes } }, transfer);
+      port.postMessage({ id: msg.id, prepared: { ...prepared, ...(bytes ? { bytes } : {}) } }, transfer);
     },
     (err: unknown) => port.postMessage({ id: msg.id, error: toWire(err) }),
   );

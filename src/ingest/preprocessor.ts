@@ -1,6 +1,6 @@
 /**
  * Where ingest's per-file work (prepare-image.ts) runs: a pool of worker threads, so reading,
- * hashing, decoding and resizing go on while the main thread is inside the encoder (ONNX Runtime's
+ * hashing, decoding, resizing and storing the media go on while the main thread is inside the encoder (ONNX Runtime's
  * Node binding runs a session synchronously, blocking the main thread for the whole batch), or the
  * main thread itself (`threads` 0: chat uploads, a handful of images, need no pool).
  *

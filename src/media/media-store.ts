@@ -1,6 +1,7 @@
 /**
- * Content-addressed storage for image media: a bounded re-encoded original and a JPEG card
- * thumbnail per image, keyed by the sha256 of the bytes that were uploaded. Files only; the
+ * Content-addressed storage for image media: the original (a JPEG or PNG as posted, metadata
+ * dropped; anything else re-encoded) and a JPEG card thumbnail per image, keyed by the sha256 of the
+ * bytes that were uploaded. Files only; the
  * catalog (SQLite) remains the source of truth for which items exist.
  */
 import { createHash, randomUUID } from 'node:crypto';
@@ -9,7 +10,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/prom
 import { basename, dirname, join } from 'node:path';
 import { syncDir, writeDurably } from '../durable-fs.js';
 import { asDiskError, ErrorCode, ReferentError } from '../errors.js';
-import { boundedOriginal, defaultImageLimits, probeImage, thumbnailJpeg, type ImageLimits } from '../image/image-io.js';
+import { defaultImageLimits, probeImage, storableOriginal, thumbnailJpeg, type ImageLimits } from '../image/image-io.js';
 
 /** What is stored for one key. Describes the stored original, not the uploaded bytes. */
 export interface StoredMedia {
@@ -17,11 +18,23 @@ export interface StoredMedia {
   key: string;
   /** Format of the stored original: PNG sources stay PNG, everything else is stored as JPEG. */
   format: 'jpeg' | 'png';
-  /** Size of the stored original, EXIF orientation applied; longest side ≤ maxSide. */
+  /** Size of the stored original, EXIF orientation applied; longest side ≤ maxSide when one is set. */
   width: number;
   height: number;
   /** Size in bytes of the stored original file. */
   bytes: number;
+}
+
+/**
+ * Where a store is and how it makes its files: plain data, so ingest's worker threads
+ * (src/ingest/preprocessor.ts) open the same store and do the decoding and writing there.
+ */
+export interface MediaStoreSpec {
+  root: string;
+  limits: ImageLimits;
+  /** Longest side of stored originals; undefined: a JPEG or PNG is kept as posted. */
+  maxSide?: number;
+  thumbSize: number;
 }
 
 export interface MediaPaths {
@@ -32,8 +45,9 @@ export interface MediaPaths {
 /**
  * Stores untrusted images. Invariants:
  * - `put` validates the bytes (typed IMAGE_* errors) before anything is written; content decides
- *   the format, never a file name. Stored files are re-encoded, so payloads riding on a valid image
- *   (polyglots, EXIF, GPS) are never stored or served.
+ *   the format, never a file name. Only picture data is stored: a kept JPEG or PNG loses every
+ *   metadata segment or chunk and whatever trails it, anything else is re-encoded, so payloads
+ *   riding on a valid image (polyglots, EXIF, GPS, comments) are never stored or served.
  * - Keys are validated (64 lowercase hex) before any path is built; any other string, such as a
  *   traversal attempt, gets NOT_FOUND without touching the filesystem.
  * - Writes are atomic and durable: temp file in the same folder, fsync, rename, fsync the folder.
@@ -45,6 +59,8 @@ export interface MediaPaths {
 export interface MediaStore {
   /** Validates and stores; storing a key that is already present is a cheap no-op with the same answer. */
   put(bytes: Uint8Array): Promise<StoredMedia>;
+  /** How another thread or process opens this same store (createFsMediaStore(spec.root, spec)); undefined with a test's write hook. */
+  readonly spec: MediaStoreSpec | undefined;
   /** The key `put` would give these bytes, without storing anything. */
   hash(bytes: Uint8Array): string;
   /** False for an unknown key and for an invalid one (never an error, never a filesystem access). */
@@ -79,7 +95,10 @@ export type DurableWrite = (path: string, data: Uint8Array) => Promise<void>;
 
 export interface FsMediaStoreOptions {
   limits?: ImageLimits;
-  /** Longest side of stored originals (default 2048). */
+  /**
+   * Longest side of stored originals: larger ones are re-encoded down to it. Default none: a JPEG or
+   * PNG is kept as posted (within the image limits), which costs no CPU at ingest but more disk.
+   */
   maxSide?: number;
   /** Longest side of thumbnails (default 512). */
   thumbSize?: number;
@@ -168,19 +187,21 @@ type Located = { path: string; format: StoredMedia['format'] };
 class FsMediaStore implements MediaStore {
   private readonly originalsDir: string;
   private readonly thumbsDir: string;
-  // Our own re-encoded output was validated on the way in; only its bounded size matters now.
+  // What is stored was validated on the way in; only its bounded size matters now (no byte limit:
+  // a PNG re-encoded from a WebP can be larger than what was posted).
   private readonly storedLimits: ImageLimits;
 
   constructor(
     root: string,
     private readonly limits: ImageLimits,
-    private readonly maxSide: number,
+    private readonly maxSide: number | undefined,
     private readonly thumbSize: number,
     private readonly durableWrite: DurableWrite,
+    readonly spec: MediaStoreSpec | undefined,
   ) {
     this.originalsDir = join(root, 'originals');
     this.thumbsDir = join(root, 'thumbs');
-    this.storedLimits = { maxBytes: Number.MAX_SAFE_INTEGER, maxPixels: maxSide * maxSide };
+    this.storedLimits = { maxBytes: Number.MAX_SAFE_INTEGER, maxPixels: limits.maxPixels };
   }
 
   hash(bytes: Uint8Array): string {
@@ -197,8 +218,9 @@ class FsMediaStore implements MediaStore {
       await Promise.all([existing.path, this.thumbnailPath(key)].map((path) => utimes(path, now, now).catch(() => {})));
       return this.describe(key, existing.path);
     }
-    const original = await boundedOriginal(bytes, this.maxSide, this.limits);
-    const thumbnail = await thumbnailJpeg(original.data, this.thumbSize, this.storedLimits);
+    const original = await storableOriginal(bytes, this.maxSide, this.limits);
+    // Also the one full decode of what is stored: a file damaged anywhere fails here.
+    const thumbnail = await thumbnailJpeg(original.data, this.thumbSize, original.asPosted ? this.limits : this.storedLimits);
     // Thumbnail first: the original is the commit marker, written last.
     await writeAtomically(this.thumbnailPath(key), thumbnail, this.durableWrite);
     try {
@@ -321,10 +343,12 @@ class FsMediaStore implements MediaStore {
 
 /** The filesystem MediaStore under `root` (created on first write). Throws CONFIG_INVALID for bad sizes. */
 export function createFsMediaStore(root: string, options: FsMediaStoreOptions = {}): MediaStore {
-  const maxSide = options.maxSide ?? 2048;
+  const { maxSide } = options;
   const thumbSize = options.thumbSize ?? 512;
-  for (const [name, value] of Object.entries({ maxSide, thumbSize })) {
+  for (const [name, value] of Object.entries({ ...(maxSide === undefined ? {} : { maxSide }), thumbSize })) {
     if (!Number.isInteger(value) || value < 1) throw new ReferentError(ErrorCode.ConfigInvalid, `Media ${name} must be a positive integer.`);
   }
-  return new FsMediaStore(root, options.limits ?? defaultImageLimits, maxSide, thumbSize, options.writeFile ?? ((path, data) => writeDurably(path, data, { exclusive: true })));
+  const limits = options.limits ?? defaultImageLimits;
+  const spec = options.writeFile ? undefined : { root, limits, thumbSize, ...(maxSide === undefined ? {} : { maxSide }) };
+  return new FsMediaStore(root, limits, maxSide, thumbSize, options.writeFile ?? ((path, data) => writeDurably(path, data, { exclusive: true })), spec);
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode, isReferentError } from '../../src/errors.js';
-import { encodePixels, probeImage, solidPng, type RawPixels } from '../../src/image/image-io.js';
+import { decodeUpright, encodePixels, probeImage, solidPng, type RawPixels } from '../../src/image/image-io.js';
 import { createFsMediaStore, type DurableWrite, type MediaStore } from '../../src/media/media-store.js';
 import { buildHostileCorpus, hostileLimits } from './hostile-corpus.js';
 
@@ -127,12 +127,23 @@ describe('createFsMediaStore', () => {
     expect(paths.thumbnail).toBe(join(root, 'thumbs', stored.key.slice(0, 2), stored.key.slice(2, 4), `${stored.key}.jpg`));
   });
 
-  it('bounds the original: 3000×1000 is stored at 2048×683, thumbnail 512×171', async () => {
+  it('keeps a JPEG or PNG as posted by default: 3000×1000 stays 3000×1000 with the same pixels, thumbnail 512×171', async () => {
     for (const bytes of [await solidPng(3000, 1000, [10, 120, 200]), await encodePixels(twoColour(3000, 1000), 'jpeg')]) {
       const stored = await store.put(bytes);
-      expect(stored).toMatchObject({ width: 2048, height: 683 });
-      expect(await probeImage(await store.readOriginal(stored.key))).toMatchObject({ width: 2048, height: 683 });
+      expect(stored).toMatchObject({ width: 3000, height: 1000 });
+      const original = await store.readOriginal(stored.key);
+      expect((await decodeUpright(original)).data.equals((await decodeUpright(bytes)).data)).toBe(true);
       expect(await probeImage(await store.readThumbnail(stored.key))).toEqual({ format: 'jpeg', width: 512, height: 171 });
+    }
+  });
+
+  it('with maxSide, bounds the original: 3000×1000 is stored at 2048×683, thumbnail 512×171', async () => {
+    const bounded = createFsMediaStore(await newRoot(), { maxSide: 2048 });
+    for (const bytes of [await solidPng(3000, 1000, [10, 120, 200]), await encodePixels(twoColour(3000, 1000), 'jpeg')]) {
+      const stored = await bounded.put(bytes);
+      expect(stored).toMatchObject({ width: 2048, height: 683 });
+      expect(await probeImage(await bounded.readOriginal(stored.key))).toMatchObject({ width: 2048, height: 683 });
+      expect(await probeImage(await bounded.readThumbnail(stored.key))).toEqual({ format: 'jpeg', width: 512, height: 171 });
     }
   });
 
@@ -233,5 +244,25 @@ describe('createFsMediaStore', () => {
 
   it('rejects nonsense options', () => {
     expect(() => createFsMediaStore(root, { maxSide: 0 })).toThrow(expect.objectContaining({ code: ErrorCode.ConfigInvalid }));
+  });
+});
+
+describe('REFERENT_ORIGINAL_MAX_SIDE', () => {
+  it('reaches the media store openStores makes: unset keeps 3000×1000 as posted, 1000 re-encodes it to 1000×333', async () => {
+    const { parseConfig } = await import('../../src/config.js');
+    const { openStores } = await import('../../src/open.js');
+    const bytes = await encodePixels(twoColour(3000, 1000), 'jpeg');
+    for (const [value, expected] of [[undefined, { width: 3000, height: 1000 }], ['1000', { width: 1000, height: 333 }]] as const) {
+      const dataDir = await mkdtemp(join(tmpdir(), 'referent-media-config-'));
+      scratch.push(dataDir);
+      const config = parseConfig({ env: { REFERENT_DATA_DIR: dataDir, ...(value ? { REFERENT_ORIGINAL_MAX_SIDE: value } : {}) } });
+      const stores = await openStores(config);
+      try {
+        expect(await stores.media.put(bytes)).toMatchObject(expected);
+      } finally {
+        await stores.close();
+      }
+    }
+    expect(() => parseConfig({ env: { REFERENT_ORIGINAL_MAX_SIDE: '100' } })).toThrow(/REFERENT_ORIGINAL_MAX_SIDE/);
   });
 });
