@@ -5,25 +5,11 @@
  * A worker that dies, or takes longer than `timeoutMs` on one image, is stopped; that image fails
  * alone with MODEL_INVALID and the next one starts a fresh worker.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, ReferentError } from '../errors.js';
+import { workerEntry } from '../worker-entry.js';
 import { defaultFaceOptions, FACE_MODEL_ID, type FaceEngine, type FaceEngineOptions, type FacesFound, type ResolvedFaceOptions } from './face-engine.js';
 import type { FaceWireError } from './face-worker.js';
-
-/**
- * The worker entry: the built .js next to this file, or the .ts source under tsx / vitest. Node 20
- * applies no module hooks to a worker's entry, so the source is loaded through tsx's tsImport from
- * a small bootstrap (as src/ocr/paddle-ocr.ts does).
- */
-function workerEntry(): { source: URL | string; evaluate: boolean } {
-  const built = new URL('./face-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(built))) return { source: built, evaluate: false };
-  const api = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./face-worker.ts', import.meta.url).href;
-  return { source: `import(${JSON.stringify(api)}).then((tsx) => tsx.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}))`, evaluate: true };
-}
 
 type Pending = { resolve: (r: FacesFound) => void; reject: (e: unknown) => void };
 const engineError = (message: string, cause?: unknown, details: Record<string, unknown> = {}) =>
@@ -95,7 +81,7 @@ export class FaceWorkerEngine implements FaceEngine {
   }
 
   private startWorker(): Promise<Worker> {
-    const { source, evaluate } = workerEntry();
+    const { source, evaluate } = workerEntry(new URL('./face-worker.js', import.meta.url));
     const worker = new Worker(source, { eval: evaluate, workerData: this.options });
     const started = new Promise<Worker>((resolve, reject) => {
       const fail = (err: unknown) => {

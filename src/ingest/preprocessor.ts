@@ -8,11 +8,10 @@
  * keeps libvips loaded while workers come and go, and a worker is ended only once none of its jobs
  * is in flight (ending one in the middle of a libvips call can bring the process down).
  */
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, ReferentError } from '../errors.js';
+import { workerEntry } from '../worker-entry.js';
 import { prepareImage, type PrepareJob, type PrepareSpec, type PreparedImage } from './prepare-image.js';
 
 export interface Preprocessor {
@@ -56,15 +55,6 @@ export async function startWorkerPool(size: number, spec: PrepareSpec): Promise<
     throw failed.reason;
   }
   return pool;
-}
-
-/** The built worker next to this file (dist/), or, running from source (tsx, vitest), the .ts one through tsx. */
-function workerEntry(): { source: URL | string; evaluate: boolean } {
-  const built = new URL('./preprocess-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(built))) return { source: built, evaluate: false };
-  const api = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./preprocess-worker.ts', import.meta.url).href;
-  return { source: `import(${JSON.stringify(api)}).then((tsx) => tsx.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}))`, evaluate: true };
 }
 
 type Pending = { resolve: (p: PreparedImage) => void; reject: (e: unknown) => void };
@@ -136,7 +126,7 @@ class WorkerPool implements Preprocessor {
   }
 
   spawn(): Promise<Slot> {
-    const { source, evaluate } = workerEntry();
+    const { source, evaluate } = workerEntry(new URL('./preprocess-worker.js', import.meta.url));
     const worker = new Worker(source, { eval: evaluate, workerData: this.spec });
     const slot: Slot = { worker, pending: new Map() };
     return new Promise<Slot>((resolve, reject) => {

@@ -5,11 +5,10 @@
  * side only queues requests. The library is imported dynamically, inside the worker only: the
  * main thread never pays its ~0.9 s import or ~130 MB.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { SHARE_ENV, Worker } from 'node:worker_threads';
 import type { Line } from '@gutenye/ocr-node';
 import { ErrorCode, ReferentError } from '../errors.js';
+import { workerEntry } from '../worker-entry.js';
 import { prepareForOcr, probeImage, solidPng } from '../image/image-io.js';
 import type { OcrLine, TextReader } from './ocr.js';
 
@@ -71,20 +70,6 @@ export function toOcrLines(result: EngineResult, minConfidence: number): OcrLine
     if (text === '' || !(line.mean >= minConfidence)) return [];
     return [{ text, confidence: line.mean, box: line.box?.length === 4 ? line.box.map(toImage) : whole }];
   });
-}
-
-/**
- * The worker entry: the built .js next to this file, or the .ts source under tsx / vitest. Node 20
- * applies no module hooks to a worker's entry (neither an inherited tsx loader nor
- * `execArgv: ['--import', 'tsx']` works: "Unknown file extension .ts"), so the source is loaded
- * through tsx's tsImport from a small bootstrap instead.
- */
-function workerEntry(): { source: URL | string; evaluate: boolean } {
-  const built = new URL('./ocr-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(built))) return { source: built, evaluate: false };
-  const api = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./ocr-worker.ts', import.meta.url).href;
-  return { source: `import(${JSON.stringify(api)}).then((tsx) => tsx.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}))`, evaluate: true };
 }
 
 type Pending = { resolve: (r: EngineResult) => void; reject: (e: unknown) => void };
@@ -152,7 +137,7 @@ export class PaddleOcr implements TextReader {
   }
 
   private startWorker(): Promise<Worker> {
-    const { source, evaluate } = workerEntry();
+    const { source, evaluate } = workerEntry(new URL('./ocr-worker.js', import.meta.url));
     // SHARE_ENV: the worker's ORT_DISABLE_TELEMETRY (set by onnx-runtime.ts) must reach the real
     // environment, where onnxruntime's native code reads it; a worker's own env is a JS-only copy.
     const worker = new Worker(source, { eval: evaluate, workerData: { maxSide: this.options.maxSide }, env: SHARE_ENV });
