@@ -19,8 +19,8 @@ const MAX_CONTEXT_TEXT = 2000;
 const MAX_BUTTON_VALUE = 2000;
 const BLOCKS_PER_CARD = 4;
 
-/** The buttons' action ids: a card's three, a reply's two (forget), and Share in channel. */
-export const CARD_ACTION = /^referent\.(confirm|reject|more)$/;
+/** The buttons' action ids: a card's (three on a hit, Name this person on an unknown face group), a reply's two (forget), and Share in channel. */
+export const CARD_ACTION = /^referent\.(confirm|reject|more|name)$/;
 export const REPLY_ACTION = /^referent\.(forget|cancel)$/;
 export const SHARE_ACTION = 'referent.share';
 
@@ -58,7 +58,7 @@ export function cardBlocks(card: Card, image: SlackImage | undefined): Block[] {
     action_id: `referent.${a.kind}`,
     text: plain(a.label, 75),
     value: a.value,
-    ...(a.kind === 'confirm' ? { style: 'primary' } : {}),
+    ...(a.kind === 'confirm' || a.kind === 'name' ? { style: 'primary' } : {}),
   }));
   return [
     picture,
@@ -119,12 +119,20 @@ export function workingMessage(what: string): SlackMessage {
   return { text: `${what}…`, blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: `:hourglass_flowing_sand: ${escapeMrkdwn(what)}…` }] }] };
 }
 
-/** A message's blocks with one card re-rendered (after a verdict); other blocks as they were. */
+/**
+ * A message's blocks with one card re-rendered (after a verdict); other blocks as they were. The first
+ * card of the photo, up to its divider: a second card of the same photo after it (`faces`, two people
+ * on one photo) stays as it was.
+ */
 export function replaceCard(blocks: readonly Block[], card: Card, image: SlackImage | undefined): Block[] {
   const first = blocks.findIndex((b) => cardOfBlock(b.block_id) === card.itemId);
   if (first < 0) return [...blocks];
   let end = first;
-  while (end < blocks.length && cardOfBlock(blocks[end]!.block_id) === card.itemId) end++;
+  while (end < blocks.length && cardOfBlock(blocks[end]!.block_id) === card.itemId) {
+    const divider = /^card:\d+:end:/.test(String(blocks[end]!.block_id));
+    end++;
+    if (divider) break;
+  }
   return [...blocks.slice(0, first), ...cardBlocks(card, image), ...blocks.slice(end)];
 }
 

@@ -114,7 +114,7 @@ class ButtonHandlers {
     await deliver(this.deps.images, sink, team, thanks ? rest : result.replies, placeholder);
   }
 
-  /** That's it on a photo nobody labelled: a dialog asks which label it shows (opened within the trigger's 3 s). */
+  /** That's it on a photo nobody labelled, or Name this person: a dialog asks for the label (opened within the trigger's 3 s). */
   private async askLabel(body: Pressed, action: Button, ask: NonNullable<ActionResult['askLabel']>, where: Where, shown: SlackMessage | undefined, client: webApi.WebClient): Promise<void> {
     const privately = !body.message || body.container?.is_ephemeral === true;
     const meta: LabelMeta = {
@@ -124,13 +124,13 @@ class ButtonHandlers {
       ...(privately ? (body.response_url ? { r: body.response_url } : {}) : { t: body.message!.ts, ...(where.thread ? { h: where.thread } : {}) }),
     };
     const metadata = JSON.stringify(meta);
-    if (metadata.length > MAX_METADATA || !body.trigger_id) throw new ReferentError(ErrorCode.UsageInvalid, 'I cannot ask for a label from this button: search again and press That\'s it on the new card.');
+    if (metadata.length > MAX_METADATA || !body.trigger_id) throw new ReferentError(ErrorCode.UsageInvalid, 'I cannot ask for a label from this button: ask again and press the button on the new card.');
     // The dialog's submission carries no blocks: the card's message is kept to redraw it then.
     if (shown) this.deps.memory.remember(shown);
     await client.views.open({ trigger_id: body.trigger_id, view: labelModal(ask, metadata) as never });
   }
 
-  /** The label dialog submitted: link the photo, redraw its card, and post what the assistant said. */
+  /** The label dialog submitted: link the photo (or name the face group), redraw its card, and post what the assistant said. */
   async labelled(
     body: { team?: { id?: string } | null; user: Pressed['user'] },
     privateMetadata: string,

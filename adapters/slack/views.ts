@@ -66,14 +66,14 @@ export function addReferenceModal(privateMetadata: string, caption: string): Rec
   };
 }
 
-/** "That's it" on a photo nobody labelled: which label it shows (the field starts empty). */
-export function labelModal(ask: { title: string; prompt: string }, privateMetadata: string): Record<string, unknown> {
+/** "That's it" on a photo nobody labelled, or Name this person: which label it shows (the field starts empty). */
+export function labelModal(ask: { title: string; prompt: string; submit?: string }, privateMetadata: string): Record<string, unknown> {
   return {
     type: 'modal',
     callback_id: LABEL_VIEW,
     private_metadata: privateMetadata,
     title: plain('Name this photo', 24),
-    submit: plain('Link', 24),
+    submit: plain(ask.submit ?? 'Link', 24),
     close: plain('Cancel', 24),
     blocks: [
       { type: 'section', text: plain(ask.prompt, MAX_SECTION_TEXT) },

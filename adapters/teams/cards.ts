@@ -90,7 +90,7 @@ export function hitCard(hit: Card, imageUrl: string | undefined): CardAttachment
     { type: 'RichTextBlock', inlines: [...(band ? [textRun(band.text, { weight: 'Bolder', color: band.color }), textRun(' · ')] : []), textRun(clip(facts, MAX_FACTS), { isSubtle: true })] },
     ...(hit.verdict ? [verdictBlock(hit.verdict)] : []),
   ];
-  return card(body, buttons(hit.actions.map((a) => ({ title: a.label, value: a.value, ...(a.kind === 'confirm' ? { style: 'positive' as const } : {}) }))));
+  return card(body, buttons(hit.actions.map((a) => ({ title: a.label, value: a.value, ...(a.kind === 'confirm' || a.kind === 'name' ? { style: 'positive' as const } : {}) }))));
 }
 
 /**
@@ -146,18 +146,19 @@ export function textCard(reply: Reply, demoNotice?: string): CardAttachment {
 const MAX_LABEL = 200;
 
 /**
- * That's it on a photo nobody labelled: what does it show? A text field (empty: a default would be
- * sent as the answer) and a button carrying the same value back with the label. `error` is the
+ * That's it on a photo nobody labelled (what does it show?), or Name this person on an unknown face
+ * group: a text field (empty: a default would be sent as the answer) and a button carrying the same
+ * value back with the label, titled `submit` when the assistant gave one. `error` is the
  * assistant's answer to a label it refused, shown above the field.
  */
-export function labelCard(ask: { title: string; prompt: string; value: string }, error?: string): CardAttachment {
+export function labelCard(ask: { title: string; prompt: string; value: string; submit?: string }, error?: string): CardAttachment {
   const body: CardElement[] = [
     plainBlock(clip(ask.title, MAX_TITLE), { weight: 'Bolder', size: 'Medium' }),
     plainBlock(clip(ask.prompt, MAX_FACTS)),
     ...(error ? [plainBlock(`⚠️ ${clip(error, MAX_FACTS)}`, { color: 'Attention' })] : []),
     { type: 'Input.Text', id: LABEL_INPUT, label: 'Label', placeholder: 'P-20417', isRequired: true, maxLength: MAX_LABEL, errorMessage: 'Give a label, such as a part number or a name.' },
   ];
-  return card(body, buttons([{ title: "That's it: link it", value: ask.value, style: 'positive' }]));
+  return card(body, buttons([{ title: clip(ask.submit ?? "That's it: link it", 80), value: ask.value, style: 'positive' }]));
 }
 
 export const DEMO_NOTICE =

@@ -19,6 +19,8 @@ export type SentMessage =
 export interface LabelAsk {
   title: string;
   prompt: string;
+  /** Its button's words, when not That's it's. */
+  submit?: string;
 }
 
 const MEMORY = 500;

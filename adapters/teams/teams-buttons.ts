@@ -40,10 +40,10 @@ export async function press(deps: TurnDeps, context: TurnContext, pressed: Press
   return messageResponse(errors.length ? errors.map((r) => r.text).join(' ') : (shown[0]?.text ?? 'Done.'));
 }
 
-/** That's it on a photo nobody labelled: the label card, in place of the pressed card or as a message of its own. */
+/** That's it on a photo nobody labelled, or Name this person: the label card, in place of the pressed card or as a message of its own. */
 async function askLabel(deps: TurnDeps, context: TurnContext, ask: NonNullable<ActionResult['askLabel']>, via: Via): Promise<InvokeBody | undefined> {
   const conversation = conversationOf(context);
-  deps.sent.rememberAsk(conversation, ask.value, { title: ask.title, prompt: ask.prompt });
+  deps.sent.rememberAsk(conversation, ask.value, { title: ask.title, prompt: ask.prompt, ...(ask.submit ? { submit: ask.submit } : {}) });
   const card = labelCard(ask);
   if (via === 'execute') return cardResponse(card);
   const sent = await context.sendActivity({ type: 'message', attachments: [card] });
@@ -88,7 +88,9 @@ async function redrawAnswer(deps: TurnDeps, context: TurnContext, id: string, up
   const conversation = conversationOf(context);
   const previous = deps.sent.get(conversation, id);
   if (previous?.kind !== 'answer') return false;
-  const cards = previous.cards.map((c) => (c.itemId === updated.itemId ? updated : c));
+  // The first card of the photo: a second one after it (`faces`, two people on one photo) stays as it was.
+  const at = previous.cards.findIndex((c) => c.itemId === updated.itemId);
+  const cards = previous.cards.map((c, i) => (i === at ? updated : c));
   deps.sent.remember(conversation, id, { kind: 'answer', text: previous.text, cards });
   await context.updateActivity({ ...(await answerActivity(deps, previous.text, cards)), id });
   return true;

@@ -1,8 +1,8 @@
 /**
- * The buttons: a card's That's it / Not it / More like this, and a reply's Forget / Keep it. Every
- * value comes back from a client untrusted: it is parsed strictly, and everything it names is
- * checked against what the pressing conversation may see, with the same answer whether a thing is
- * gone or merely elsewhere.
+ * The buttons: a card's That's it / Not it / More like this, an unknown face group's Name this
+ * person, and a reply's Forget / Keep it. Every value comes back from a client untrusted: it is
+ * parsed strictly, and everything it names is checked against what the pressing conversation may
+ * see, with the same answer whether a thing is gone or merely elsewhere.
  */
 import type { Item } from '../catalog/catalog.js';
 import { forget, review } from '../entities/entities.js';
@@ -11,7 +11,8 @@ import { search } from '../search/search.js';
 import type { AccessPolicy, Visible } from './access.js';
 import { isAdmin } from './access.js';
 import type { AssistantDeps } from './assistant.js';
-import { type ActionValue, cardActions, cardTitle, decodeAction, encodeAction, hitCards, isCardAction, type ReplyActionValue, unpackVector } from './cards.js';
+import { type ActionValue, cardActions, cardTitle, decodeAction, encodeAction, hitCards, isCardAction, isNameAction, nameAction, type NameActionValue, type ReplyActionValue, unpackVector } from './cards.js';
+import { namePressedGroup, pressedFaceGroup } from './faces-reply.js';
 import { type ChatScope, type ChatUser, userKey } from './message.js';
 import type { Card, Reply } from './reply.js';
 
@@ -27,10 +28,12 @@ export interface ActionResult {
   /** The reply whose buttons were pressed, as it should now read (a forget answered), or absent. */
   update?: Reply;
   /**
-   * That's it on a photo nobody labelled and that looks like nothing known: the platform asks for a
-   * label (a dialog, a field) and calls `act` again with this value and `{ label }`.
+   * That's it on a photo nobody labelled and that looks like nothing known, or Name this person on
+   * an unknown face group: the platform asks for a label (a dialog, a field) and calls `act` again
+   * with this value and `{ label }`. `submit`: the words of the button that sends it, when not the
+   * platform's own for That's it ("Link").
    */
-  askLabel?: { itemId: number; title: string; prompt: string; value: string };
+  askLabel?: { itemId: number; title: string; prompt: string; value: string; submit?: string };
 }
 
 export interface ButtonContext {
@@ -54,6 +57,7 @@ export class ButtonHandler {
 
   async run(value: unknown, user: ChatUser, scope: ChatScope, input?: ActionInput): Promise<ActionResult> {
     const action = decodeAction(value);
+    if (isNameAction(action)) return this.nameGroup(action, user, scope, input);
     if (!isCardAction(action)) return this.forgetAnswer(action, user, scope);
     const visible = await this.context.visible(scope);
     const item = await this.deps.catalog.getItem(action.i);
@@ -122,6 +126,40 @@ export class ButtonHandler {
     else if (item.entityId === null && result.entity) effect = `this image is now ${result.entity.label}, and it will rank higher for ${like}`;
     else effect = `it will rank higher for ${like}`;
     return { replies: [{ kind: 'info', text: `Thanks, ${who}: ${effect}.`, cards: [] }], card };
+  }
+
+  /**
+   * Name this person on an unknown face group's card: first the label is asked for, then the group is
+   * named with it, as `faces name <group> <label>` would. Each press is a person query, audited before
+   * the group is read; the label is checked before anything is.
+   */
+  private async nameGroup(action: NameActionValue, user: ChatUser, scope: ChatScope, input: ActionInput | undefined): Promise<ActionResult> {
+    const label = input?.label === undefined ? undefined : checkLabel(input.label);
+    const visible = await this.context.visible(scope);
+    const query = label === undefined ? `Name this person on face group ${action.g}` : `faces name ${action.g} ${label}`;
+    const audit = (id: number) => this.context.audit(visible, user, scope, query, id);
+    const pressed = await pressedFaceGroup(this.deps.catalog, visible, audit, { collectionId: action.c, groupId: action.g, itemId: action.i });
+    const { collection, group, item } = pressed;
+    if (label === undefined) {
+      // Made anew from what was checked, not echoed.
+      const { value } = nameAction({ collectionId: collection.id, groupId: group.id, itemId: item.id });
+      const photos = group.itemIds.length;
+      const prompt = `Who is this? ${plural(photos, 'photo')} in ${collection.name} ${photos === 1 ? 'shows' : 'show'} this face. Give the name your team uses: I link ${photos === 1 ? 'it' : 'them all'} to that person.`;
+      return { replies: [], card: null, askLabel: { itemId: item.id, title: `Unknown face group ${group.id}`, prompt, value, submit: 'Name' } };
+    }
+    const named = await namePressedGroup(this.deps.catalog, pressed, label);
+    const who = user.name ?? user.id;
+    const card: Card = {
+      itemId: item.id,
+      mediaKey: item.mediaKey,
+      title: label,
+      collection: collection.name,
+      why: `${plural(named.photos, 'photo')} of ${label}`,
+      more: named.photos - 1,
+      actions: [],
+      verdict: `Named ${label} by ${who}`,
+    };
+    return { replies: [{ kind: 'info', text: named.text, cards: [] }], card };
   }
 
   /** Forget (admins) or Keep it, under the question `forget <label>` asked. */

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Collection } from '../catalog/catalog.js';
 import { ErrorCode, ReferentError } from '../errors.js';
 import type { SearchHit } from '../search/search.js';
-import type { Card, CardAction, CardActionKind, ReplyAction, ScoreBand } from './reply.js';
+import type { Card, CardAction, ReplyAction, ScoreBand } from './reply.js';
 
 /** Slack's limit on a button value; every platform's is at least this. */
 export const MAX_ACTION_VALUE = 2000;
@@ -76,8 +76,23 @@ const replyActionSchema = z.object({
   l: z.string().max(MAX_QUERY_IN_VALUE),
 });
 
+/**
+ * Name this person, on an unknown face group's card: the group's collection, the group (its id, the
+ * smallest face id) and the photo its card shows. Strict: a value with anything else is not ours.
+ */
+const nameActionSchema = z
+  .object({
+    v: z.literal(1),
+    a: z.literal('name'),
+    c: z.number().int().positive(),
+    g: z.number().int().positive(),
+    i: z.number().int().positive(),
+  })
+  .strict();
+
 export type ActionValue = z.infer<typeof cardActionSchema>;
 export type ReplyActionValue = z.infer<typeof replyActionSchema>;
+export type NameActionValue = z.infer<typeof nameActionSchema>;
 
 const clip = (s: string, n: number) => (s.length <= n ? s : n < 1 ? '' : `${s.slice(0, n - 1)}…`);
 
@@ -122,7 +137,7 @@ export function unpackVector(packed: string, dim: number): Float32Array | null {
  * The button value: at most MAX_ACTION_VALUE characters once JSON has escaped it (quotes and control
  * characters take 2 to 6 characters each), shortening the query and the why line as needed.
  */
-export function encodeAction(kind: CardActionKind, card: CardBasis, query: AskedQuery): string {
+export function encodeAction(kind: ActionValue['a'], card: CardBasis, query: AskedQuery): string {
   const x = query.vector && kind !== 'more' ? packVector(query.vector) : undefined;
   for (let q = MAX_QUERY_IN_VALUE, w = MAX_WHY_IN_VALUE; ; q = Math.floor(q / 2), w = Math.floor(w / 2)) {
     const value: ActionValue = { v: 1, a: kind, i: card.itemId, q: clip(query.text, q), e: card.entityId, b: card.band, w: clip(card.why, w), t: query.typed, ...(x && x.length <= MAX_VECTOR_IN_VALUE ? { x } : {}) };
@@ -140,8 +155,14 @@ export function forgetActions(entityId: number, label: string): ReplyAction[] {
   ];
 }
 
+/** Name this person on an unknown face group's card (`faces`). */
+export function nameAction(group: { collectionId: number; groupId: number; itemId: number }): CardAction {
+  const value: NameActionValue = { v: 1, a: 'name', c: group.collectionId, g: group.groupId, i: group.itemId };
+  return { kind: 'name', label: 'Name this person', value: JSON.stringify(value) };
+}
+
 /** Parses a button value sent back by a client (a card's or a reply's); anything malformed is USAGE_INVALID. */
-export function decodeAction(value: unknown): ActionValue | ReplyActionValue {
+export function decodeAction(value: unknown): ActionValue | NameActionValue | ReplyActionValue {
   let parsed: unknown;
   try {
     parsed = typeof value === 'string' && value.length <= MAX_ACTION_VALUE ? JSON.parse(value) : undefined;
@@ -150,14 +171,17 @@ export function decodeAction(value: unknown): ActionValue | ReplyActionValue {
   }
   const result = cardActionSchema.safeParse(parsed);
   if (result.success) return result.data;
+  const name = nameActionSchema.safeParse(parsed);
+  if (name.success) return name.data;
   const reply = replyActionSchema.safeParse(parsed);
   if (reply.success) return reply.data;
   throw new ReferentError(ErrorCode.UsageInvalid, 'That button is not one of mine (or it is from an older version): search again.');
 }
 
-export const isCardAction = (a: ActionValue | ReplyActionValue): a is ActionValue => a.a === 'confirm' || a.a === 'reject' || a.a === 'more';
+export const isCardAction = (a: ActionValue | NameActionValue | ReplyActionValue): a is ActionValue => a.a === 'confirm' || a.a === 'reject' || a.a === 'more';
+export const isNameAction = (a: ActionValue | NameActionValue | ReplyActionValue): a is NameActionValue => a.a === 'name';
 
-const LABELS: Record<CardActionKind, string> = { confirm: "That's it", reject: 'Not it', more: 'More like this' };
+const LABELS: Record<ActionValue['a'], string> = { confirm: "That's it", reject: 'Not it', more: 'More like this' };
 
 export function cardActions(card: CardBasis, query: AskedQuery): CardAction[] {
   return (['confirm', 'reject', 'more'] as const).map((kind) => ({ kind, label: LABELS[kind], value: encodeAction(kind, card, query) }));

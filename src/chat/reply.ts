@@ -7,15 +7,18 @@
 /** How strong a match is, in words rather than raw scores (scores are not comparable across queries). */
 export type ScoreBand = 'strong' | 'good' | 'weak';
 
-/** The three card buttons. `more` finds images like this one. */
-export type CardActionKind = 'confirm' | 'reject' | 'more';
+/**
+ * The card buttons: a search result's three (`more` finds images like this one), and `name` on an
+ * unknown face group's card (`faces`), which asks for a label and names the group with it.
+ */
+export type CardActionKind = 'confirm' | 'reject' | 'more' | 'name';
 
 /** Buttons under a reply's text (not on a card): confirming or cancelling a `forget`. */
 export type ReplyActionKind = 'forget' | 'cancel';
 
 export interface CardAction {
   kind: CardActionKind;
-  /** Button text: "That's it", "Not it", "More like this". */
+  /** Button text: "That's it", "Not it", "More like this", "Name this person". */
   label: string;
   /**
    * Opaque, self-contained value the adapter sends back when the button is pressed (JSON text,
@@ -48,7 +51,7 @@ export interface Card {
   /** How many more images of the same entity were folded into this card. */
   more: number;
   actions: CardAction[];
-  /** Set once a verdict was given on this card: "Confirmed by alice". */
+  /** Set once a verdict was given on this card: "Confirmed by alice", "Named Ana by alice". */
   verdict?: string;
 }
 

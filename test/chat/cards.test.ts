@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeAction, encodeAction, forgetActions, MAX_ACTION_VALUE, packVector, scoreBand, unpackVector } from '../../src/chat/cards.js';
+import { decodeAction, encodeAction, forgetActions, MAX_ACTION_VALUE, nameAction, packVector, scoreBand, unpackVector } from '../../src/chat/cards.js';
 import type { SearchHit } from '../../src/search/search.js';
 
 type Carrier = 'similarity' | 'entity' | 'label';
@@ -67,5 +67,26 @@ describe('cards', () => {
     for (const bad of [value.replace('"i":7', '"i":-1'), value.replace('"v":1', '"v":2'), '[]', 'null', undefined, 7]) {
       expect(() => decodeAction(bad), String(bad).slice(0, 40)).toThrow(expect.objectContaining({ code: 'USAGE_INVALID' }));
     }
+  });
+
+  it('Name this person decodes as the group it names, and a forged or malformed one is refused', () => {
+    const action = nameAction({ collectionId: 4, groupId: 31, itemId: 9 });
+    expect(action).toMatchObject({ kind: 'name', label: 'Name this person' });
+    expect(decodeAction(action.value)).toEqual({ v: 1, a: 'name', c: 4, g: 31, i: 9 });
+    const forged = [
+      '{"v":1,"a":"name","c":4,"g":31}',
+      '{"v":1,"a":"name","c":4,"g":31,"i":9,"e":2}',
+      '{"v":1,"a":"name","c":0,"g":31,"i":9}',
+      '{"v":1,"a":"name","c":4,"g":-31,"i":9}',
+      '{"v":1,"a":"name","c":4,"g":31.5,"i":9}',
+      '{"v":1,"a":"name","c":"4","g":31,"i":9}',
+      '{"v":1,"a":"name","c":4,"g":31,"i":null}',
+      '{"v":2,"a":"name","c":4,"g":31,"i":9}',
+      '{"v":1,"a":"Name","c":4,"g":31,"i":9}',
+      '{"v":1,"a":"name","c":4,"g":1e400,"i":9}',
+      // A search card's value cannot name a group either.
+      encodeAction('confirm', { itemId: 9, entityId: null, band: null, why: '' }, { text: 'q', typed: true }).replace('"a":"confirm"', '"a":"name"'),
+    ];
+    for (const bad of forged) expect(() => decodeAction(bad), bad).toThrow(expect.objectContaining({ code: 'USAGE_INVALID' }));
   });
 });

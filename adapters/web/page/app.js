@@ -13,7 +13,7 @@
   const REQUEST_TIMEOUT_MS = 180000;
   const BAND_TEXT = { strong: 'strong match', good: 'good match', weak: 'weak match' };
   const REPLY_KINDS = new Set(['results', 'info', 'help', 'error']);
-  const ACTION_KINDS = new Set(['confirm', 'reject', 'more']);
+  const ACTION_KINDS = new Set(['confirm', 'reject', 'more', 'name']);
   /** Content hashes are hex; anything else never becomes part of a URL. */
   const MEDIA_KEY = /^[A-Za-z0-9_-]{1,128}$/;
 
@@ -139,7 +139,7 @@
   function actionEnabled(card, action) {
     if (!action || typeof action.value !== 'string') return false;
     const kind = actionKind(action);
-    if ((kind === 'confirm' || kind === 'reject') && str(card.verdict)) return false;
+    if ((kind === 'confirm' || kind === 'reject' || kind === 'name') && str(card.verdict)) return false;
     return true;
   }
 
@@ -186,7 +186,7 @@
     if (verdict) {
       item.classList.add('has-verdict');
       const v = el('p', 'verdict', verdict);
-      if (/^\s*confirm/i.test(verdict)) v.classList.add('verdict-positive');
+      if (/^\s*(confirm|named)/i.test(verdict)) v.classList.add('verdict-positive');
       else if (/^\s*reject/i.test(verdict)) v.classList.add('verdict-negative');
       body.appendChild(v);
     }
@@ -353,7 +353,7 @@
         }
       }
       if (current === item) restoreCardButtons(item);
-      if (body.askLabel && typeof body.askLabel === 'object') askLabel(item, body.askLabel);
+      if (body.askLabel && typeof body.askLabel === 'object') askLabel(item, body.askLabel, kind);
       else if (hadFocus && current !== item) {
         const same = current.querySelector(`button.action-${kind}:not(:disabled)`);
         (same || current).focus({ preventScroll: true });
@@ -367,8 +367,8 @@
     }
   }
 
-  /** That's it on a photo nobody labelled: an inline field asks for the label, then presses again with it. */
-  function askLabel(item, ask) {
+  /** That's it on a photo nobody labelled, or Name this person: an inline field asks for the label, then presses again with it. */
+  function askLabel(item, ask, kind) {
     const old = item.querySelector('form.label-form');
     if (old) old.remove();
     const form = el('form', 'label-form');
@@ -382,7 +382,7 @@
     input.maxLength = 200;
     input.placeholder = 'a part number or a name';
     input.autocomplete = 'off';
-    const save = el('button', 'action action-label', 'Save label');
+    const save = el('button', 'action action-label', str(ask.submit) || 'Save label');
     save.type = 'submit';
     form.append(prompt, input, save);
     form.addEventListener('submit', (event) => {
@@ -390,7 +390,7 @@
       const label = input.value.trim();
       if (!label) return input.focus();
       form.remove();
-      pressAction(item, { value: str(ask.value) }, 'confirm', label);
+      pressAction(item, { value: str(ask.value) }, kind, label);
     });
     (item.querySelector('.card-body') || item).appendChild(form);
     input.focus({ preventScroll: true });
