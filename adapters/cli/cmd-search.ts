@@ -1,14 +1,33 @@
+/**
+ * `referent search`. A photo searched against person collections with faces on is searched by face
+ * too (src/search/face-search.ts): the face runtime is made for that search alone (its models load
+ * at the photo and are let go before the command ends), and, as in chat, the search is a person
+ * query recorded in the audit log (as `cli:<login>`) for each such collection before a face is compared.
+ */
 import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Catalog } from '../../src/catalog/catalog.js';
 import type { Config } from '../../src/config.js';
 import { ErrorCode, ReferentError } from '../../src/errors.js';
+import { FaceRuntime } from '../../src/faces/face-runtime.js';
 import { openReferent, type Referent } from '../../src/open.js';
-import { searchItems, type SearchHit } from '../../src/search/search.js';
+import { faceCollectionsOf, type FaceSearchDeps } from '../../src/search/face-search.js';
+import { checkRequest, resolveCollections, searchItems, type SearchHit, type SearchRequest } from '../../src/search/search.js';
 import { hitJson } from '../hit-json.js';
 import type { CliValues } from './main.js';
 import { createProgressBar } from './progress-bar.js';
 import { describeOpen } from './report.js';
 
-export async function runSearch(args: string[], values: CliValues, loadConfig: () => Config): Promise<number> {
+/** The face runtime a search uses and then closes (FaceRuntime). */
+export type SearchFaceRuntime = FaceSearchDeps['runtime'] & { close(): Promise<void> };
+
+export interface SearchCommandOptions {
+  /** Makes the face runtime when a search needs one (default: a FaceRuntime); tests give one of fixed faces. */
+  faceRuntime?: () => SearchFaceRuntime;
+}
+
+export async function runSearch(args: string[], values: CliValues, loadConfig: () => Config, options: SearchCommandOptions = {}): Promise<number> {
   const text = args.join(' ').trim();
   if ((values.image?.length ?? 0) > 1) throw new ReferentError(ErrorCode.UsageInvalid, 'search takes one --image.');
   const imagePath = values.image?.[0];
@@ -17,19 +36,35 @@ export async function runSearch(args: string[], values: CliValues, loadConfig: (
   const config = loadConfig();
   const image = imagePath ? await readQueryImage(imagePath, config.maxImageBytes) : undefined;
   const referent = await openReferent(config, { progress: createProgressBar() });
+  let runtime: SearchFaceRuntime | null = null;
   try {
     if (!values.json) describeOpen(referent);
-    const hits = await searchItems(
-      referent,
-      { ...(text ? { text } : {}), ...(image ? { image } : {}), ...(values.collection ? { collections: values.collection } : {}), limit, ...(values['no-refine'] ? { refine: false } : {}) },
-      config,
-    );
+    const collectionIds = values.collection ? await resolveCollections(referent.catalog, values.collection) : undefined;
+    const request: SearchRequest = { ...(text ? { text } : {}), ...(image ? { image } : {}), ...(collectionIds ? { collectionIds } : {}), limit, ...(values['no-refine'] ? { refine: false } : {}) };
+    checkRequest(request, config);
+    // Faces only for a photo and only where some collection searched has them on: else nothing loads.
+    const faces = image ? await faceCollectionsOf(referent.catalog, collectionIds) : new Set<number>();
+    if (faces.size > 0) {
+      await auditFaceSearch(referent.catalog, faces, text, imagePath!);
+      runtime = (options.faceRuntime ?? (() => new FaceRuntime()))();
+    }
+    const hits = await searchItems(runtime ? { ...referent, faces: { runtime } } : referent, request, config);
     const json = () => JSON.stringify({ hits: hits.map((h) => hitJson(h, { ...referent.media.paths(h.item.mediaKey) })) });
     process.stdout.write(values.json ? `${json()}\n` : formatTable(referent, hits));
   } finally {
+    // The face worker ends here, so the process can exit.
+    await runtime?.close();
     await referent.shutdown();
   }
   return 0;
+}
+
+/** Recorded as the chat records a photo search that compares faces: who, each collection, what was asked. */
+async function auditFaceSearch(catalog: Catalog, collectionIds: ReadonlySet<number>, text: string, imagePath: string): Promise<void> {
+  const query = `search ${text ? `${JSON.stringify(text)} ` : ''}--image ${path.basename(imagePath)} (faces compared)`;
+  for (const collectionId of collectionIds) {
+    await catalog.addAudit({ user: `cli:${os.userInfo().username}`, platform: 'cli', scope: 'cli', collectionId, query });
+  }
 }
 
 export async function readQueryImage(file: string, maxBytes: number): Promise<Buffer> {

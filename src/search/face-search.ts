@@ -6,7 +6,8 @@
  *   candidate per face). An image showing one of them at or above SAME_FACE_COSINE is a face match:
  *   face matches come first, best cosine first (one card per labelled person, their other matching
  *   photos folded into it), then the rest of the ranking as it was. Below the threshold a face is
- *   no evidence, and the ranking is left alone.
+ *   no evidence, and the ranking is left alone. More like this on an image does the same with the
+ *   image's faces as stored (likedFaces): no engine runs, so it needs no face runtime loaded.
  * - An image nobody labelled whose face matches a labelled person's face reference (face-match.ts)
  *   names that person as a suggestion on its card ("looks like Ana by face (0.97)"), so That's it
  *   links it as it links any suggested entity. A photo on which two known people match suggests
@@ -15,7 +16,7 @@
  * Both are person queries; auditing them is the caller's (src/chat/assistant.ts audits before searching).
  */
 import type { Catalog, Item } from '../catalog/catalog.js';
-import { type FaceBox, type FacesFound, SAME_FACE_COSINE } from '../faces/face-engine.js';
+import { type DetectedFace, type FaceBox, type FacesFound, SAME_FACE_COSINE } from '../faces/face-engine.js';
 import { matchingFaces, whoIsThis } from '../faces/face-match.js';
 import type { SearchHit } from './search.js';
 
@@ -27,12 +28,18 @@ export interface FaceSearchDeps {
 /** Where a face sits across its photo, for a card that has no picture of its box. */
 export type FacePlace = 'left' | 'centre' | 'right';
 
+/** A face searched for: one of a posted photo's (as detected) or of a liked image's (as stored). */
+export type QueryFace = Pick<DetectedFace, 'box' | 'descriptor'>;
+
 export interface FaceEvidence {
   /** Cosine of the two face descriptors (or of the face and the person's face reference). */
   cosine: number;
-  /** Which face of the posted photo matched (their order as detected), or null for a suggestion by face reference. */
+  /**
+   * Which face of the query matched (a posted photo's, in the order detected; a liked image's, in
+   * the order stored), or null for a suggestion by face reference.
+   */
   queryFace: number | null;
-  /** The posted photo's face that matched, in its pixels; null for a suggestion. */
+  /** The query's face that matched, in the query image's pixels; null for a suggestion. */
   queryBox: FaceBox | null;
   /** The matching face on this image, in the image's pixels (as an upright viewer sees it). */
   itemFace: FaceBox;
@@ -64,18 +71,34 @@ async function evidence(catalog: Catalog, item: Item, itemFace: FaceBox, cosine:
 }
 
 /**
- * The hits with the images showing the posted photo's faces put first (see the top of the file).
- * `hits` is the ranking without faces, best first; the answer has at most `limit` hits.
+ * The faces of an image as the catalogue stores them (none when its collection has faces off or it
+ * was not processed yet): More like this searches with them, without running the engine.
  */
-export async function withFaceMatches(catalog: Catalog, faces: FacesFound, collections: ReadonlySet<number>, hits: SearchHit[], limit: number): Promise<SearchHit[]> {
-  if (faces.faces.length === 0 || collections.size === 0) return hits;
-  const matches = (await matchingFaces(catalog, faces.faces.map((f) => f.descriptor), { collectionIds: collections })).filter((m) => m.similarity >= SAME_FACE_COSINE);
+export async function likedFaces(catalog: Pick<Catalog, 'facesOf'>, itemId: number): Promise<QueryFace[]> {
+  return (await catalog.facesOf(itemId)).map((f) => ({ box: f.box, descriptor: f.descriptor }));
+}
+
+/**
+ * The hits with the images showing the query's faces put first (see the top of the file). `hits`
+ * is the ranking without faces, best first; the answer has at most `limit` hits. `exclude` (the
+ * liked image of More like this, whose own faces match it best) is never a hit nor among `more`.
+ */
+export async function withFaceMatches(
+  catalog: Catalog,
+  queryFaces: readonly QueryFace[],
+  collections: ReadonlySet<number>,
+  hits: SearchHit[],
+  limit: number,
+  exclude?: number,
+): Promise<SearchHit[]> {
+  if (queryFaces.length === 0 || collections.size === 0) return hits;
+  const matches = (await matchingFaces(catalog, queryFaces.map((f) => f.descriptor), { collectionIds: collections })).filter((m) => m.similarity >= SAME_FACE_COSINE && m.face.itemId !== exclude);
   if (matches.length === 0) return hits;
   const items = await catalog.getItems(matches.map((m) => m.face.itemId));
   const byItem = new Map(hits.map((h) => [h.itemId, h]));
   const first: SearchHit[] = [];
   const byEntity = new Map<number, SearchHit>();
-  const taken = new Set<number>();
+  const taken = new Set<number>(exclude === undefined ? [] : [exclude]);
   for (const m of matches) {
     const item = items.get(m.face.itemId);
     if (!item) continue;
@@ -85,7 +108,7 @@ export async function withFaceMatches(catalog: Catalog, faces: FacesFound, colle
       group.more.push(item.id);
       continue;
     }
-    const face = await evidence(catalog, item, m.face.box, m.similarity, { index: m.queryFace, box: faces.faces[m.queryFace]!.box });
+    const face = await evidence(catalog, item, m.face.box, m.similarity, { index: m.queryFace, box: queryFaces[m.queryFace]!.box });
     const seen = byItem.get(item.id);
     const base = seen?.why ?? { carriedBy: 'similarity' as const, entity: null, description: null, photo: null, feedback: null, summary: '' };
     const rest = seen?.why?.summary;

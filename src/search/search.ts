@@ -18,7 +18,7 @@ import type { RefinedCandidate, RefineQuery } from '../method/refine.js';
 import type { ReferenceEntry, References } from '../references/references.js';
 import { dot, normalizedSum } from '../vectors.js';
 import { carrier, explain, type Why } from './explain.js';
-import { faceCollectionsOf, type FaceSearchDeps, withFaceMatches, withFaceSuggestions } from './face-search.js';
+import { faceCollectionsOf, type FaceSearchDeps, likedFaces, withFaceMatches, withFaceSuggestions } from './face-search.js';
 import { fuseLexical, labelKeys, type LexicalEvidence, PLAIN_HYBRID, queryTerms, REFINED_HYBRID } from './hybrid.js';
 
 export interface SearchDeps {
@@ -39,7 +39,10 @@ export interface SearchRequest {
   collections?: readonly string[];
   /** Collection ids to search (what a chat scope may see); wins over `collections`. */
   collectionIds?: ReadonlySet<number>;
-  /** Find images like this one ("More like this"): its vector is the query, and it is left out of the hits. */
+  /**
+   * Find images like this one ("More like this"): its vector is the query (with `faces`, its stored
+   * faces too, without the runtime), and it is left out of the hits.
+   */
   likeItem?: number;
   limit: number;
   /** Refine against references (default: the configured REFERENT_REFINE). */
@@ -73,6 +76,28 @@ export async function searchItems(deps: SearchDeps, request: SearchRequest, limi
 
 /** searchItems, with the query vector it searched with (a verdict on a hit is recorded against it). */
 export async function search(deps: SearchDeps, request: SearchRequest, limits: { maxTextChars: number }): Promise<{ hits: SearchHit[]; vector: Float32Array }> {
+  const text = checkRequest(request, limits);
+  const collectionIds = request.collectionIds ?? (request.collections ? await resolveCollections(deps.catalog, request.collections) : undefined);
+  const refine = request.refine ?? deps.method.refine;
+  // Another process (an ingest, a review) may have committed since we loaded: follow the logs first.
+  await deps.index.catchUp();
+  const query = request.likeItem === undefined ? await queryVectors(deps.encoder, text, request.image) : await likeItemQuery(deps, request.likeItem);
+  const liked = request.likeItem;
+  if (liked !== undefined) {
+    // The image itself would be the first hit: ask for one more and leave it out (of `more` too).
+    const hits = await searchWith(deps, query, request.limit + 1, collectionIds, refine, null);
+    const others = hits.filter((h) => h.itemId !== liked).slice(0, request.limit).map((h) => (h.more.includes(liked) ? { ...h, more: h.more.filter((id) => id !== liked) } : h));
+    return { hits: await withFaces(deps, others, { liked }, collectionIds, request.limit), vector: query.vector };
+  }
+  const hits = await searchWith(deps, query, request.limit, collectionIds, refine, text ? await lexicalSide(deps.catalog, text, collectionIds) : null);
+  return { hits: await withFaces(deps, hits, request.image ? { image: request.image } : {}, collectionIds, request.limit), vector: query.vector };
+}
+
+/**
+ * What search refuses before it reads anything (USAGE_INVALID, TEXT_TOO_LONG): a caller that audits
+ * the query first checks it here, so a refused query is never recorded. Returns the trimmed text.
+ */
+export function checkRequest(request: SearchRequest, limits: { maxTextChars: number }): string | undefined {
   const text = request.text?.trim();
   if (!text && !request.image && request.likeItem === undefined) throw new ReferentError(ErrorCode.UsageInvalid, 'Give a description, an image, or both.');
   if (text && text.length > limits.maxTextChars) {
@@ -81,26 +106,25 @@ export async function search(deps: SearchDeps, request: SearchRequest, limits: {
   if (!Number.isInteger(request.limit) || request.limit < 1 || request.limit > MAX_LIMIT) {
     throw new ReferentError(ErrorCode.UsageInvalid, `The limit must be a whole number from 1 to ${MAX_LIMIT}.`);
   }
-  const collectionIds = request.collectionIds ?? (request.collections ? await resolveCollections(deps.catalog, request.collections) : undefined);
-  const refine = request.refine ?? deps.method.refine;
-  // Another process (an ingest, a review) may have committed since we loaded: follow the logs first.
-  await deps.index.catchUp();
-  const query = request.likeItem === undefined ? await queryVectors(deps.encoder, text, request.image) : await likeItemQuery(deps, request.likeItem);
-  if (request.likeItem !== undefined) {
-    // The image itself would be the first hit: ask for one more and leave it out.
-    const hits = await searchWith(deps, query, request.limit + 1, collectionIds, refine, null);
-    return { hits: await withFaces(deps, hits.filter((h) => h.itemId !== request.likeItem).slice(0, request.limit), undefined, collectionIds, request.limit), vector: query.vector };
-  }
-  const hits = await searchWith(deps, query, request.limit, collectionIds, refine, text ? await lexicalSide(deps.catalog, text, collectionIds) : null);
-  return { hits: await withFaces(deps, hits, request.image, collectionIds, request.limit), vector: query.vector };
+  return text;
 }
 
-/** Face matches of a posted photo first, and people suggested by face on unlabelled images (face-search.ts). */
-async function withFaces(deps: SearchDeps, hits: SearchHit[], image: Uint8Array | undefined, collectionIds: ReadonlySet<number> | undefined, limit: number): Promise<SearchHit[]> {
+/**
+ * Face matches first, of a posted photo's faces (found by the runtime) or of a liked image's (as
+ * stored: the runtime is not used), and people suggested by face on unlabelled images (face-search.ts).
+ */
+async function withFaces(
+  deps: SearchDeps,
+  hits: SearchHit[],
+  query: { image?: Uint8Array; liked?: number },
+  collectionIds: ReadonlySet<number> | undefined,
+  limit: number,
+): Promise<SearchHit[]> {
   if (!deps.faces) return hits;
   const collections = await faceCollectionsOf(deps.catalog, collectionIds);
   if (collections.size === 0) return hits;
-  const matched = image ? await withFaceMatches(deps.catalog, await deps.faces.runtime.detect(image), collections, hits, limit) : hits;
+  const faces = query.liked !== undefined ? await likedFaces(deps.catalog, query.liked) : query.image ? (await deps.faces.runtime.detect(query.image)).faces : [];
+  const matched = await withFaceMatches(deps.catalog, faces, collections, hits, limit, query.liked);
   return withFaceSuggestions(deps.catalog, collections, matched);
 }
 
@@ -299,7 +323,8 @@ export function groupByEntity<T extends { itemId: number; entityId: number | nul
   return out;
 }
 
-async function resolveCollections(catalog: Catalog, names: readonly string[]): Promise<Set<number>> {
+/** The ids of collections named; NOT_FOUND for a name that is none (what `collections` of a request resolves to). */
+export async function resolveCollections(catalog: Pick<Catalog, 'findCollection'>, names: readonly string[]): Promise<Set<number>> {
   const ids = new Set<number>();
   for (const name of names) {
     const c = await catalog.findCollection(name);
