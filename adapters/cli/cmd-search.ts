@@ -1,8 +1,9 @@
 /**
- * `referent search`. A photo searched against person collections with faces on is searched by face
- * too (src/search/face-search.ts): the face runtime is made for that search alone (its models load
- * at the photo and are let go before the command ends), and, as in chat, the search is a person
- * query recorded in the audit log (as `cli:<login>`) for each such collection before a face is compared.
+ * `referent search`. As in chat, a search that reaches a person collection is a person query,
+ * recorded in the audit log (as `cli:<login>`) for each such collection before anything is read. A
+ * photo searched against person collections with faces on is searched by face too
+ * (src/search/face-search.ts): the face runtime is made for that search alone (its models load at
+ * the photo and are let go before the command ends), and the audit entry says `(faces compared)`.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -44,10 +45,8 @@ export async function runSearch(args: string[], values: CliValues, loadConfig: (
     checkRequest(request, config);
     // Faces only for a photo and only where some collection searched has them on: else nothing loads.
     const faces = image ? await faceCollectionsOf(referent.catalog, collectionIds) : new Set<number>();
-    if (faces.size > 0) {
-      await auditFaceSearch(referent.catalog, faces, text, imagePath!);
-      runtime = (options.faceRuntime ?? (() => new FaceRuntime()))();
-    }
+    await auditPersonSearch(referent.catalog, collectionIds, faces, text, imagePath);
+    if (faces.size > 0) runtime = (options.faceRuntime ?? (() => new FaceRuntime()))();
     const hits = await searchItems(runtime ? { ...referent, faces: { runtime } } : referent, request, config);
     const json = () => JSON.stringify({ hits: hits.map((h) => hitJson(h, { ...referent.media.paths(h.item.mediaKey) })) });
     process.stdout.write(values.json ? `${json()}\n` : formatTable(referent, hits));
@@ -59,11 +58,15 @@ export async function runSearch(args: string[], values: CliValues, loadConfig: (
   return 0;
 }
 
-/** Recorded as the chat records a photo search that compares faces: who, each collection, what was asked. */
-async function auditFaceSearch(catalog: Catalog, collectionIds: ReadonlySet<number>, text: string, imagePath: string): Promise<void> {
-  const query = `search ${text ? `${JSON.stringify(text)} ` : ''}--image ${path.basename(imagePath)} (faces compared)`;
-  for (const collectionId of collectionIds) {
-    await catalog.addAudit({ user: `cli:${os.userInfo().username}`, platform: 'cli', scope: 'cli', collectionId, query });
+/**
+ * Recorded as the chat records a person query: who, each person collection searched (all of them
+ * without --collection), what was asked; `(faces compared)` where the photo's faces are compared.
+ */
+async function auditPersonSearch(catalog: Catalog, searched: ReadonlySet<number> | undefined, faces: ReadonlySet<number>, text: string, imagePath: string | undefined): Promise<void> {
+  const query = ['search', ...(text ? [JSON.stringify(text)] : []), ...(imagePath ? [`--image ${path.basename(imagePath)}`] : [])].join(' ');
+  for (const c of await catalog.listCollections()) {
+    if (c.kind !== 'person' || (searched && !searched.has(c.id))) continue;
+    await catalog.addAudit({ user: `cli:${os.userInfo().username}`, platform: 'cli', scope: 'cli', collectionId: c.id, query: faces.has(c.id) ? `${query} (faces compared)` : query });
   }
 }
 

@@ -224,7 +224,8 @@ Example:
 
 Starts Referent's HTTP server on HOST:PORT (default 127.0.0.1:3000): the web chat at /, its API
 (GET /api/session, POST /api/chat, POST /api/action), GET /api/health,
-GET /api/search?q=TEXT[&limit=N&collection=NAME] and GET /media/<id>/thumbnail. With
+GET /api/search?q=TEXT[&limit=N&collection=NAME] (audited as web:api where it reaches a person
+collection) and GET /media/<id>/thumbnail. With
 REFERENT_WEB_TOKEN set, open /?token=<token> once (or send Authorization: Bearer <token>).
 `,
 };

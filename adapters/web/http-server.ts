@@ -12,7 +12,8 @@ import type { Assistant } from '../../src/chat/assistant.js';
 import type { Config } from '../../src/config.js';
 import { ErrorCode, isReferentError, ReferentError } from '../../src/errors.js';
 import type { Referent } from '../../src/open.js';
-import { searchItems } from '../../src/search/search.js';
+import { scopeKey } from '../../src/chat/message.js';
+import { checkRequest, searchItems } from '../../src/search/search.js';
 import { hitJson } from '../hit-json.js';
 import { handleChatApi, WEB_SCOPE } from './chat-api.js';
 import { allowedHostnames, hostnameOf } from './allowed-hosts.js';
@@ -22,6 +23,8 @@ import { servePage } from './static-page.js';
 
 const MEDIA_ROUTE = /^\/media\/([0-9a-f]{64})\/(thumbnail|original)$/;
 const TOKEN_COOKIE = 'referent_token';
+/** Who the audit log names for a search through the API (any holder of the access token). */
+const API_USER = 'web:api';
 
 /** A platform endpoint on the same server (Slack events, Teams messages): claims its paths. */
 export interface Mount {
@@ -114,7 +117,11 @@ async function handle(referent: Referent, config: Config, options: HttpServerOpt
   sendError(res, 404, 'NOT_FOUND', 'There is nothing here.');
 }
 
-/** The search API sees what the web chat sees. */
+/**
+ * The search API sees what the web chat sees, and, as the chat, records a search that reaches a
+ * person collection in the audit log (as `web:api`, one entry per person collection, before it
+ * runs; a refused query records nothing).
+ */
 async function searchApi(referent: Referent, config: Config, url: URL, res: http.ServerResponse): Promise<void> {
   const limit = Number(url.searchParams.get('limit') ?? 10);
   const names = url.searchParams.getAll('collection');
@@ -123,7 +130,12 @@ async function searchApi(referent: Referent, config: Config, url: URL, res: http
     if (!visible.collections.some((c) => c.name === name)) throw new ReferentError(ErrorCode.NotFound, `There is no collection named "${name}".`);
   }
   const ids = names.length ? new Set(visible.collections.filter((c) => names.includes(c.name)).map((c) => c.id)) : visible.ids;
-  const hits = await searchItems(referent, { text: url.searchParams.get('q') ?? '', limit, collectionIds: ids }, config);
+  const request = { text: url.searchParams.get('q') ?? '', limit, collectionIds: ids };
+  const text = checkRequest(request, config)!;
+  for (const c of visible.collections) {
+    if (c.kind === 'person' && ids.has(c.id)) await referent.catalog.addAudit({ user: API_USER, platform: 'web', scope: scopeKey(WEB_SCOPE), collectionId: c.id, query: text });
+  }
+  const hits = await searchItems(referent, request, config);
   sendJson(res, 200, { hits: hits.map((h) => hitJson(h, { thumbnail: `/media/${h.item.mediaKey}/thumbnail` })) });
 }
 

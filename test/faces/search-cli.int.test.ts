@@ -1,6 +1,6 @@
 /**
  * `referent search --image` over person collections with faces on ranks by face too, says so in its
- * `why` line and its JSON, audits the search as a person query, and loads the face models only then.
+ * `why` line and its JSON, audits every search that reaches a person collection, and loads the face models only for a photo.
  *
  * - As a person runs it: the real CLI in a child process, the real face engine on the face-api
  *   package's demo photos (portraits cut out of a group photo are the labelled people's photos; the
@@ -130,22 +130,26 @@ describe('referent search --image with faces (real CLI, real engine)', () => {
     ]);
   }, 120_000);
 
-  it('compares no face, and audits nothing, where faces are off or not searched', async () => {
-    const audited = (await auditLog(testConfig(env.REFERENT_DATA_DIR!, env))).length;
+  it('compares no face where faces are off or not searched; audits what reaches the person collection, without "(faces compared)"', async () => {
+    const log = async () => (await auditLog(testConfig(env.REFERENT_DATA_DIR!, env))).map((e) => e.query);
+    const audited = (await log()).length;
     const parts = await cli('search', '--image', query, '--collection', 'parts');
     expect(parts.code, parts.stderr).toBe(0);
     expect(parts.stdout).not.toContain('face matches');
-    const text = await cli('search', 'red', '--collection', 'staff');
-    expect(text.code, text.stderr).toBe(0);
     const refused = await cli('search', '--image', query, '--limit', '0');
     expect(refused.code).toBe(2);
-    expect((await auditLog(testConfig(env.REFERENT_DATA_DIR!, env))).length).toBe(audited);
+    // Neither reached a person collection.
+    expect(await log()).toHaveLength(audited);
+    const text = await cli('search', 'red', '--collection', 'staff');
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).not.toContain('face matches');
+    expect((await log()).slice(0, -audited)).toEqual(['search "red"']);
 
     expect((await cli('faces', 'off', 'staff', '--yes')).code).toBe(0);
     const off = await cli('search', '--image', query);
     expect(off.code, off.stderr).toBe(0);
     expect(off.stdout).not.toContain('face matches');
-    expect((await auditLog(testConfig(env.REFERENT_DATA_DIR!, env))).length).toBe(audited);
+    expect((await log()).slice(0, -audited)).toEqual(['search --image who.jpg', 'search "red"']);
   }, 120_000);
 });
 
@@ -248,6 +252,12 @@ describe('referent search makes a face runtime only when a photo searches faces'
     // By look alone a red photo leads, not Ana's blue one.
     expect(hits[0]!.itemId).not.toBe(ids.ana);
     expect(made).toHaveLength(2);
-    expect(await auditLog(config)).toHaveLength(2);
+    // The searches that reached staff are person queries all the same, without faces compared.
+    expect((await auditLog(config)).map((e) => e.query)).toEqual([
+      'search --image red-1.png',
+      'search "red"',
+      'search "a photo" --image red-1.png (faces compared)',
+      'search --image red-1.png (faces compared)',
+    ]);
   });
 });

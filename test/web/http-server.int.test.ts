@@ -60,4 +60,28 @@ describe('HTTP API on 127.0.0.1', () => {
       expect(res.status, p).toBe(404);
     }
   });
+
+  it('records a search that reaches a person collection in the audit log, one entry per person collection, and a refused one not at all', async () => {
+    const staff = await referent.catalog.ensureCollection('staff', 'person');
+    const before = (await referent.catalog.listAudit(100)).length;
+    // Off until an admin enables it: the API does not reach it, and nothing is recorded.
+    expect((await fetch(`${base}/api/search?q=red&collection=staff`)).status).toBe(404);
+    expect(await referent.catalog.listAudit(100)).toHaveLength(before);
+    await referent.catalog.setCollectionEnabled(staff.id, true);
+    try {
+      // A part search records nothing; a refused one neither.
+      expect((await fetch(`${base}/api/search?q=red&collection=parts`)).status).toBe(200);
+      expect((await fetch(`${base}/api/search?q=red&limit=0`)).status).toBe(400);
+      expect(await referent.catalog.listAudit(100)).toHaveLength(before);
+      expect((await fetch(`${base}/api/search?q=red%20cap`)).status).toBe(200);
+      expect((await fetch(`${base}/api/search?q=blue&collection=staff`)).status).toBe(200);
+      const log = (await referent.catalog.listAudit(100)).slice(0, -before || undefined);
+      expect(log.map((e) => ({ user: e.user, platform: e.platform, scope: e.scope, collectionId: e.collectionId, query: e.query }))).toEqual([
+        { user: 'web:api', platform: 'web', scope: 'web:local/chat', collectionId: staff.id, query: 'blue' },
+        { user: 'web:api', platform: 'web', scope: 'web:local/chat', collectionId: staff.id, query: 'red cap' },
+      ]);
+    } finally {
+      await referent.catalog.setCollectionEnabled(staff.id, false);
+    }
+  });
 });
