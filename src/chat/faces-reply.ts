@@ -8,6 +8,7 @@ import type { Collection, Catalog, Item } from '../catalog/catalog.js';
 import { ErrorCode, ReferentError } from '../errors.js';
 import { type FaceGroup, nameFaceGroup, unknownFaceGroups } from '../faces/face-clusters.js';
 import type { Visible } from './access.js';
+import { facePlace } from '../search/face-search.js';
 import { nameAction } from './cards.js';
 import type { Card, Reply } from './reply.js';
 
@@ -55,7 +56,10 @@ export async function unknownFacesReply(catalog: Catalog, visible: Visible, audi
       const item = own ?? (await catalog.getItem(group.sample.itemId));
       if (!item) continue;
       shown.add(item.id);
-      const why = `${plural(group.itemIds.length, 'photo')}, not named yet: "faces name ${group.id} <label>" names them`;
+      // On a photo of several faces, which one this group's is.
+      const face = group.faces.find((f) => f.itemId === item.id);
+      const where = face && (await catalog.facesOf(item.id)).length > 1 ? ` (the face at ${facePlace(face.box, item.width)})` : '';
+      const why = `${plural(group.itemIds.length, 'photo')}, not named yet${where}: "faces name ${group.id} <label>" names them`;
       const actions = own ? [nameAction({ collectionId: collection.id, groupId: group.id, itemId: item.id })] : [];
       cards.push({ itemId: item.id, mediaKey: item.mediaKey, title: `Unknown face group ${group.id}`, collection: collection.name, why, more: group.itemIds.length - 1, actions });
     }

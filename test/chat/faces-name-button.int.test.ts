@@ -88,6 +88,9 @@ describe('Name this person on an unknown face group', () => {
     // other has no photo of its own, so it comes after, without a button (its typed form still names it).
     const party = cards.filter((c) => c.itemId === people.ids.party);
     expect(party.map((c) => Boolean(nameButton(c)))).toEqual([true, false]);
+    // On a photo of several faces the card says which face is the group's; on a photo of one, nothing.
+    for (const c of party) expect(c.why).toMatch(/^1 photo, not named yet \(the face at (left|centre|right)\): "faces name \d+ <label>" names them$/);
+    expect(bo.why).toMatch(/^2 photos, not named yet: /);
   });
 
   it('answers a press from a conversation that cannot see the group as one for a group that does not exist, and records nothing', async () => {

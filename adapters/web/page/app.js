@@ -380,7 +380,8 @@
     input.type = 'text';
     input.required = true;
     input.maxLength = 200;
-    input.placeholder = 'a part number or a name';
+    // Name this person asks for a person's name; That's it for a part number or a name.
+    input.placeholder = str(ask.submit) === 'Name' ? 'their name' : 'a part number or a name';
     input.autocomplete = 'off';
     const save = el('button', 'action action-label', str(ask.submit) || 'Save label');
     save.type = 'submit';
