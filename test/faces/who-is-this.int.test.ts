@@ -11,30 +11,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Assistant } from '../../src/chat/assistant.js';
 import { type ChatScope, type ChatUser, parseCommand } from '../../src/chat/message.js';
 import type { Reply } from '../../src/chat/reply.js';
-import type { DetectedFace, FaceBox } from '../../src/faces/face-engine.js';
+import type { DetectedFace } from '../../src/faces/face-engine.js';
 import { FaceQueue } from '../../src/faces/face-queue.js';
 import { FaceRuntime } from '../../src/faces/face-runtime.js';
-import { decodeForModel, encodePixels } from '../../src/image/image-io.js';
 import { ingest } from '../../src/ingest/ingest.js';
 import { openReferent, type Referent } from '../../src/open.js';
 import { tempDir, testConfig } from '../support/fixtures.js';
+import { portrait } from './portrait.js';
 
 const demo = path.resolve(import.meta.dirname, '../../node_modules/@vladmandic/face-api/demo');
 const photo = (i: number) => fs.readFileSync(path.join(demo, `sample${i}.jpg`));
 const web: ChatScope = { platform: 'web', workspace: 'local', channel: 'chat' };
 const slack: ChatScope = { platform: 'slack', workspace: 'T1', channel: 'C1' };
 const me: ChatUser = { platform: 'web', id: 'local', name: 'Me' };
-
-async function portrait(bytes: Buffer, box: FaceBox, margin = 0.5): Promise<Buffer> {
-  const { data, width, height } = await decodeForModel(bytes, { kernel: 'nearest' });
-  const x0 = Math.max(0, Math.round(box.x - box.width * margin));
-  const y0 = Math.max(0, Math.round(box.y - box.height * margin));
-  const x1 = Math.min(width, Math.round(box.x + box.width * (1 + margin)));
-  const y1 = Math.min(height, Math.round(box.y + box.height * (1 + margin)));
-  const out = new Uint8Array((x1 - x0) * (y1 - y0) * 3);
-  for (let y = y0; y < y1; y++) out.set(data.subarray((y * width + x0) * 3, (y * width + x1) * 3), (y - y0) * (x1 - x0) * 3);
-  return encodePixels({ data: out, width: x1 - x0, height: y1 - y0, channels: 3 }, 'jpeg');
-}
 
 describe('parsing who is this', () => {
   it('reads the usual ways of asking, with a photo; other "who …" is a search', () => {
