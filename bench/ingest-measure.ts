@@ -1,7 +1,7 @@
 /**
  * The measurements behind `npm run bench:ingest` (ingest-bench.ts), each on the same photos:
- * the ingest stages one at a time (read, hash, decode+resize to pixel_values, media write,
- * catalogue+index), and the vision tower alone on preprocessed tensors through the project's
+ * the ingest stages one at a time (read, hash, decode+resize to pixel_values, media write with
+ * pixel_values from the thumbnail's decode, catalogue+index), and the vision tower alone on preprocessed tensors through the project's
  * OnnxSession, per batch size and thread count. Nothing here judges a timing; only a broken graph
  * (non-finite or wrongly shaped output) or a failed stage throws.
  */
@@ -12,7 +12,7 @@ import type { Config } from '../src/config.js';
 import type { Encoder } from '../src/encoder/encoder.js';
 import type { DeviceChoice, OnnxSession } from '../src/encoder/onnx-runtime.js';
 import { imageToTensor, type PreprocessConfig } from '../src/encoder/preprocess.js';
-import { storableOriginal, thumbnailJpeg } from '../src/image/image-io.js';
+import { storableOriginal, thumbnailAndModelInput, thumbnailJpeg, type ModelInputSpec } from '../src/image/image-io.js';
 import { createFsMediaStore } from '../src/media/media-store.js';
 import { imageLimits, openReferent } from '../src/open.js';
 import { normalize } from '../src/vectors.js';
@@ -63,28 +63,34 @@ export async function prepare(photos: readonly Photo[], preprocess: PreprocessCo
 
 /** Media write, ms per image: the whole `put`, and its two steps timed on their own. */
 export interface MediaTimes {
-  /** Validate, original, thumbnail, durable writes: what ingest waits for. */
+  /** Validate, original, thumbnail (and pixel_values, when asked), durable writes: what ingest's preparing worker waits for. */
   put: number;
   /** The stored original: metadata stripped when kept as posted, else decode, resize, encode (JPEG q90; PNG stays PNG). */
   original: number;
-  /** Decode that original, resize to ≤512 px, encode (JPEG q82). */
+  /** Decode that original, resize to ≤512 px, encode (JPEG q82); with a model input, pixel_values from the same decode. */
   thumbnail: number;
+  /** How many photos gave pixel_values on the way (the rest are decoded again for the model). */
+  together: number;
   /** How many photos were kept as posted. */
   asPosted: number;
   /** Mean bytes on disk per photo: original and thumbnail. */
   storedBytes: number;
 }
 
-/** `maxSide`: the store's REFERENT_ORIGINAL_MAX_SIDE (undefined: JPEG and PNG kept as posted). */
-export async function timeMediaWrites(photos: readonly Photo[], dir: string, config: Config, maxSide?: number): Promise<MediaTimes> {
+/**
+ * `maxSide`: the store's REFERENT_ORIGINAL_MAX_SIDE (undefined: JPEG and PNG kept as posted).
+ * `modelInput`: ask for pixel_values on the way, as ingest's preparing worker does.
+ */
+export async function timeMediaWrites(photos: readonly Photo[], dir: string, config: Config, maxSide?: number, modelInput?: ModelInputSpec): Promise<MediaTimes> {
   const limits = imageLimits(config);
   const media = createFsMediaStore(dir, { limits, ...(maxSide === undefined ? {} : { maxSide }) });
-  const total = { put: 0, original: 0, thumbnail: 0, asPosted: 0, storedBytes: 0 };
+  const total = { put: 0, original: 0, thumbnail: 0, together: 0, asPosted: 0, storedBytes: 0 };
   for (const photo of photos) {
     const bytes = await readFile(photo.path);
     let t = performance.now();
-    const stored = await media.put(bytes);
+    const stored = await media.put(bytes, modelInput === undefined ? {} : { modelInput });
     total.put += performance.now() - t;
+    if (stored.modelInput !== undefined) total.together++;
     const paths = media.paths(stored.key);
     total.storedBytes += (await stat(paths.original)).size + (await stat(paths.thumbnail)).size;
     t = performance.now();
@@ -92,11 +98,13 @@ export async function timeMediaWrites(photos: readonly Photo[], dir: string, con
     total.original += performance.now() - t;
     if (original.asPosted) total.asPosted++;
     t = performance.now();
-    await thumbnailJpeg(original.data, 512, limits);
+    if (modelInput !== undefined && original.asPosted) await thumbnailAndModelInput(original.data, 512, modelInput, limits);
+    else await thumbnailJpeg(original.data, 512, limits);
     total.thumbnail += performance.now() - t;
   }
   const n = photos.length;
-  return { put: total.put / n, original: total.original / n, thumbnail: total.thumbnail / n, asPosted: total.asPosted, storedBytes: total.storedBytes / n };
+  const { asPosted, together } = total;
+  return { put: total.put / n, original: total.original / n, thumbnail: total.thumbnail / n, together, asPosted, storedBytes: total.storedBytes / n };
 }
 
 /** An encoder that never runs: the catalogue stage writes vectors computed beforehand. */

@@ -137,42 +137,73 @@ export interface ModelInputSpec {
 }
 
 /**
+ * The longest side a decode for a model keeps at least (unless the image is smaller): the media
+ * store's thumbnail size, so that ingest makes the thumbnail and the model input from one decode.
+ */
+export const WORKING_LONG_SIDE = 512;
+
+/** Where the model's resize goes, before any crop: the shortest edge, an exact size, or the image as it is. */
+function resizeTarget(info: ImageInfo, spec: ModelInputSpec): { width: number; height: number } {
+  if (spec.shortestEdge !== undefined) {
+    const scale = spec.shortestEdge / Math.min(info.width, info.height);
+    return { width: Math.max(1, Math.round(info.width * scale)), height: Math.max(1, Math.round(info.height * scale)) };
+  }
+  return spec.resizeTo ?? { width: info.width, height: info.height };
+}
+
+/**
+ * One decode of an image for a model: upright (EXIF orientation applied), sRGB, alpha dropped, and
+ * scaled down, never up, only as far as both the model's resize target and a WORKING_LONG_SIDE
+ * thumbnail allow. A JPEG is decoded at a reduced DCT scale (libjpeg's shrink-on-load) where that is
+ * enough, so a 12 MP photo costs about what its entropy decoding costs.
+ */
+async function decodeWorking(bytes: Uint8Array, info: ImageInfo, target: { width: number; height: number }, limits: ImageLimits): Promise<RawRgb> {
+  const scale = Math.min(1, Math.max(target.width / info.width, target.height / info.height, WORKING_LONG_SIDE / Math.max(info.width, info.height)));
+  let pipeline = open(bytes, limits).rotate().removeAlpha().toColourspace('srgb');
+  if (scale < 1) {
+    const width = Math.max(1, Math.round(info.width * scale));
+    const height = Math.max(1, Math.round(info.height * scale));
+    pipeline = pipeline.resize(width, height, { fit: 'fill', kernel: 'lanczos3' });
+  }
+  const out = await pipeline.raw().toBuffer({ resolveWithObject: true });
+  if (out.info.channels !== 3) throw new ReferentError(ErrorCode.ImageCorrupt, `Unexpected channel count ${out.info.channels}.`);
+  return { data: out.data, width: out.info.width, height: out.info.height };
+}
+
+/** The model's resize and centre crop, from a working decode. */
+async function modelInputFrom(working: RawRgb, target: { width: number; height: number }, spec: ModelInputSpec): Promise<RawRgb> {
+  let { width, height } = target;
+  const raw = { raw: { width: working.width, height: working.height, channels: 3 as const } };
+  let data = working.data;
+  if (working.width !== width || working.height !== height) {
+    data = await sharp(working.data, raw).resize(width, height, { fit: 'fill', kernel: spec.kernel }).raw().toBuffer();
+  }
+  if (spec.crop) {
+    const cw = Math.min(spec.crop.width, width);
+    const ch = Math.min(spec.crop.height, height);
+    if (cw !== width || ch !== height) {
+      data = await sharp(data, { raw: { width, height, channels: 3 } })
+        .extract({ left: Math.floor((width - cw) / 2), top: Math.floor((height - ch) / 2), width: cw, height: ch })
+        .raw()
+        .toBuffer();
+      width = cw;
+      height = ch;
+    }
+  }
+  return { data, width, height };
+}
+
+/**
  * Decodes an untrusted image and produces the RGB pixels an encoder consumes: EXIF orientation
  * applied, alpha dropped, resized and centre-cropped as the model's preprocessor describes.
- * Ingest and query both go through here, so both see identical pixels.
+ * Ingest and query both go through here (or through thumbnailAndModelInput, which gives the same
+ * pixels), so both see identical pixels.
  */
 export async function decodeForModel(bytes: Uint8Array, spec: ModelInputSpec, limits: ImageLimits = defaultImageLimits): Promise<RawRgb> {
   const info = await probeImage(bytes, limits);
   try {
-    let width: number;
-    let height: number;
-    if (spec.shortestEdge !== undefined) {
-      const scale = spec.shortestEdge / Math.min(info.width, info.height);
-      width = Math.max(1, Math.round(info.width * scale));
-      height = Math.max(1, Math.round(info.height * scale));
-    } else if (spec.resizeTo) {
-      ({ width, height } = spec.resizeTo);
-    } else {
-      ({ width, height } = info);
-    }
-    let pipeline = open(bytes, limits).rotate().removeAlpha().toColourspace('srgb').resize(width, height, { fit: 'fill', kernel: spec.kernel });
-    if (spec.crop) {
-      const cw = Math.min(spec.crop.width, width);
-      const ch = Math.min(spec.crop.height, height);
-      // Resize and extract must be separate stages or sharp reorders them.
-      const resized = await pipeline.raw().toBuffer({ resolveWithObject: true });
-      pipeline = sharp(resized.data, { raw: { width, height, channels: 3 } }).extract({
-        left: Math.floor((width - cw) / 2),
-        top: Math.floor((height - ch) / 2),
-        width: cw,
-        height: ch,
-      });
-      width = cw;
-      height = ch;
-    }
-    const out = await pipeline.removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    if (out.info.channels !== 3) throw new ReferentError(ErrorCode.ImageCorrupt, `Unexpected channel count ${out.info.channels}.`);
-    return { data: out.data, width: out.info.width, height: out.info.height };
+    const target = resizeTarget(info, spec);
+    return await modelInputFrom(await decodeWorking(bytes, info, target, limits), target, spec);
   } catch (err) {
     throw classify(err);
   }
@@ -246,6 +277,38 @@ export async function thumbnailJpeg(bytes: Uint8Array, size: number, limits: Ima
       .flatten({ background: '#ffffff' })
       .jpeg({ quality: 82 })
       .toBuffer();
+  } catch (err) {
+    throw classify(err);
+  }
+}
+
+/**
+ * A card thumbnail (as thumbnailJpeg makes it) and the model input (exactly what decodeForModel
+ * gives) from one decode, where one decode serves both: a JPEG, with a thumbnail no larger than
+ * WORKING_LONG_SIDE. Otherwise the two are made apart. Ingest calls this for every new photo: the
+ * decode is most of its CPU work besides the encoder (docs/ingest-performance.md).
+ */
+export async function thumbnailAndModelInput(
+  bytes: Uint8Array,
+  size: number,
+  spec: ModelInputSpec,
+  limits: ImageLimits = defaultImageLimits,
+): Promise<{ thumbnail: Buffer; modelInput: RawRgb }> {
+  const info = await probeImage(bytes, limits);
+  if (info.format !== 'jpeg' || size > WORKING_LONG_SIDE) {
+    return { thumbnail: await thumbnailJpeg(bytes, size, limits), modelInput: await decodeForModel(bytes, spec, limits) };
+  }
+  try {
+    const target = resizeTarget(info, spec);
+    const working = await decodeWorking(bytes, info, target, limits);
+    const [thumbnail, modelInput] = await Promise.all([
+      sharp(working.data, { raw: { width: working.width, height: working.height, channels: 3 } })
+        .resize(size, size, { fit: 'inside', withoutEnlargement: true })
+        .jpeg({ quality: 82 })
+        .toBuffer(),
+      modelInputFrom(working, target, spec),
+    ]);
+    return { thumbnail, modelInput };
   } catch (err) {
     throw classify(err);
   }

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { ErrorCode, ReferentError } from '../errors.js';
 import type { ImageLimits } from '../image/image-io.js';
-import { imageToTensor, type PixelTensor, type PreprocessConfig } from '../encoder/preprocess.js';
+import { imageToTensor, pixelsToTensor, type PixelTensor, type PreprocessConfig } from '../encoder/preprocess.js';
 import { createFsMediaStore, type MediaStore, type MediaStoreSpec, type StoredMedia } from '../media/media-store.js';
 
 /** One image to prepare: a file, or bytes that arrived in memory (chat uploads). */
@@ -42,12 +42,28 @@ export async function prepareImage(job: PrepareJob, spec: PrepareSpec): Promise<
   const bytes = 'bytes' in job ? job.bytes : await readBounded(job.path, spec.maxImageBytes);
   if (bytes.byteLength > spec.maxImageBytes) throw tooLarge(bytes.byteLength, spec.maxImageBytes);
   const hash = createHash('sha256').update(bytes).digest('hex');
-  const tensor = spec.pixels ? await imageToTensor(bytes, spec.pixels.preprocess, spec.pixels.limits) : undefined;
-  if (!spec.media) return { bytes, hash, ...(tensor ? { tensor } : {}) };
+  const pixels = spec.pixels;
+  if (!spec.media) return { bytes, hash, ...(pixels ? { tensor: await imageToTensor(bytes, pixels.preprocess, pixels.limits) } : {}) };
   const store = storeFor(spec.media);
   const storedNew = !(await store.has(hash));
-  const stored = await store.put(bytes);
-  return { ...(tensor ? { tensor } : { bytes }), hash, stored, storedNew };
+  // A new photo is decoded once, for its thumbnail and the model input together (the media store's
+  // limits are the encoder's: both come from the same configuration, checked here all the same).
+  const together = pixels !== undefined && sameLimits(pixels.limits, spec.media.limits);
+  const { modelInput, ...stored } = await store.put(bytes, together ? { modelInput: pixels.preprocess.spec } : {});
+  if (!pixels) return { bytes, hash, stored, storedNew };
+  let tensor: PixelTensor;
+  try {
+    tensor = modelInput ? pixelsToTensor(modelInput, pixels.preprocess) : await imageToTensor(bytes, pixels.preprocess, pixels.limits);
+  } catch (err) {
+    // Stored but not encodable: what this call stored goes, so nothing is left without an item.
+    if (storedNew) await store.remove(hash).catch(() => undefined);
+    throw err;
+  }
+  return { tensor, hash, stored, storedNew };
+}
+
+function sameLimits(a: ImageLimits, b: ImageLimits): boolean {
+  return a.maxBytes === b.maxBytes && a.maxPixels === b.maxPixels && (a.allowSvg === true) === (b.allowSvg === true);
 }
 
 /** One store per spec in a thread: its writes are atomic, so any number of threads and processes may share a folder. */

@@ -10,7 +10,16 @@ import { mkdir, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/prom
 import { basename, dirname, join } from 'node:path';
 import { syncDir, writeDurably } from '../durable-fs.js';
 import { asDiskError, ErrorCode, ReferentError } from '../errors.js';
-import { defaultImageLimits, probeImage, storableOriginal, thumbnailJpeg, type ImageLimits } from '../image/image-io.js';
+import {
+  defaultImageLimits,
+  probeImage,
+  storableOriginal,
+  thumbnailAndModelInput,
+  thumbnailJpeg,
+  type ImageLimits,
+  type ModelInputSpec,
+  type RawRgb,
+} from '../image/image-io.js';
 
 /** What is stored for one key. Describes the stored original, not the uploaded bytes. */
 export interface StoredMedia {
@@ -37,6 +46,19 @@ export interface MediaStoreSpec {
   thumbSize: number;
 }
 
+export interface PutOptions {
+  /**
+   * Also make this model input (decodeForModel's pixels) from the decode that makes the thumbnail,
+   * when one decode serves both: new bytes, kept as posted, a JPEG. Ingest's one decode per photo.
+   */
+  modelInput?: ModelInputSpec;
+}
+
+/** What `put` stored, and the model input when it was asked for and could be made on the way. */
+export interface PutResult extends StoredMedia {
+  modelInput?: RawRgb;
+}
+
 export interface MediaPaths {
   original: string;
   thumbnail: string;
@@ -58,7 +80,7 @@ export interface MediaPaths {
  */
 export interface MediaStore {
   /** Validates and stores; storing a key that is already present is a cheap no-op with the same answer. */
-  put(bytes: Uint8Array): Promise<StoredMedia>;
+  put(bytes: Uint8Array, options?: PutOptions): Promise<PutResult>;
   /** How another thread or process opens this same store (createFsMediaStore(spec.root, spec)); undefined with a test's write hook. */
   readonly spec: MediaStoreSpec | undefined;
   /** The key `put` would give these bytes, without storing anything. */
@@ -208,7 +230,7 @@ class FsMediaStore implements MediaStore {
     return createHash('sha256').update(bytes).digest('hex');
   }
 
-  async put(bytes: Uint8Array): Promise<StoredMedia> {
+  async put(bytes: Uint8Array, options: PutOptions = {}): Promise<PutResult> {
     const key = this.hash(bytes);
     // Same bytes, same key: they were validated when first stored, so skip the decode.
     const existing = await this.committed(key);
@@ -219,8 +241,16 @@ class FsMediaStore implements MediaStore {
       return this.describe(key, existing.path);
     }
     const original = await storableOriginal(bytes, this.maxSide, this.limits);
-    // Also the one full decode of what is stored: a file damaged anywhere fails here.
-    const thumbnail = await thumbnailJpeg(original.data, this.thumbSize, original.asPosted ? this.limits : this.storedLimits);
+    // Also the one full decode of what is stored: a file damaged anywhere fails here. Kept as posted,
+    // the stored file decodes to the posted pixels (strip-metadata.ts keeps all that shapes them), so
+    // the same decode can give the model input; a re-encoded one would not.
+    let thumbnail: Buffer;
+    let modelInput: RawRgb | undefined;
+    if (options.modelInput !== undefined && original.asPosted) {
+      ({ thumbnail, modelInput } = await thumbnailAndModelInput(original.data, this.thumbSize, options.modelInput, this.limits));
+    } else {
+      thumbnail = await thumbnailJpeg(original.data, this.thumbSize, original.asPosted ? this.limits : this.storedLimits);
+    }
     // Thumbnail first: the original is the commit marker, written last.
     await writeAtomically(this.thumbnailPath(key), thumbnail, this.durableWrite);
     try {
@@ -230,7 +260,8 @@ class FsMediaStore implements MediaStore {
       if ((await this.findOriginal(key)) === undefined) await rm(this.thumbnailPath(key), { force: true });
       throw err;
     }
-    return { key, format: original.format, width: original.width, height: original.height, bytes: original.data.length };
+    const stored = { key, format: original.format, width: original.width, height: original.height, bytes: original.data.length };
+    return modelInput === undefined ? stored : { ...stored, modelInput };
   }
 
   async has(key: string): Promise<boolean> {

@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/errors.js';
-import { decodeForModel, encodePixels, probeImage, sniffRasterFormat, solidPng, type RawPixels } from '../../src/image/image-io.js';
+import {
+  decodeForModel,
+  decodeUpright,
+  encodePixels,
+  probeImage,
+  sniffRasterFormat,
+  solidPng,
+  thumbnailAndModelInput,
+  thumbnailJpeg,
+  type ModelInputSpec,
+  type RawPixels,
+} from '../../src/image/image-io.js';
+import { mulberry32 } from '../../src/random.js';
 
 /** Left half red, right half blue: any rotation moves the colours somewhere recognisable. */
 function leftRedRightBlue(width: number, height: number): RawPixels {
@@ -79,5 +91,69 @@ describe('probeImage', () => {
     await expect(probeImage(png, { maxBytes: png.length - 1, maxPixels: 1e6 })).rejects.toMatchObject({ code: ErrorCode.ImageTooLarge });
     await expect(probeImage(png, { maxBytes: 1e6, maxPixels: 4999 })).rejects.toMatchObject({ code: ErrorCode.ImageTooManyPixels });
     expect(await probeImage(png, { maxBytes: png.length, maxPixels: 5000 })).toMatchObject({ width: 100 });
+  });
+});
+
+/** A photo-sized picture with detail at every scale (smooth gradients and seeded grain), RGB. */
+function photoLike(width: number, height: number, seed: number): RawPixels {
+  const rng = mulberry32(seed);
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const at = (y * width + x) * 3;
+      const grain = rng() * 40;
+      data[at] = (255 * x) / width * 0.8 + grain;
+      data[at + 1] = (255 * y) / height * 0.8 + grain;
+      data[at + 2] = ((x ^ y) & 64 ? 180 : 40) + grain;
+    }
+  }
+  return { data, width, height, channels: 3 };
+}
+
+describe('thumbnailAndModelInput (ingest: one decode for the thumbnail and the model)', () => {
+  const clip: ModelInputSpec = { shortestEdge: 224, crop: { width: 224, height: 224 }, kernel: 'cubic' };
+
+  it.each([
+    ['a 3000×2000 photo', photoLike(3000, 2000, 1), {}, clip],
+    ['a phone portrait stored sideways (EXIF orientation 6)', photoLike(2400, 1800, 2), { orientation: 6 }, clip],
+    ['a panorama, where the model needs more than the thumbnail', photoLike(4000, 800, 3), {}, clip],
+    ['a photo with a Display P3 profile', photoLike(1600, 1200, 4), { icc: 'p3' }, clip],
+    ['a photo smaller than the thumbnail', photoLike(300, 200, 5), {}, clip],
+    ['an exact-size model input (the face detector)', photoLike(2000, 1500, 6), {}, { resizeTo: { width: 416, height: 416 }, kernel: 'lanczos3' } as ModelInputSpec],
+  ] as const)('%s: the model input is exactly decodeForModel’s, the thumbnail is thumbnailJpeg’s size', async (_, pixels, options, spec) => {
+    const jpeg = await encodePixels(pixels, 'jpeg', options);
+    const both = await thumbnailAndModelInput(jpeg, 512, spec);
+    const alone = await decodeForModel(jpeg, spec);
+    expect([both.modelInput.width, both.modelInput.height]).toEqual([alone.width, alone.height]);
+    expect(both.modelInput.data.equals(alone.data)).toBe(true);
+    const thumbnail = await thumbnailJpeg(jpeg, 512);
+    expect(await probeImage(both.thumbnail)).toEqual(await probeImage(thumbnail));
+    // The same picture, colour managed the same way: the two thumbnails differ by JPEG noise only.
+    const [a, b] = [await decodeUpright(both.thumbnail), await decodeUpright(thumbnail)];
+    let sum = 0;
+    for (let i = 0; i < a.data.length; i++) sum += Math.abs(a.data[i]! - b.data[i]!);
+    expect(sum / a.data.length).toBeLessThan(4);
+  });
+
+  it('keeps the upright orientation in the thumbnail (red on top after orientation 6)', async () => {
+    const jpeg = await encodePixels(leftRedRightBlue(1200, 600), 'jpeg', { orientation: 6 });
+    const thumb = await decodeUpright((await thumbnailAndModelInput(jpeg, 512, clip)).thumbnail);
+    expect([thumb.width, thumb.height]).toEqual([256, 512]);
+    expect(pixel(thumb, 128, 20)[0]).toBeGreaterThan(200);
+    expect(pixel(thumb, 128, 490)[2]).toBeGreaterThan(200);
+  });
+
+  it('fails a truncated JPEG with IMAGE_CORRUPT, as decodeForModel does', async () => {
+    const jpeg = await encodePixels(photoLike(800, 600, 7), 'jpeg');
+    const cut = jpeg.subarray(0, Math.floor(jpeg.length * 0.6));
+    await expect(decodeForModel(cut, clip)).rejects.toMatchObject({ code: ErrorCode.ImageCorrupt });
+    await expect(thumbnailAndModelInput(cut, 512, clip)).rejects.toMatchObject({ code: ErrorCode.ImageCorrupt });
+  });
+
+  it('makes a PNG’s two apart (its transparency is flattened on white for the thumbnail, dropped for the model)', async () => {
+    const png = await encodePixels(photoLike(900, 600, 8), 'png');
+    const both = await thumbnailAndModelInput(png, 512, clip);
+    expect(both.modelInput.data.equals((await decodeForModel(png, clip)).data)).toBe(true);
+    expect(both.thumbnail.equals(await thumbnailJpeg(png, 512))).toBe(true);
   });
 });

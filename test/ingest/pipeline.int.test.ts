@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/errors.js';
+import { encodePixels, probeImage } from '../../src/image/image-io.js';
 import { ingest, type IngestEvent, type IngestOptions } from '../../src/ingest/ingest.js';
 import { readSources } from '../../src/ingest/sources.js';
 import { openReferent, type Referent } from '../../src/open.js';
@@ -89,6 +90,32 @@ describe('the ingest pipeline', () => {
       alone!.forEach((x, j) => expect(Math.abs(x - vector[j]!), `${file}[${j}]`).toBeLessThan(1e-5));
     }
     expect(await referent.index.count()).toBe(24);
+  });
+
+  it('with worker threads, a JPEG photo is decoded once for its thumbnail and the model, and its vector is the one a photo search computes', async () => {
+    const img = path.join(dir, 'photos');
+    fs.mkdirSync(img);
+    const files: string[] = [];
+    for (const [i, [width, height, orientation]] of ([[1800, 1200, 1], [1600, 1200, 6], [3000, 700, 1], [200, 150, 1]] as const).entries()) {
+      const data = new Uint8Array(width * height * 3);
+      for (let p = 0; p < width * height; p++) data.set([(p * (i + 3)) % 251, ((p % width) * 255) / width, (p / width) % 200], p * 3);
+      const file = `photo-${i}.jpg`;
+      fs.writeFileSync(path.join(img, file), await encodePixels({ data, width, height, channels: 3 }, 'jpeg', { orientation }));
+      files.push(file);
+    }
+    const summary = await ingest(referent, await readSources(img), { ...base, workers: 2 });
+    expect(summary).toMatchObject({ added: 4, failed: [] });
+    const items = await referent.catalog.itemVectors(referent.encoder.modelId, 0, 100);
+    expect(items).toHaveLength(4);
+    for (const { itemId, vector } of items) {
+      const item = (await referent.catalog.getItem(itemId))!;
+      const file = files.find((f) => referent.media.hash(fs.readFileSync(path.join(img, f))) === item.mediaKey)!;
+      expect(file, `item ${itemId}`).toBeDefined();
+      const [query] = await referent.encoder.encodeImages([fs.readFileSync(path.join(img, file))]);
+      query!.forEach((x, j) => expect(Math.abs(x - vector[j]!), `${file}[${j}]`).toBeLessThan(1e-5));
+      const thumbnail = await probeImage(await referent.media.readThumbnail(item.mediaKey));
+      expect(Math.max(thumbnail.width, thumbnail.height), file).toBe(Math.min(512, Math.max(item.width, item.height)));
+    }
   });
 
   it('passes a folder far larger than its read-ahead bound through, never holding more', async () => {

@@ -5,8 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode, isReferentError } from '../../src/errors.js';
-import { decodeUpright, encodePixels, probeImage, solidPng, type RawPixels } from '../../src/image/image-io.js';
+import { imageToTensor, loadPreprocessorConfig } from '../../src/encoder/preprocess.js';
+import { decodeForModel, decodeUpright, defaultImageLimits, encodePixels, probeImage, solidPng, type ModelInputSpec, type RawPixels } from '../../src/image/image-io.js';
+import { prepareImage } from '../../src/ingest/prepare-image.js';
 import { createFsMediaStore, type DurableWrite, type MediaStore } from '../../src/media/media-store.js';
+import { tinyModelDir } from '../support/fixtures.js';
 import { buildHostileCorpus, hostileLimits } from './hostile-corpus.js';
 
 /** Listens where the hostile SVGs point, so the test can prove nothing ever fetched them. */
@@ -244,6 +247,46 @@ describe('createFsMediaStore', () => {
 
   it('rejects nonsense options', () => {
     expect(() => createFsMediaStore(root, { maxSide: 0 })).toThrow(expect.objectContaining({ code: ErrorCode.ConfigInvalid }));
+  });
+});
+
+describe('put with a model input (ingest: one decode for the thumbnail and the model)', () => {
+  const clip: ModelInputSpec = { shortestEdge: 224, crop: { width: 224, height: 224 }, kernel: 'cubic' };
+
+  it('gives decodeForModel’s pixels for a new JPEG kept as posted, and nothing when there was no decode', async () => {
+    const store = createFsMediaStore(await newRoot());
+    const jpeg = await encodePixels(twoColour(1600, 1200), 'jpeg', { orientation: 6 });
+    const first = await store.put(jpeg, { modelInput: clip });
+    expect(first.modelInput?.data.equals((await decodeForModel(jpeg, clip)).data)).toBe(true);
+    const { modelInput: _, ...stored } = first;
+    expect(await store.info(first.key)).toEqual(stored);
+    expect(await probeImage(await store.readThumbnail(first.key))).toEqual({ format: 'jpeg', width: 384, height: 512 });
+    // Already stored: no decode, so no model input (the caller decodes).
+    expect((await store.put(jpeg, { modelInput: clip })).modelInput).toBeUndefined();
+    // Re-encoded originals decode to other pixels than what was posted: never used for the model.
+    const bounded = createFsMediaStore(await newRoot(), { maxSide: 1000 });
+    expect((await bounded.put(jpeg, { modelInput: clip })).modelInput).toBeUndefined();
+    const webp = await encodePixels(twoColour(600, 400), 'webp');
+    expect((await store.put(webp, { modelInput: clip })).modelInput).toBeUndefined();
+  });
+
+  it('in ingest’s preparing step, removes what it stored when the encoder cannot take the image', async () => {
+    const root = await newRoot();
+    const jpeg = await encodePixels(twoColour(1600, 1200), 'jpeg');
+    const preprocess = await loadPreprocessorConfig(tinyModelDir);
+    const spec = {
+      maxImageBytes: defaultImageLimits.maxBytes,
+      // The encoder takes fewer pixels than the media store here, so the store accepts what the encoder refuses.
+      pixels: { preprocess, limits: { ...defaultImageLimits, maxPixels: 1000 * 1000 } },
+      media: { root, limits: defaultImageLimits, thumbSize: 512 },
+    };
+    await expect(prepareImage({ bytes: jpeg }, spec)).rejects.toMatchObject({ code: ErrorCode.ImageTooManyPixels });
+    expect(await collect(createFsMediaStore(root).keys())).toEqual([]);
+    expect((await listFiles(root)).filter((f) => !f.includes('.tmp-'))).toEqual([]);
+    // With the same limits on both, it is prepared from one decode and stored.
+    const prepared = await prepareImage({ bytes: jpeg }, { ...spec, pixels: { preprocess, limits: defaultImageLimits } });
+    expect(prepared).toMatchObject({ storedNew: true, stored: { width: 1600, height: 1200 } });
+    expect(prepared.tensor?.data).toEqual((await imageToTensor(jpeg, preprocess)).data);
   });
 });
 
