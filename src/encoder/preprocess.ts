@@ -1,7 +1,8 @@
 /**
  * Image → pixel_values for a CLIP-style vision tower, as the model's preprocessor_config.json
  * describes: resize (shortest edge or exact size), centre crop, rescale, mean/std normalisation,
- * channels first. Ingest and query both call `imageToTensor`, so they always see identical input.
+ * channels first. Ingest and query both see identical input: `imageToTensor`, or at ingest the same
+ * pixels from the decode that makes the thumbnail (image-io.ts thumbnailAndModelInput).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';

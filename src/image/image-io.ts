@@ -182,6 +182,7 @@ async function modelInputFrom(working: RawRgb, target: { width: number; height: 
     const cw = Math.min(spec.crop.width, width);
     const ch = Math.min(spec.crop.height, height);
     if (cw !== width || ch !== height) {
+      // Resize and extract must be separate stages or sharp reorders them.
       data = await sharp(data, { raw: { width, height, channels: 3 } })
         .extract({ left: Math.floor((width - cw) / 2), top: Math.floor((height - ch) / 2), width: cw, height: ch })
         .raw()

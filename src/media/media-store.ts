@@ -48,8 +48,9 @@ export interface MediaStoreSpec {
 
 export interface PutOptions {
   /**
-   * Also make this model input (decodeForModel's pixels) from the decode that makes the thumbnail,
-   * when one decode serves both: new bytes, kept as posted, a JPEG. Ingest's one decode per photo.
+   * Also give this model input (decodeForModel's pixels) when `put` decodes anyway: new bytes kept
+   * as posted. A JPEG's comes from the decode that makes the thumbnail (ingest's one decode per
+   * photo); a PNG's from a decode of its own.
    */
   modelInput?: ModelInputSpec;
 }
