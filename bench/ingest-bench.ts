@@ -132,7 +132,7 @@ async function main(): Promise<void> {
     const prepared = await prepare(photos, preprocess, config);
     console.log(`\nvision tower alone on prepared pixel_values (${o.quick ? '1 warm-up, 1 timed run' : 'warm-up excluded, ≥2 runs and ≥5 s'} per cell; device ${o.device}):`);
     const grids = new Map<Variant, Cell[]>();
-    const embeddings = new Map<Variant, { vectors: Float32Array[]; msPerImage: number; threads: number }>();
+    const embeddings = new Map<Variant, { vectors: Float32Array[]; msPerImage: number; cpuMsPerImage: number; threads: number }>();
     for (const v of VARIANTS) {
       const path = join(modelDir, 'onnx', v.file);
       const cells: Cell[] = [];
@@ -233,6 +233,26 @@ async function main(): Promise<void> {
           `${((100 * rate) / atSettings).toFixed(0)}% of inference alone at its settings (${f1(atSettings)}); open ${f1(r.openMs / 1000)} s; ` +
           `peak RSS ${mib(r.maxRssBytes)} (${mib(r.ingestRssBytes)} sampled while ingesting)` +
           (r.pipeline ? `; ${r.pipeline.batches} batches, largest ${r.pipeline.largestBatch}, up to ${r.pipeline.peakAhead} images prepared ahead` : ''),
+      );
+    }
+
+    // Where the share above goes: rate ÷ rate alone = (cores busy ÷ cores busy alone) × (inference CPU ÷ ingest CPU), exactly.
+    const cores = os.availableParallelism();
+    const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+    console.log(
+      `\nCPU per photo (process CPU time, every thread; cores busy = CPU time ÷ (${cores} cores × wall time)); ` +
+        'share of inference alone = (cores busy ÷ cores busy alone) × (inference CPU ÷ ingest CPU):',
+    );
+    for (const v of VARIANTS) {
+      const r = pipelines.get(v.variant)!;
+      const alone = embeddings.get(v.variant)!;
+      const cpu = r.ingestCpuMs / photos.length;
+      const busy = r.ingestCpuMs / (cores * r.ingestMs);
+      const busyAlone = alone.cpuMsPerImage / (cores * alone.msPerImage);
+      console.log(
+        `  ${v.variant.padEnd(10)} whole ingest ${cpu.toFixed(0)} ms (cores busy ${pct(busy)}); inference alone at its settings ${alone.cpuMsPerImage.toFixed(0)} ms ` +
+          `(cores busy ${pct(busyAlone)}); the rest ${(cpu - alone.cpuMsPerImage).toFixed(0)} ms. Share ${pct(busy / busyAlone)} × ${pct(alone.cpuMsPerImage / cpu)} ` +
+          `= ${pct((busy / busyAlone) * (alone.cpuMsPerImage / cpu))}; 90% needs the rest under ${(alone.cpuMsPerImage / 9).toFixed(0)} ms with the cores as busy as alone`,
       );
     }
 

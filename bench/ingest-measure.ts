@@ -165,7 +165,15 @@ export interface Cell {
   threads: number;
   imagesPerSecond: number;
   msPerImage: number;
+  /** CPU time of the whole process per image (every thread: ONNX Runtime's pool, spinning included). */
+  cpuMsPerImage: number;
   runs: number;
+}
+
+/** Process CPU time (user + system, all threads) since `from`, in ms. */
+export function cpuMsSince(from: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(from);
+  return (used.user + used.system) / 1000;
 }
 
 /** Inference-only throughput of one session at one batch size. */
@@ -173,6 +181,7 @@ export async function timeCell(session: OnnxSession, tensors: readonly Float32Ar
   const data = batchOf(tensors, batch, 0);
   for (let i = 0; i < budget.warmup; i++) await run(session, data, batch);
   let runs = 0;
+  const cpu = process.cpuUsage();
   const start = performance.now();
   while (runs < budget.maxRuns && (runs < budget.minRuns || performance.now() - start < budget.minSeconds * 1000)) {
     await run(session, data, batch);
@@ -180,12 +189,19 @@ export async function timeCell(session: OnnxSession, tensors: readonly Float32Ar
   }
   const seconds = (performance.now() - start) / 1000;
   const images = runs * batch;
-  return { batch, threads, imagesPerSecond: images / seconds, msPerImage: (seconds * 1000) / images, runs };
+  return { batch, threads, imagesPerSecond: images / seconds, msPerImage: (seconds * 1000) / images, cpuMsPerImage: cpuMsSince(cpu) / images, runs };
 }
 
-/** Every photo's unit-length embedding, in batches of `batch`, and the ms per image it took. */
-export async function embedAll(session: OnnxSession, tensors: readonly Float32Array[], batch: number): Promise<{ vectors: Float32Array[]; msPerImage: number }> {
+/**
+ * Every photo's unit-length embedding, in batches of `batch`, and the ms (wall and process CPU) per
+ * image it took, after one warm-up batch: a fresh session's first run costs more (ONNX Runtime
+ * plans its memory then), and would weigh on 80 photos.
+ */
+export async function embedAll(session: OnnxSession, tensors: readonly Float32Array[], batch: number): Promise<{ vectors: Float32Array[]; msPerImage: number; cpuMsPerImage: number }> {
   const vectors: Float32Array[] = [];
+  const first = Math.min(batch, tensors.length);
+  if (first > 0) await run(session, batchOf(tensors, first, 0), first);
+  const cpu = process.cpuUsage();
   const start = performance.now();
   for (let from = 0; from < tensors.length; from += batch) {
     const n = Math.min(batch, tensors.length - from);
@@ -193,7 +209,7 @@ export async function embedAll(session: OnnxSession, tensors: readonly Float32Ar
     const dim = out.length / n;
     for (let r = 0; r < n; r++) vectors.push(normalize(out.subarray(r * dim, (r + 1) * dim)));
   }
-  return { vectors, msPerImage: (performance.now() - start) / tensors.length };
+  return { vectors, msPerImage: (performance.now() - start) / tensors.length, cpuMsPerImage: cpuMsSince(cpu) / tensors.length };
 }
 
 function dot(a: Float32Array, b: Float32Array): number {

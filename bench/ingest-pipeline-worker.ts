@@ -12,6 +12,7 @@ import { ingest, type PipelineStats } from '../src/ingest/ingest.js';
 import { defaultWorkerCount } from '../src/ingest/preprocessor.js';
 import { readSources } from '../src/ingest/sources.js';
 import { openReferent } from '../src/open.js';
+import { cpuMsSince } from './ingest-measure.js';
 
 export interface PipelineArgs {
   modelDir: string;
@@ -37,6 +38,8 @@ export interface PipelineResult {
   maxRssBytes: number;
   /** Highest RSS sampled while ingesting (every 100 ms), bytes. */
   ingestRssBytes: number;
+  /** CPU time of the process while ingesting (every thread: encoder, preparing workers, libvips, the main thread), ms. */
+  ingestCpuMs: number;
 }
 
 async function run(a: PipelineArgs): Promise<PipelineResult> {
@@ -52,6 +55,7 @@ async function run(a: PipelineArgs): Promise<PipelineResult> {
   let ingestRssBytes = process.memoryUsage.rss();
   const sampler = setInterval(() => (ingestRssBytes = Math.max(ingestRssBytes, process.memoryUsage.rss())), 100);
   start = performance.now();
+  const cpu = process.cpuUsage();
   let summary: Awaited<ReturnType<typeof ingest>>;
   try {
     summary = await ingest(referent, list, {
@@ -65,6 +69,7 @@ async function run(a: PipelineArgs): Promise<PipelineResult> {
     clearInterval(sampler);
   }
   const ingestMs = performance.now() - start;
+  const ingestCpuMs = cpuMsSince(cpu);
   const inference = describeInference(referent.encoder);
   start = performance.now();
   await referent.shutdown();
@@ -81,6 +86,7 @@ async function run(a: PipelineArgs): Promise<PipelineResult> {
     ...(summary.pipeline ? { pipeline: summary.pipeline } : {}),
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     ingestRssBytes,
+    ingestCpuMs,
   };
 }
 
